@@ -1,0 +1,37 @@
+"""payments: a ledger of authorizations, captures, voids and refunds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from domain.base import Model
+from domain.order import Cents, OrderId, PaymentToken
+
+
+class AuthorizePayment(Model):
+    order_id: OrderId
+    amount_cents: Annotated[int, Field(gt=0)]
+    payment_token: PaymentToken
+    simulate_decline: bool = False
+    simulate_transient_errors: Annotated[int, Field(ge=0)] = 0
+
+
+class AuthorizationResult(Model):
+    order_id: str
+    authorization_id: str
+    amount_cents: Cents
+
+
+class CaptureResult(Model):
+    order_id: str
+    amount_cents: Cents
+
+
+class ReversalResult(Model):
+    """What reversing a payment did: void an open authorization, refund a capture, or nothing."""
+
+    order_id: str
+    action: Literal["voided", "refunded", "nothing"]
+    amount_cents: Cents

@@ -1,0 +1,53 @@
+"""The orchestrated style's shipment: what the order hands to its child workflow, what the child
+reports back while the parcel travels, and how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.base import Model
+from domain.faults import CarrierBehaviour
+from domain.order import Address, OrderId
+
+
+class ShipmentRequest(Model):
+    order_id: OrderId
+    customer_email: str
+    address: Address
+    parcels: int
+    delivery_deadline: timedelta
+    lost_after: timedelta
+    simulate_booking_latency: timedelta = timedelta(0)
+    simulate_carrier: CarrierBehaviour = CarrierBehaviour()
+
+
+class ShipmentStage(StrEnum):
+    BOOKED = "booked"
+    DISPATCHED = "dispatched"
+    PICKED_UP = "picked_up"
+    LATE = "late"
+    DELIVERED = "delivered"
+    LOST = "lost"
+
+
+class ShipmentProgress(Model):
+    """Sent by the shipment to its order as a signal at every stage."""
+
+    order_id: str
+    stage: ShipmentStage
+    at: datetime
+    tracking_number: str | None = None
+    detail: str | None = None
+
+
+class ShipmentResult(Model):
+    order_id: str
+    stage: ShipmentStage
+    tracking_number: str
+    delivered_at: datetime | None = None
+    late: bool = False
+
+
+SIGNAL_SHIPMENT_PROGRESS = "shipment_progress"
+"""The signal by which a shipment reports its progress to its order."""

