@@ -1,0 +1,58 @@
+"""Each service's activities, bound to that service's store.
+
+Activity names are the method names: they are the contract with the workflows of every style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from activities.inventory import InventoryActivities
+from activities.notifications import NotificationsActivities
+from activities.orders import OrdersActivities
+from activities.payments import PaymentsActivities
+from activities.shipping import ShippingActivities
+from domain.services import Service
+from stores import store_path
+from stores.inventory import InventoryStore
+from stores.notifications import NotificationsStore
+from stores.orders import OrdersStore
+from stores.payments import PaymentsStore
+from stores.shipping import ShippingStore
+
+__all__ = [
+    "InventoryActivities",
+    "NotificationsActivities",
+    "OrdersActivities",
+    "PaymentsActivities",
+    "ShippingActivities",
+    "build_activities",
+]
+
+
+def build_activities(service: Service, data_dir: Path) -> list[Callable[..., object]]:
+    """The activities a worker for `service` registers, over the store in `data_dir`."""
+    path = store_path(data_dir, service)
+    match service:
+        case Service.ORDERS:
+            orders = OrdersActivities(OrdersStore(path))
+            return [orders.record_order_placed, orders.record_order_ended]
+        case Service.INVENTORY:
+            inventory = InventoryActivities(InventoryStore(path))
+            return [inventory.reserve_stock, inventory.release_stock, inventory.consume_stock]
+        case Service.PAYMENTS:
+            payments = PaymentsActivities(PaymentsStore(path))
+            return [payments.authorize_payment, payments.capture_payment, payments.reverse_payment]
+        case Service.SHIPPING:
+            shipping = ShippingActivities(ShippingStore(path))
+            return [
+                shipping.book_shipment,
+                shipping.dispatch_shipment,
+                shipping.cancel_shipment,
+                shipping.record_carrier_event,
+                shipping.mark_parcel_lost,
+            ]
+        case Service.NOTIFICATIONS:
+            notifications = NotificationsActivities(NotificationsStore(path))
+            return [notifications.send_notification]

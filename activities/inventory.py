@@ -1,0 +1,48 @@
+"""inventory's activities: reserve stock, release it (compensation), consume it at dispatch."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.common import store_activity, store_failures
+from domain.messages.common import OrderRef
+from domain.messages.inventory import (
+    ConsumeResult,
+    ReleaseResult,
+    ReservationResult,
+    ReserveStock,
+    StockLine,
+)
+from stores.inventory import InventoryStore
+
+
+class InventoryActivities:
+    def __init__(self, store: InventoryStore) -> None:
+        self._store = store
+
+    @store_activity
+    def reserve_stock(self, request: ReserveStock) -> ReservationResult:
+        with store_failures(request.order_id):
+            result = self._store.reserve(
+                request.order_id, request.lines, request.simulate_out_of_stock
+            )
+        activity.logger.info("order %s: reserved %s", request.order_id, _describe(result.lines))
+        return result
+
+    @store_activity
+    def release_stock(self, request: OrderRef) -> ReleaseResult:
+        with store_failures(request.order_id):
+            result = self._store.release(request.order_id)
+        activity.logger.info("order %s: released %d units", request.order_id, result.released_units)
+        return result
+
+    @store_activity
+    def consume_stock(self, request: OrderRef) -> ConsumeResult:
+        with store_failures(request.order_id):
+            result = self._store.consume(request.order_id)
+        activity.logger.info("order %s: consumed %d units", request.order_id, result.consumed_units)
+        return result
+
+
+def _describe(lines: list[StockLine]) -> str:
+    return ", ".join(f"{line.quantity} x {line.sku}" for line in lines)

@@ -1,0 +1,28 @@
+"""orders' activities: keep the register of orders placed and how they ended."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.common import store_activity, store_failures
+from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from stores.orders import OrdersStore
+
+
+class OrdersActivities:
+    def __init__(self, store: OrdersStore) -> None:
+        self._store = store
+
+    @store_activity
+    def record_order_placed(self, request: RecordOrderPlaced) -> None:
+        with store_failures(request.order_id):
+            self._store.record_placed(request)
+        activity.logger.info("order %s: placed (%s)", request.order_id, request.style.value)
+
+    @store_activity
+    def record_order_ended(self, request: RecordOrderEnded) -> None:
+        outcome = request.outcome
+        with store_failures(outcome.order_id):
+            self._store.record_ended(request)
+        reason = f" ({outcome.reason.value})" if outcome.reason else ""
+        activity.logger.info("order %s: ended %s%s", outcome.order_id, outcome.status, reason)

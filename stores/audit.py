@@ -1,0 +1,228 @@
+"""The audit: do the service stores agree with each other and with how each order ended?
+
+Every store is read through a read-only snapshot (a store never created reads as empty), so the
+audit can run beside live workers and never changes what it looks at. Rules about one store's own
+consistency (stock, duplicate effects) hold at any moment; rules about an order's effects only
+apply once the order has ended, since a running order is legitimately half-way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from domain.messages.audit import AuditReport, AuditRule, OpenOrder, Violation
+from domain.messages.notifications import NotificationKind
+from domain.services import Service
+from domain.status import CancelReason
+from domain.views import OrderOutcome
+from stores import store_path
+from stores.database import read_only
+from stores.inventory import InventoryStore, ReservationState
+from stores.notifications import NotificationsStore
+from stores.orders import OrdersStore, read_orders
+from stores.payments import PaymentsStore, PaymentState
+from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
+
+Ended = dict[str, OrderOutcome]
+Check = Callable[[sqlite3.Connection, Ended], Iterator[Violation]]
+
+_SCHEMAS = {
+    Service.ORDERS: OrdersStore.SCHEMA,
+    Service.INVENTORY: InventoryStore.SCHEMA,
+    Service.PAYMENTS: PaymentsStore.SCHEMA,
+    Service.SHIPPING: ShippingStore.SCHEMA,
+    Service.NOTIFICATIONS: NotificationsStore.SCHEMA,
+}
+
+FINAL_NOTIFICATION = {
+    "completed": NotificationKind.ORDER_DELIVERED,
+    "cancelled": NotificationKind.ORDER_CANCELLED,
+}
+
+
+def audit_stores(data_dir: Path) -> AuditReport:
+    with _snapshot(data_dir, Service.ORDERS) as db:
+        orders = read_orders(db)
+    ended = {order.order_id: order.outcome for order in orders if order.outcome is not None}
+    violations: list[Violation] = []
+    for service, check in _CHECKS.items():
+        with _snapshot(data_dir, service) as db:
+            violations.extend(check(db, ended))
+    return AuditReport(
+        orders_placed=len(orders),
+        orders_checked=len(ended),
+        missing_stores=[s for s in Service if not store_path(data_dir, s).is_file()],
+        violations=violations,
+        open_orders=[
+            OpenOrder(order_id=o.order_id, style=o.style, workflow_id=o.workflow_id)
+            for o in orders
+            if o.outcome is None
+        ],
+    )
+
+
+def _snapshot(data_dir: Path, service: Service) -> AbstractContextManager[sqlite3.Connection]:
+    return read_only(store_path(data_dir, service), _SCHEMAS[service])
+
+
+def _reporter(store: Service) -> Callable[[AuditRule, str | None, str], Violation]:
+    def violation(rule: AuditRule, order_id: str | None, detail: str) -> Violation:
+        return Violation(store=store, order_id=order_id, rule=rule, detail=detail)
+
+    return violation
+
+
+def _inventory(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+    violation = _reporter(Service.INVENTORY)
+    stock = db.execute(
+        "SELECT sku, on_hand, reserved, (SELECT COALESCE(SUM(quantity), 0) FROM reservations r"
+        " WHERE r.sku = s.sku AND r.state = 'held') AS held FROM stock s ORDER BY sku"
+    )
+    for sku, on_hand, reserved, held in stock:
+        if on_hand < 0 or reserved < 0:
+            yield violation(
+                AuditRule.STOCK_NOT_NEGATIVE, None, f"{sku}: {on_hand} on hand, {reserved} reserved"
+            )
+        if reserved > on_hand:
+            yield violation(
+                AuditRule.RESERVED_WITHIN_ON_HAND,
+                None,
+                f"{sku}: {reserved} reserved but only {on_hand} on hand",
+            )
+        if reserved != held:
+            yield violation(
+                AuditRule.RESERVED_MATCHES_HOLDS,
+                None,
+                f"{sku}: stock says {reserved} reserved, held reservations add up to {held}",
+            )
+    units: dict[str, dict[str, int]] = defaultdict(dict)
+    for order_id, state, quantity in db.execute(
+        "SELECT order_id, state, SUM(quantity) FROM reservations GROUP BY order_id, state"
+    ):
+        units[order_id][state] = quantity
+    for order_id, outcome in ended.items():
+        held = units[order_id].get(ReservationState.HELD, 0)
+        consumed = units[order_id].get(ReservationState.CONSUMED, 0)
+        released = units[order_id].get(ReservationState.RELEASED, 0)
+        if held:
+            yield violation(
+                AuditRule.NO_HOLD_AFTER_END,
+                order_id,
+                f"{outcome.status} order still holds {held} units",
+            )
+        if outcome.status == "completed" and (not consumed or released):
+            yield violation(
+                AuditRule.COMPLETED_STOCK_CONSUMED,
+                order_id,
+                f"completed order consumed {consumed} units and released {released}",
+            )
+        if outcome.status == "cancelled" and consumed and not _lost(outcome):
+            yield violation(
+                AuditRule.CANCELLED_STOCK_NOT_CONSUMED,
+                order_id,
+                f"order cancelled ({outcome.reason}) but {consumed} units left the warehouse",
+            )
+
+
+def _payments(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+    violation = _reporter(Service.PAYMENTS)
+    states = dict(db.execute("SELECT order_id, state FROM payments").fetchall())
+    net = dict(
+        db.execute(
+            "SELECT order_id, SUM(CASE kind WHEN 'capture' THEN amount_cents"
+            " WHEN 'refund' THEN -amount_cents ELSE 0 END) FROM ledger GROUP BY order_id"
+        ).fetchall()
+    )
+    for order_id, outcome in ended.items():
+        expected = outcome.total_cents if outcome.status == "completed" else 0
+        paid = net.get(order_id, 0)
+        if paid != expected:
+            yield violation(
+                AuditRule.PAYMENT_MATCHES_OUTCOME,
+                order_id,
+                f"{outcome.status} order: captures minus refunds are {paid} cents, "
+                f"expected {expected}",
+            )
+        if states.get(order_id) == PaymentState.AUTHORIZED:
+            yield violation(
+                AuditRule.NO_OPEN_AUTHORIZATION,
+                order_id,
+                f"{outcome.status} order still has an open authorization",
+            )
+    for order_id, key, count in _duplicates(db, "ledger", "idempotency_key"):
+        yield violation(
+            AuditRule.EFFECT_ONCE, order_id, f"ledger effect {key} booked {count} times"
+        )
+
+
+def _shipping(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+    violation = _reporter(Service.SHIPPING)
+    states = dict(db.execute("SELECT order_id, state FROM shipments").fetchall())
+    for order_id, outcome in ended.items():
+        state = states.get(order_id, "not booked")
+        if outcome.status == "completed" and state != ShipmentState.DELIVERED:
+            yield violation(
+                AuditRule.COMPLETED_DELIVERED, order_id, f"completed order's shipment is {state}"
+            )
+        if outcome.status == "cancelled" and not _lost(outcome):
+            if state in HANDED_OVER:
+                yield violation(
+                    AuditRule.CANCELLED_NOT_DISPATCHED,
+                    order_id,
+                    f"order cancelled ({outcome.reason}) but its shipment is {state}",
+                )
+            if state == ShipmentState.BOOKED:
+                yield violation(
+                    AuditRule.NO_BOOKING_AFTER_CANCEL,
+                    order_id,
+                    f"order cancelled ({outcome.reason}) but its shipment is still booked",
+                )
+    for order_id, kind, count in _duplicates(db, "carrier_events", "kind"):
+        yield violation(
+            AuditRule.EFFECT_ONCE, order_id, f"carrier event {kind} recorded {count} times"
+        )
+
+
+def _notifications(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+    violation = _reporter(Service.NOTIFICATIONS)
+    sent: dict[str, set[str]] = defaultdict(set)
+    for order_id, kind in db.execute("SELECT order_id, kind FROM messages"):
+        sent[order_id].add(kind)
+    for order_id, outcome in ended.items():
+        final = FINAL_NOTIFICATION[outcome.status]
+        if final not in sent[order_id]:
+            yield violation(
+                AuditRule.FINAL_NOTIFICATION_SENT,
+                order_id,
+                f"{outcome.status} order has no {final.value} message",
+            )
+    for order_id, kind, count in _duplicates(db, "messages", "kind"):
+        yield violation(AuditRule.EFFECT_ONCE, order_id, f"message {kind} sent {count} times")
+
+
+def _duplicates(db: sqlite3.Connection, table: str, key: str) -> Iterator[tuple[str, str, int]]:
+    """Effects that share an idempotency key (order id and `key`): the constraints should make
+    this impossible, so finding one means an effect happened twice."""
+    query = (
+        f"SELECT order_id, {key}, COUNT(*) FROM {table} GROUP BY order_id, {key}"
+        " HAVING COUNT(*) > 1 ORDER BY order_id"
+    )
+    for order_id, value, count in db.execute(query).fetchall():
+        yield str(order_id), str(value), int(count)
+
+
+def _lost(outcome: OrderOutcome) -> bool:
+    """A parcel lost in transit left the warehouse: its stock was rightly consumed."""
+    return outcome.reason is CancelReason.LOST_IN_TRANSIT
+
+
+_CHECKS: dict[Service, Check] = {
+    Service.INVENTORY: _inventory,
+    Service.PAYMENTS: _payments,
+    Service.SHIPPING: _shipping,
+    Service.NOTIFICATIONS: _notifications,
+}

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.orders import OrdersActivities
+from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.services import Style
+from domain.status import CancelReason
+from domain.views import OrderOutcome
+from stores.orders import OrdersStore
+
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def ended(status: str, reason: CancelReason | None = None) -> RecordOrderEnded:
+    outcome = OrderOutcome.model_validate(
+        {"order_id": "order-1", "status": status, "reason": reason, "total_cents": 900}
+    )
+    return RecordOrderEnded(style=Style.HYBRID, outcome=outcome, ended_at=AT)
+
+
+def test_the_register_keeps_the_first_outcome(tmp_path: Path) -> None:
+    store = OrdersStore(tmp_path / "orders.sqlite3")
+    orders = OrdersActivities(store)
+    env = ActivityEnvironment()
+    placed = RecordOrderPlaced(
+        order_id="order-1",
+        style=Style.HYBRID,
+        workflow_id="order-order-1",
+        customer_id="cust-1",
+        total_cents=900,
+        placed_at=AT,
+    )
+    env.run(orders.record_order_placed, placed)
+    env.run(orders.record_order_placed, placed)
+    env.run(orders.record_order_ended, ended("cancelled", CancelReason.APPROVAL_TIMEOUT))
+    env.run(orders.record_order_ended, ended("cancelled", CancelReason.APPROVAL_TIMEOUT))
+    with pytest.raises(ApplicationError, match="already ended cancelled") as raised:
+        env.run(orders.record_order_ended, ended("completed"))
+    assert raised.value.non_retryable
+    (order,) = store.orders()
+    assert order.outcome is not None
+    assert order.outcome.reason is CancelReason.APPROVAL_TIMEOUT

@@ -1,0 +1,89 @@
+"""The payments activities: the gateway's answers as typed failures, and a token never logged."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.payments import PaymentsActivities
+from domain.errors import BusinessError, TransientError
+from domain.messages.common import OrderRef
+from domain.messages.payments import AuthorizePayment
+
+TOKEN = "tok_mastercard_5555555555554444"
+ORDER = OrderRef(order_id="order-1")
+
+
+@pytest.fixture
+def payments(tmp_path: Path) -> PaymentsActivities:
+    from stores.payments import PaymentsStore
+
+    return PaymentsActivities(PaymentsStore(tmp_path / "payments.sqlite3"))
+
+
+def authorize(**faults: object) -> AuthorizePayment:
+    return AuthorizePayment.model_validate(
+        {"order_id": "order-1", "amount_cents": 12_345, "payment_token": TOKEN, **faults}
+    )
+
+
+def test_gateway_time_outs_are_retryable_then_it_answers(payments: PaymentsActivities) -> None:
+    env = ActivityEnvironment()
+    for _ in range(2):
+        with pytest.raises(ApplicationError) as raised:
+            env.run(payments.authorize_payment, authorize(simulate_transient_errors=2))
+        assert raised.value.type == TransientError.PAYMENT_GATEWAY_UNAVAILABLE
+        assert not raised.value.non_retryable
+    result = env.run(payments.authorize_payment, authorize(simulate_transient_errors=2))
+    assert result.amount_cents == 12_345
+
+
+def test_a_decline_is_not_retryable(payments: PaymentsActivities) -> None:
+    with pytest.raises(ApplicationError, match="declined") as raised:
+        ActivityEnvironment().run(payments.authorize_payment, authorize(simulate_decline=True))
+    assert raised.value.type == BusinessError.PAYMENT_DECLINED
+    assert raised.value.non_retryable
+
+
+def test_capture_then_refund_each_once(payments: PaymentsActivities) -> None:
+    env = ActivityEnvironment()
+    env.run(payments.authorize_payment, authorize())
+    assert env.run(payments.capture_payment, ORDER).amount_cents == 12_345
+    assert env.run(payments.capture_payment, ORDER).amount_cents == 12_345
+    first = env.run(payments.reverse_payment, ORDER)
+    assert first == env.run(payments.reverse_payment, ORDER)
+    assert (first.action, first.amount_cents) == ("refunded", 12_345)
+
+
+def test_capture_without_authorization_is_a_bug_not_a_retry(payments: PaymentsActivities) -> None:
+    with pytest.raises(ApplicationError) as raised:
+        ActivityEnvironment().run(payments.capture_payment, ORDER)
+    assert raised.value.type == BusinessError.NOTHING_TO_CAPTURE
+    assert raised.value.non_retryable
+
+
+def test_a_zombie_authorize_after_reversal_is_refused(payments: PaymentsActivities) -> None:
+    env = ActivityEnvironment()
+    assert env.run(payments.reverse_payment, ORDER).action == "nothing"
+    with pytest.raises(ApplicationError, match="authorize refused") as raised:
+        env.run(payments.authorize_payment, authorize())
+    assert raised.value.non_retryable
+
+
+def test_the_token_never_reaches_the_log(
+    payments: PaymentsActivities, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = ActivityEnvironment()
+    with caplog.at_level(logging.DEBUG):
+        env.run(payments.authorize_payment, authorize())
+        with pytest.raises(ApplicationError) as conflict:
+            env.run(payments.authorize_payment, authorize(amount_cents=1))
+        env.run(payments.capture_payment, ORDER)
+    assert len([r for r in caplog.records if "order-1" in r.getMessage()]) == 3
+    assert not [r for r in caplog.records if TOKEN in r.getMessage()]
+    assert TOKEN not in str(conflict.value)
+    assert TOKEN not in repr(authorize())

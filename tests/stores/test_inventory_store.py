@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from domain.catalog import Product
+from domain.messages.inventory import StockLine
+from stores.database import IdempotencyConflictError, StepOutOfOrderError
+from stores.inventory import (
+    InventoryClosedError,
+    InventoryStore,
+    OutOfStockError,
+    ReservationState,
+    Shortage,
+    UnknownSkuError,
+)
+
+
+def lines(**quantities: int) -> list[StockLine]:
+    return [StockLine(sku=sku.replace("_", "-"), quantity=q) for sku, q in quantities.items()]
+
+
+def test_seeds_the_catalogue_once_and_never_resets_it(tmp_path: Path) -> None:
+    store = InventoryStore(tmp_path / "inventory.sqlite3", catalog=[Product("AA-1", "W", 1, 10)])
+    store.reserve("order-1", lines(AA_1=3))
+    restocked = [Product("AA-1", "W", 1, 99), Product("DD-4", "New", 1, 4)]
+    reopened = InventoryStore(tmp_path / "inventory.sqlite3", catalog=restocked)
+    level = reopened.stock("AA-1")
+    assert (level.on_hand, level.reserved, level.available) == (10, 3, 7)
+    assert reopened.stock("DD-4").on_hand == 4
+
+
+def test_reserve_holds_every_line_and_a_repeat_changes_nothing(inventory: InventoryStore) -> None:
+    first = inventory.reserve("order-1", lines(AA_1=2, BB_2=1))
+    second = inventory.reserve("order-1", lines(AA_1=2, BB_2=1))
+    assert first == second
+    assert [(line.sku, line.quantity) for line in first.lines] == [("AA-1", 2), ("BB-2", 1)]
+    assert inventory.stock("AA-1").reserved == 2
+    assert inventory.stock("BB-2").reserved == 1
+    assert {r.state for r in inventory.reservations("order-1")} == {ReservationState.HELD}
+
+
+def test_a_repeat_with_other_lines_is_a_conflict(inventory: InventoryStore) -> None:
+    inventory.reserve("order-1", lines(AA_1=2))
+    with pytest.raises(IdempotencyConflictError, match="order-1"):
+        inventory.reserve("order-1", lines(AA_1=3))
+    assert inventory.stock("AA-1").reserved == 2
+
+
+def test_out_of_stock_holds_nothing_and_says_what_is_short(inventory: InventoryStore) -> None:
+    with pytest.raises(OutOfStockError) as raised:
+        inventory.reserve("order-1", lines(AA_1=1, BB_2=6))
+    assert raised.value.shortages == (Shortage("BB-2", requested=6, available=5),)
+    assert "BB-2: 6 requested, 5 available" in str(raised.value)
+    assert inventory.stock("AA-1").reserved == 0
+    assert inventory.reservations("order-1") == []
+
+
+def test_simulated_out_of_stock_reports_every_line(inventory: InventoryStore) -> None:
+    with pytest.raises(OutOfStockError, match="simulated") as raised:
+        inventory.reserve("order-1", lines(AA_1=1, BB_2=1), simulate_out_of_stock=True)
+    assert [s.sku for s in raised.value.shortages] == ["AA-1", "BB-2"]
+    assert inventory.stock("AA-1").reserved == 0
+
+
+def test_unknown_sku_is_named(inventory: InventoryStore) -> None:
+    with pytest.raises(UnknownSkuError, match="ZZ-9") as raised:
+        inventory.reserve("order-1", lines(AA_1=1, ZZ_9=1))
+    assert raised.value.skus == ("ZZ-9",)
+    assert inventory.stock("AA-1").reserved == 0
+
+
+def test_release_gives_the_units_back_once(inventory: InventoryStore) -> None:
+    inventory.reserve("order-1", lines(AA_1=4, BB_2=1))
+    first = inventory.release("order-1")
+    second = inventory.release("order-1")
+    assert first.released_units == second.released_units == 5
+    assert inventory.stock("AA-1").reserved == 0
+    assert inventory.stock("BB-2").reserved == 0
+
+
+def test_release_of_nothing_releases_zero(inventory: InventoryStore) -> None:
+    assert inventory.release("order-1").released_units == 0
+
+
+def test_a_late_reserve_after_release_is_refused(inventory: InventoryStore) -> None:
+    """The zombie: an attempt that timed out commits after its compensation ran."""
+    inventory.reserve("order-1", lines(AA_1=1))
+    inventory.release("order-1")
+    with pytest.raises(InventoryClosedError, match="reserve refused"):
+        inventory.reserve("order-1", lines(AA_1=1))
+    assert inventory.stock("AA-1").reserved == 0
+
+
+def test_release_before_any_reserve_closes_the_order(inventory: InventoryStore) -> None:
+    inventory.release("order-1")
+    with pytest.raises(InventoryClosedError):
+        inventory.reserve("order-1", lines(AA_1=1))
+    assert inventory.reservations("order-1") == []
+
+
+def test_consume_takes_the_units_out_of_the_warehouse_once(inventory: InventoryStore) -> None:
+    inventory.reserve("order-1", lines(AA_1=3))
+    assert inventory.consume("order-1").consumed_units == 3
+    assert inventory.consume("order-1").consumed_units == 3
+    level = inventory.stock("AA-1")
+    assert (level.on_hand, level.reserved) == (7, 0)
+    assert inventory.reservations("order-1")[0].state is ReservationState.CONSUMED
+    # A repeated reserve after dispatch returns the reservation, it does not hold new units.
+    inventory.reserve("order-1", lines(AA_1=3))
+    assert inventory.stock("AA-1").reserved == 0
+
+
+def test_consume_needs_a_live_reservation(inventory: InventoryStore) -> None:
+    with pytest.raises(StepOutOfOrderError):
+        inventory.consume("order-1")
+    inventory.reserve("order-2", lines(AA_1=1))
+    inventory.release("order-2")
+    with pytest.raises(InventoryClosedError):
+        inventory.consume("order-2")
+    assert inventory.stock("AA-1").on_hand == 10
+
+
+@pytest.mark.parametrize(("per_order", "expected_successes"), [(1, 5), (2, 2)])
+def test_concurrent_orders_never_oversell(
+    inventory: InventoryStore, per_order: int, expected_successes: int
+) -> None:
+    """Twenty orders race for the last five gadgets, each from its own thread."""
+    start = threading.Barrier(20)
+
+    def attempt(n: int) -> bool:
+        start.wait()
+        try:
+            inventory.reserve(f"order-{n}", lines(BB_2=per_order))
+        except OutOfStockError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+
+    assert outcomes.count(True) == expected_successes
+    level = inventory.stock("BB-2")
+    assert level.reserved == expected_successes * per_order
+    assert 0 <= level.available < per_order

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from stores.database import IdempotencyConflictError
+from stores.payments import (
+    GatewayUnavailableError,
+    LedgerKind,
+    NothingToCaptureError,
+    PaymentClosedError,
+    PaymentDeclinedError,
+    PaymentsStore,
+    PaymentState,
+)
+
+TOKEN = SecretStr("tok_visa_4242424242424242")
+
+
+def kinds(store: PaymentsStore, order_id: str) -> list[LedgerKind]:
+    return [entry.kind for entry in store.ledger(order_id)]
+
+
+def test_authorize_keeps_a_fingerprint_never_the_token(payments: PaymentsStore) -> None:
+    result = payments.authorize("order-1", 5_000, TOKEN)
+    payment = payments.payment("order-1")
+    assert payment is not None
+    assert payment.state is PaymentState.AUTHORIZED
+    assert payment.authorization_id == result.authorization_id
+    assert payment.token_fingerprint
+    assert len(payment.token_fingerprint) == 16
+    raw = b"".join(p.read_bytes() for p in payments.path.parent.glob("payments.sqlite3*"))
+    assert TOKEN.get_secret_value().encode() not in raw
+
+
+def test_a_repeated_authorize_returns_the_same_authorization(payments: PaymentsStore) -> None:
+    first = payments.authorize("order-1", 5_000, TOKEN)
+    second = payments.authorize("order-1", 5_000, TOKEN)
+    assert first == second
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE]
+    assert payments.gateway_calls("order-1") == 1
+
+
+def test_a_repeated_authorize_for_another_amount_is_a_conflict(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN)
+    with pytest.raises(IdempotencyConflictError, match="5000"):
+        payments.authorize("order-1", 6_000, TOKEN)
+
+
+def test_the_gateway_times_out_then_answers(payments: PaymentsStore) -> None:
+    for call in (1, 2):
+        with pytest.raises(GatewayUnavailableError, match=f"failure {call} of 2"):
+            payments.authorize("order-1", 5_000, TOKEN, simulate_transient_errors=2)
+    result = payments.authorize("order-1", 5_000, TOKEN, simulate_transient_errors=2)
+    assert result.amount_cents == 5_000
+    assert payments.gateway_calls("order-1") == 3
+
+
+def test_a_decline_is_recorded_and_repeated(payments: PaymentsStore) -> None:
+    with pytest.raises(PaymentDeclinedError, match="order-1"):
+        payments.authorize("order-1", 5_000, TOKEN, simulate_decline=True)
+    with pytest.raises(PaymentDeclinedError):
+        payments.authorize("order-1", 5_000, TOKEN)
+    payment = payments.payment("order-1")
+    assert payment is not None
+    assert payment.state is PaymentState.DECLINED
+    assert payments.ledger("order-1") == []
+    assert payments.reverse("order-1").action == "nothing"
+
+
+def test_capture_takes_the_money_once(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN)
+    assert payments.capture("order-1").amount_cents == 5_000
+    assert payments.capture("order-1").amount_cents == 5_000
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE]
+    assert payments.net_captured("order-1") == 5_000
+
+
+def test_capture_needs_an_open_authorization(payments: PaymentsStore) -> None:
+    with pytest.raises(NothingToCaptureError, match="no payment"):
+        payments.capture("order-1")
+    payments.authorize("order-2", 5_000, TOKEN)
+    payments.reverse("order-2")
+    with pytest.raises(NothingToCaptureError, match="voided"):
+        payments.capture("order-2")
+
+
+def test_reverse_voids_an_open_authorization_once(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN)
+    first = payments.reverse("order-1")
+    second = payments.reverse("order-1")
+    assert first == second
+    assert (first.action, first.amount_cents) == ("voided", 5_000)
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
+
+
+def test_reverse_refunds_a_capture_once(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN)
+    payments.capture("order-1")
+    first = payments.reverse("order-1")
+    assert first == payments.reverse("order-1")
+    assert (first.action, first.amount_cents) == ("refunded", 5_000)
+    assert kinds(payments, "order-1").count(LedgerKind.REFUND) == 1
+    assert payments.net_captured("order-1") == 0
+
+
+def test_reverse_of_nothing_closes_the_order(payments: PaymentsStore) -> None:
+    """The zombie: authorize commits after the compensation found nothing to reverse."""
+    result = payments.reverse("order-1")
+    assert (result.action, result.amount_cents) == ("nothing", 0)
+    with pytest.raises(PaymentClosedError, match="refused"):
+        payments.authorize("order-1", 5_000, TOKEN)
+    assert payments.ledger("order-1") == []
+    assert payments.gateway_calls("order-1") == 0
+
+
+def test_a_late_authorize_after_a_void_is_refused(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN)
+    payments.reverse("order-1")
+    with pytest.raises(PaymentClosedError):
+        payments.authorize("order-1", 5_000, TOKEN)
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE, LedgerKind.VOID]

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from domain.faults import CarrierBehaviour
+from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
+from stores.database import Clock, InvalidRequestError, StepOutOfOrderError
+from stores.shipping import (
+    AlreadyDispatchedError,
+    OutboxState,
+    ShipmentClosedError,
+    ShipmentState,
+    ShippingStore,
+)
+
+Advance = Callable[[timedelta], None]
+
+ADDRESS = "Ada Lovelace, 1 Analytical Way, 10115 Berlin, DE"
+SIGNALS = CarrierSignals(workflow_id="shipment-order-1")
+PROMPT = CarrierBehaviour(pickup_after=timedelta(minutes=5), deliver_after=timedelta(hours=1))
+
+
+def dispatched(store: ShippingStore, carrier: CarrierBehaviour = PROMPT) -> str:
+    """Book and dispatch order-1; returns its tracking number."""
+    store.book("order-1", ADDRESS, 1)
+    return store.dispatch("order-1", SIGNALS, carrier).tracking_number
+
+
+def report(tracking: str, kind: CarrierEventKind, clock: Clock) -> CarrierReport:
+    return CarrierReport(order_id="order-1", tracking_number=tracking, kind=kind, at=clock())
+
+
+def state(store: ShippingStore) -> ShipmentState:
+    shipment = store.shipment("order-1")
+    assert shipment is not None
+    return shipment.state
+
+
+def test_a_repeated_booking_returns_the_same_shipment(shipping: ShippingStore) -> None:
+    first = shipping.book("order-1", ADDRESS, 2)
+    assert first == shipping.book("order-1", ADDRESS, 2)
+    assert first.tracking_number.startswith("TRK")
+
+
+def test_booking_again_before_dispatch_changes_the_address(shipping: ShippingStore) -> None:
+    first = shipping.book("order-1", ADDRESS, 1)
+    second = shipping.book("order-1", "Grace Hopper, 2 Harbour St, 2000 Sydney, AU", 1)
+    assert first == second
+    shipment = shipping.shipment("order-1")
+    assert shipment is not None
+    assert shipment.address_line == "Grace Hopper, 2 Harbour St, 2000 Sydney, AU"
+
+
+def test_the_address_cannot_change_after_dispatch(shipping: ShippingStore) -> None:
+    dispatched(shipping)
+    with pytest.raises(AlreadyDispatchedError, match="dispatched"):
+        shipping.book("order-1", "Somewhere else, 1 Road, 1000 Town, FR", 1)
+    # The retry of the original booking is still answered.
+    assert shipping.book("order-1", ADDRESS, 1).order_id == "order-1"
+
+
+def test_dispatch_schedules_the_carrier_reports_once(
+    shipping: ShippingStore, clock: Clock, advance: Advance
+) -> None:
+    shipping.book("order-1", ADDRESS, 1)
+    first = shipping.dispatch("order-1", SIGNALS, PROMPT)
+    advance(timedelta(seconds=30))
+    assert shipping.dispatch("order-1", SIGNALS, PROMPT) == first
+    reports = shipping.reports("order-1")
+    assert [(r.kind, r.due_at - first.dispatched_at) for r in reports] == [
+        (CarrierEventKind.PICKED_UP, timedelta(minutes=5)),
+        (CarrierEventKind.DELIVERED, timedelta(minutes=65)),
+    ]
+    assert {(r.workflow_id, r.signal_name) for r in reports} == {
+        ("shipment-order-1", "picked_up"),
+        ("shipment-order-1", "delivered"),
+    }
+
+
+def test_a_lost_parcel_never_reports_its_delivery(shipping: ShippingStore) -> None:
+    dispatched(shipping, CarrierBehaviour(deliver_after=None))
+    assert [r.kind for r in shipping.reports("order-1")] == [CarrierEventKind.PICKED_UP]
+
+
+def test_dispatch_needs_a_booking(shipping: ShippingStore) -> None:
+    with pytest.raises(StepOutOfOrderError, match="before any booking"):
+        shipping.dispatch("order-1", SIGNALS, PROMPT)
+
+
+def test_cancel_a_booking_once_then_refuse_a_late_book_or_dispatch(
+    shipping: ShippingStore,
+) -> None:
+    shipping.book("order-1", ADDRESS, 1)
+    assert shipping.cancel("order-1").cancelled is True
+    assert shipping.cancel("order-1").cancelled is True
+    with pytest.raises(ShipmentClosedError, match="book refused"):
+        shipping.book("order-1", ADDRESS, 1)
+    with pytest.raises(ShipmentClosedError, match="dispatch refused"):
+        shipping.dispatch("order-1", SIGNALS, PROMPT)
+    assert shipping.reports("order-1") == []
+
+
+def test_cancel_with_nothing_booked_leaves_a_tombstone(shipping: ShippingStore) -> None:
+    assert shipping.cancel("order-1").cancelled is False
+    assert shipping.cancel("order-1").cancelled is False
+    with pytest.raises(ShipmentClosedError):
+        shipping.book("order-1", ADDRESS, 1)
+    assert shipping.shipment("order-1") is None  # a tombstone is not a shipment
+
+
+def test_a_dispatched_parcel_cannot_be_cancelled(shipping: ShippingStore) -> None:
+    dispatched(shipping)
+    with pytest.raises(AlreadyDispatchedError, match="cannot cancel"):
+        shipping.cancel("order-1")
+    assert state(shipping) is ShipmentState.DISPATCHED
+
+
+def test_carrier_reports_move_the_parcel_forward_once(
+    shipping: ShippingStore, clock: Clock
+) -> None:
+    tracking = dispatched(shipping)
+    assert shipping.record_carrier_event(report(tracking, CarrierEventKind.PICKED_UP, clock))
+    assert not shipping.record_carrier_event(report(tracking, CarrierEventKind.PICKED_UP, clock))
+    assert state(shipping) is ShipmentState.PICKED_UP
+    assert shipping.record_carrier_event(report(tracking, CarrierEventKind.DELIVERED, clock))
+    assert state(shipping) is ShipmentState.DELIVERED
+    assert [e.kind for e in shipping.carrier_events("order-1")] == [
+        CarrierEventKind.PICKED_UP,
+        CarrierEventKind.DELIVERED,
+    ]
+
+
+def test_a_late_pickup_report_does_not_move_a_delivered_parcel_back(
+    shipping: ShippingStore, clock: Clock
+) -> None:
+    tracking = dispatched(shipping)
+    shipping.record_carrier_event(report(tracking, CarrierEventKind.DELIVERED, clock))
+    shipping.record_carrier_event(report(tracking, CarrierEventKind.PICKED_UP, clock))
+    assert state(shipping) is ShipmentState.DELIVERED
+
+
+def test_a_report_about_another_parcel_is_refused(shipping: ShippingStore, clock: Clock) -> None:
+    with pytest.raises(StepOutOfOrderError, match="not booked"):
+        shipping.record_carrier_event(report("TRK0", CarrierEventKind.PICKED_UP, clock))
+    dispatched(shipping)
+    with pytest.raises(InvalidRequestError, match="TRK0"):
+        shipping.record_carrier_event(report("TRK0", CarrierEventKind.PICKED_UP, clock))
+
+
+def test_mark_lost_is_idempotent_and_spares_a_delivered_parcel(
+    shipping: ShippingStore, clock: Clock
+) -> None:
+    tracking = dispatched(shipping)
+    shipping.mark_lost("order-1")
+    shipping.mark_lost("order-1")
+    assert state(shipping) is ShipmentState.LOST
+    shipping.record_carrier_event(report(tracking, CarrierEventKind.DELIVERED, clock))
+    assert state(shipping) is ShipmentState.LOST
+
+    shipping.book("order-2", ADDRESS, 1)
+    with pytest.raises(StepOutOfOrderError, match="booked"):
+        shipping.mark_lost("order-2")
+
+
+def test_the_outbox_hands_out_reports_when_due(
+    shipping: ShippingStore, clock: Clock, advance: Advance
+) -> None:
+    dispatched(shipping)
+    assert shipping.due_reports(clock()) == []
+    advance(timedelta(minutes=5))
+    (pickup,) = shipping.due_reports(clock())
+    assert pickup.kind is CarrierEventKind.PICKED_UP
+    shipping.mark_sent(pickup.report_id)
+    assert shipping.due_reports(clock()) == []
+    advance(timedelta(hours=1))
+    (delivery,) = shipping.due_reports(clock())
+    shipping.mark_undeliverable(delivery.report_id, "workflow not found")
+    assert [(r.state, r.attempts, r.last_error) for r in shipping.reports("order-1")] == [
+        (OutboxState.SENT, 1, None),
+        (OutboxState.UNDELIVERABLE, 1, "workflow not found"),
+    ]
+
+
+def test_a_failing_report_is_retried_later_then_given_up(
+    shipping: ShippingStore, clock: Clock, advance: Advance
+) -> None:
+    dispatched(shipping, CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
+    (pickup,) = shipping.due_reports(clock())
+    retry = timedelta(seconds=10)
+    assert (
+        shipping.mark_retry(pickup.report_id, "unavailable", retry_after=retry, max_attempts=2)
+        is OutboxState.PENDING
+    )
+    assert shipping.due_reports(clock()) == []
+    advance(retry)
+    (again,) = shipping.due_reports(clock())
+    assert (again.attempts, again.last_error) == (1, "unavailable")
+    assert (
+        shipping.mark_retry(again.report_id, "still down", retry_after=retry, max_attempts=2)
+        is OutboxState.UNDELIVERABLE
+    )
+    advance(retry)
+    assert shipping.due_reports(clock()) == []
