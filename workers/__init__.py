@@ -1,0 +1,1 @@
+"""Worker processes: one per service, or several services in one process."""

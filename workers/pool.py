@@ -1,0 +1,70 @@
+"""Run the workers of one, several or all services in this process until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from domain.services import Service
+from infra.sandbox import workflow_runner
+from stores import store_path
+from stores.shipping import ShippingStore
+from workers.carrier_simulator import CarrierSimulator
+from workers.registry import WORKFLOWS_BY_SERVICE
+
+DRAIN_TIMEOUT = timedelta(seconds=10)
+"""On shutdown, in-flight activities get this long to finish before they are cancelled."""
+
+
+def build_worker(
+    client: Client, service: Service, data_dir: Path, executor: ThreadPoolExecutor
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=service.task_queue,
+        workflows=list(WORKFLOWS_BY_SERVICE[service]),
+        activities=build_activities(service, data_dir),
+        activity_executor=executor,
+        max_concurrent_activities=executor._max_workers,
+        workflow_runner=workflow_runner(),
+        graceful_shutdown_timeout=DRAIN_TIMEOUT,
+        identity=f"{service.value}-worker@{client.identity}",
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    client: Client, services: Iterable[Service], data_dir: Path, *, simulate_carrier: bool = True
+) -> AsyncIterator[list[Worker]]:
+    """Start the workers (and, with shipping, the simulated carrier); stop them on exit.
+
+    Tests on the time-skipping server turn the carrier off and send its reports themselves: the
+    simulated carrier keeps wall-clock time, which the server skips over.
+    """
+    chosen = list(dict.fromkeys(services))
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
+        workers = [build_worker(client, service, data_dir, executor) for service in chosen]
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in workers:
+                await stack.enter_async_context(worker)
+            if simulate_carrier and Service.SHIPPING in chosen:
+                carrier = CarrierSimulator(
+                    client, ShippingStore(store_path(data_dir, Service.SHIPPING))
+                )
+                task = asyncio.create_task(carrier.run(), name="carrier-simulator")
+                stack.push_async_callback(_cancel, task)
+            yield workers
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,425 @@
+"""The orchestrated order: one workflow drives every service, step by step, with a saga."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+from domain import search_attributes
+from domain.commands import (
+    QUERY_STATUS,
+    UPDATE_APPROVE,
+    UPDATE_CANCEL,
+    UPDATE_CHANGE_ADDRESS,
+    UPDATE_REJECT,
+    Approve,
+    Cancel,
+    ChangeAddress,
+    Reject,
+)
+from domain.messages.notifications import NotificationKind
+from domain.messages.shipment import (
+    SIGNAL_SHIPMENT_PROGRESS,
+    ShipmentProgress,
+    ShipmentRequest,
+    ShipmentResult,
+    ShipmentStage,
+)
+from domain.order import Order
+from domain.policy import APPROVAL_THRESHOLD_CENTS, needs_approval
+from domain.services import Service, Style, shipment_workflow_id
+from domain.status import CancelReason, OrderStatus
+from domain.views import EntryKind, OrderOutcome, OrderView
+from workflows.failures import OrderCancelledError, business_failure
+from workflows.orchestrated.shipment import ShipmentWorkflow
+from workflows.saga import Saga, forward_only
+from workflows.services import inventory, notifications, orders, payments
+from workflows.tracking import OrderTracker
+
+T = TypeVar("T")
+
+UPDATE_REFUSED = "UpdateRefused"
+
+_STATUS_BY_SHIPMENT_STAGE = {
+    ShipmentStage.DISPATCHED: OrderStatus.DISPATCHED,
+    ShipmentStage.PICKED_UP: OrderStatus.IN_TRANSIT,
+    ShipmentStage.LATE: OrderStatus.DELIVERY_LATE,
+}
+
+
+@workflow.defn(name="OrderWorkflow")
+class OrderWorkflow:
+    """Reserve stock, authorize payment, wait for approval above the threshold, ship, capture at
+    dispatch, notify: the order's whole life in one place.
+
+    Before dispatch every failure (a business error, a refusal, a timeout, a cancellation by the
+    customer or of this workflow) undoes what was done, in reverse, by the saga. Dispatch is the
+    pivot: after it the order only moves forward. People talk to the order through updates
+    (`approve`, `reject`, `cancel`, `change_address`) whose validators refuse what the order's
+    stage does not allow, and read it through the `status` query.
+    """
+
+    @workflow.init
+    def __init__(self, order: Order) -> None:
+        self._order = order
+        self._tracker = OrderTracker(order, Style.ORCHESTRATED)
+        self._decision: Approve | Reject | None = None
+        self._cancel_request: Cancel | None = None
+        self._tracking_number: str | None = None
+
+    @workflow.run
+    async def run(self, order: Order) -> OrderOutcome:
+        self._tracker.start()
+        await orders.record_order_placed(order, Style.ORCHESTRATED)
+        await self._notify(NotificationKind.ORDER_RECEIVED, "Thank you: we are on it.")
+        try:
+            outcome = await self._fulfil()
+        except asyncio.CancelledError:
+            await self._end(self._cancelled_outcome())
+            raise
+        await self._end(outcome)
+        return outcome
+
+    # -- the process ----------------------------------------------------------------------
+
+    async def _fulfil(self) -> OrderOutcome:
+        saga = Saga(on_compensated=self._note_compensated)
+        try:
+            shipment = await self._until_dispatch(saga)
+        except OrderCancelledError as cancelled:
+            await self._compensate(saga, cancelled)
+            return self._cancelled_outcome()
+        except asyncio.CancelledError:
+            await self._compensate(
+                saga,
+                OrderCancelledError(CancelReason.WORKFLOW_CANCELLED, "the workflow was cancelled"),
+            )
+            raise
+        saga.pivot()
+        return await forward_only(self._deliver(shipment), self._note_ignored_cancel)
+
+    async def _until_dispatch(
+        self, saga: Saga
+    ) -> workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]:
+        order = self._order
+        saga.before_step("release the stock", lambda: inventory.release_stock(order.order_id))
+        reservation = await self._step(inventory.reserve_stock(order))
+        units = sum(line.quantity for line in reservation.lines)
+        self._tracker.advance(
+            OrderStatus.STOCK_RESERVED, "stock reserved", Service.INVENTORY, f"{units} units"
+        )
+        self._stop_if_cancel_requested()
+
+        saga.before_step(
+            "void the payment",
+            lambda: payments.reverse_payment(order.order_id, why="compensation: void payment"),
+        )
+        authorization = await self._step(payments.authorize_payment(order))
+        self._tracker.advance(
+            OrderStatus.PAYMENT_AUTHORIZED,
+            "payment authorized",
+            Service.PAYMENTS,
+            f"{authorization.amount_cents / 100:.2f} ({authorization.authorization_id})",
+        )
+        self._stop_if_cancel_requested()
+
+        if needs_approval(order.total_cents):
+            await self._await_approval()
+        await self._await_dispatch_slot()
+        # From here on `cancel` and `change_address` are refused: the parcel is being handed over.
+        self._tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
+        return await forward_only(self._start_shipment(), self._note_ignored_cancel)
+
+    async def _await_approval(self) -> None:
+        window = self._order.timeouts.approval_window
+        self._tracker.advance(
+            OrderStatus.AWAITING_APPROVAL,
+            "approval requested",
+            Service.ORDERS,
+            f"total above {APPROVAL_THRESHOLD_CENTS / 100:.2f}",
+        )
+        self._tracker.waiting("a person to approve or reject", workflow.now() + window)
+        await self._notify(
+            NotificationKind.APPROVAL_REQUESTED,
+            f"Order {self._order.order_id} totals {self._order.total_cents / 100:.2f}. "
+            f"Approve or reject it within {window}.",
+        )
+        decided = await self._wait_unless_cancelled(
+            lambda: self._decision is not None, window, "approval window"
+        )
+        self._stop_if_cancel_requested()
+        if not decided:
+            raise OrderCancelledError(CancelReason.APPROVAL_TIMEOUT, f"no decision within {window}")
+        if isinstance(self._decision, Reject):
+            raise OrderCancelledError(
+                CancelReason.APPROVAL_REJECTED,
+                f"rejected by {self._decision.approver}: {self._decision.reason}",
+            )
+
+    async def _await_dispatch_slot(self) -> None:
+        handling = self._order.timeouts.handling_time
+        self._tracker.advance(
+            OrderStatus.AWAITING_DISPATCH, "the warehouse prepares the parcel", Service.SHIPPING
+        )
+        self._tracker.waiting("the parcel to be ready for dispatch", workflow.now() + handling)
+        if handling > timedelta(0):
+            await self._wait_unless_cancelled(lambda: False, handling, "handling time")
+        self._stop_if_cancel_requested()
+
+    async def _start_shipment(
+        self,
+    ) -> workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]:
+        order = self._order
+        request = ShipmentRequest(
+            order_id=order.order_id,
+            customer_email=order.customer.email,
+            address=self._tracker.address,
+            parcels=len(order.items),
+            delivery_deadline=order.timeouts.delivery_deadline,
+            lost_after=order.timeouts.lost_after,
+            simulate_booking_latency=order.faults.carrier_booking_latency,
+            simulate_carrier=order.faults.carrier,
+        )
+        shipment = await workflow.start_child_workflow(
+            ShipmentWorkflow.run,
+            request,
+            id=shipment_workflow_id(order.order_id),
+            task_queue=Service.SHIPPING.task_queue,
+            search_attributes=search_attributes.for_order(
+                order.order_id,
+                order.customer.id,
+                Style.ORCHESTRATED.value,
+                OrderStatus.DISPATCHING.value,
+            ),
+            static_summary=f"Shipment of order {order.order_id}",
+        )
+        await workflow.wait_condition(lambda: self._tracking_number is not None or shipment.done())
+        if self._tracking_number is None:
+            try:
+                await shipment
+            except ChildWorkflowError as failure:
+                raise business_failure(failure) from failure
+        return shipment
+
+    async def _deliver(
+        self, shipment: workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]
+    ) -> OrderOutcome:
+        order_id = self._order.order_id
+        capture = await payments.capture_payment(order_id)
+        self._tracker.record(
+            EntryKind.STEP,
+            "payment captured",
+            Service.PAYMENTS,
+            f"{capture.amount_cents / 100:.2f}",
+        )
+        consumed = await inventory.consume_stock(order_id)
+        self._tracker.record(
+            EntryKind.STEP, "stock consumed", Service.INVENTORY, f"{consumed.consumed_units} units"
+        )
+        await self._notify(
+            NotificationKind.ORDER_DISPATCHED, f"Tracking number: {self._tracking_number}."
+        )
+        result = await shipment
+        if result.stage is ShipmentStage.LOST:
+            reversal = await payments.reverse_payment(order_id, why="refund: the parcel was lost")
+            self._tracker.record(
+                EntryKind.STEP,
+                "payment refunded",
+                Service.PAYMENTS,
+                f"{reversal.action} {reversal.amount_cents / 100:.2f}",
+            )
+            self._tracker.cancelled(CancelReason.LOST_IN_TRANSIT, "the carrier lost the parcel")
+            return self._cancelled_outcome()
+        detail = "delivered late" if result.late else "delivered on time"
+        self._tracker.advance(OrderStatus.COMPLETED, "order completed", Service.ORDERS, detail)
+        return OrderOutcome(
+            order_id=order_id,
+            status="completed",
+            total_cents=self._order.total_cents,
+            delivered_late=result.late,
+        )
+
+    async def _compensate(self, saga: Saga, cancelled: OrderCancelledError) -> None:
+        self._tracker.reason = cancelled.reason
+        self._tracker.advance(
+            OrderStatus.COMPENSATING,
+            f"compensating: {cancelled.reason.value}",
+            Service.ORDERS,
+            f"{cancelled.detail}; to undo: {', '.join(saga.pending) or 'nothing'}",
+        )
+        await saga.compensate()
+        self._tracker.cancelled(cancelled.reason, cancelled.detail)
+
+    async def _end(self, outcome: OrderOutcome) -> None:
+        if outcome.status == "completed":
+            await self._notify(NotificationKind.ORDER_DELIVERED, "Enjoy!")
+        else:
+            reason = outcome.reason.value if outcome.reason else "unknown"
+            await self._notify(NotificationKind.ORDER_CANCELLED, f"Reason: {reason}.")
+        await orders.record_order_ended(outcome, Style.ORCHESTRATED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    # -- updates, query and signal ---------------------------------------------------------
+
+    @workflow.update(name=UPDATE_APPROVE)
+    async def approve(self, request: Approve) -> OrderView:
+        self._decision = request
+        self._tracker.record(
+            EntryKind.UPDATE, f"approved by {request.approver}", None, request.comment
+        )
+        await workflow.wait_condition(lambda: self._tracker.status != OrderStatus.AWAITING_APPROVAL)
+        return self._tracker.view()
+
+    @approve.validator
+    def _validate_approve(self, request: Approve) -> None:
+        self._refuse_unless_awaiting_approval()
+
+    @workflow.update(name=UPDATE_REJECT)
+    async def reject(self, request: Reject) -> OrderView:
+        self._decision = request
+        self._tracker.record(
+            EntryKind.UPDATE, f"rejected by {request.approver}", None, request.reason
+        )
+        await workflow.wait_condition(lambda: self._tracker.status != OrderStatus.AWAITING_APPROVAL)
+        return self._tracker.view()
+
+    @reject.validator
+    def _validate_reject(self, request: Reject) -> None:
+        self._refuse_unless_awaiting_approval()
+
+    @workflow.update(name=UPDATE_CANCEL)
+    async def cancel(self, request: Cancel) -> OrderView:
+        self._cancel_request = request
+        self._tracker.record(
+            EntryKind.UPDATE,
+            f"cancellation requested by {request.requested_by}",
+            None,
+            request.reason,
+        )
+        await workflow.wait_condition(
+            lambda: (
+                self._tracker.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+                or self._tracker.status.is_past_dispatch
+            )
+        )
+        if self._tracker.status.is_past_dispatch:
+            raise ApplicationError(
+                f"order {self._order.order_id} could not be cancelled: dispatch began first",
+                type=UPDATE_REFUSED,
+                non_retryable=True,
+            )
+        return self._tracker.view()
+
+    @cancel.validator
+    def _validate_cancel(self, request: Cancel) -> None:
+        self._refuse_if_past_dispatch("cancelled")
+        if self._cancel_request is not None:
+            self._refuse("a cancellation is already under way")
+
+    @workflow.update(name=UPDATE_CHANGE_ADDRESS)
+    def change_address(self, request: ChangeAddress) -> OrderView:
+        self._tracker.address = request.address
+        self._tracker.record(
+            EntryKind.UPDATE, "shipping address changed", None, request.address.one_line()
+        )
+        return self._tracker.view()
+
+    @change_address.validator
+    def _validate_change_address(self, request: ChangeAddress) -> None:
+        self._refuse_if_past_dispatch("re-addressed")
+
+    @workflow.query(name=QUERY_STATUS)
+    def status(self) -> OrderView:
+        return self._tracker.view()
+
+    @workflow.signal(name=SIGNAL_SHIPMENT_PROGRESS)
+    def shipment_progress(self, progress: ShipmentProgress) -> None:
+        if progress.stage is ShipmentStage.DISPATCHED:
+            self._tracking_number = progress.tracking_number
+        status = _STATUS_BY_SHIPMENT_STAGE.get(progress.stage)
+        what = f"shipment {progress.stage.value}"
+        if status is not None and not self._tracker.status.is_final:
+            self._tracker.advance(status, what, Service.SHIPPING, progress.detail)
+        else:
+            self._tracker.record(EntryKind.SIGNAL, what, Service.SHIPPING, progress.detail)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _step(self, step: Awaitable[T]) -> T:
+        """Run a step before the pivot; a business failure cancels the order."""
+        try:
+            return await step
+        except ActivityError as failure:
+            raise business_failure(failure) from failure
+
+    async def _wait_unless_cancelled(
+        self, condition: Callable[[], bool], within: timedelta, summary: str
+    ) -> bool:
+        """Wait for `condition` or a customer's cancellation; False if the time ran out."""
+        try:
+            await workflow.wait_condition(
+                lambda: condition() or self._cancel_request is not None,
+                timeout=within,
+                timeout_summary=summary,
+            )
+        except TimeoutError:
+            return False
+        return condition()
+
+    def _stop_if_cancel_requested(self) -> None:
+        request = self._cancel_request
+        if request is not None:
+            detail = f"cancelled by {request.requested_by}"
+            raise OrderCancelledError(
+                CancelReason.CUSTOMER_CANCELLED,
+                f"{detail}: {request.reason}" if request.reason else detail,
+            )
+
+    async def _notify(self, kind: NotificationKind, body: str) -> None:
+        await notifications.notify(self._order.order_id, self._order.customer.email, kind, body)
+        self._tracker.record(EntryKind.NOTIFICATION, kind.value, Service.NOTIFICATIONS)
+
+    def _cancelled_outcome(self) -> OrderOutcome:
+        return OrderOutcome(
+            order_id=self._order.order_id,
+            status="cancelled",
+            reason=self._tracker.reason or CancelReason.WORKFLOW_CANCELLED,
+            detail=self._tracker.reason_detail,
+            total_cents=self._order.total_cents,
+        )
+
+    def _note_compensated(self, what: str) -> None:
+        self._tracker.record(EntryKind.COMPENSATION, what)
+
+    def _note_ignored_cancel(self) -> None:
+        self._tracker.record(
+            EntryKind.DECISION,
+            "workflow cancellation ignored",
+            Service.ORDERS,
+            "the order is past dispatch: it can only go forward",
+        )
+
+    def _refuse_unless_awaiting_approval(self) -> None:
+        if self._tracker.status is not OrderStatus.AWAITING_APPROVAL or self._decision is not None:
+            self._refuse(f"it is {self._tracker.status.value}, not awaiting approval")
+
+    def _refuse_if_past_dispatch(self, verb: str) -> None:
+        status = self._tracker.status
+        if status.is_past_dispatch or status.is_final or status is OrderStatus.COMPENSATING:
+            self._refuse(f"it is {status.value} and can no longer be {verb}")
+
+    def _refuse(self, why: str) -> None:
+        raise ApplicationError(
+            f"order {self._order.order_id} refused the request: {why}",
+            type=UPDATE_REFUSED,
+            non_retryable=True,
+        )
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:.2f}"

@@ -1,0 +1,187 @@
+"""The orchestrated style's child workflow that follows one parcel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+from domain import search_attributes
+from domain.messages.notifications import NotificationKind
+from domain.messages.shipment import (
+    SIGNAL_SHIPMENT_PROGRESS,
+    ShipmentProgress,
+    ShipmentRequest,
+    ShipmentResult,
+    ShipmentStage,
+)
+from domain.messages.shipping import (
+    BookingResult,
+    CarrierEventKind,
+    CarrierReport,
+    CarrierSignals,
+)
+from domain.status import OrderStatus
+from workflows.saga import Saga, forward_only
+from workflows.services import notifications, shipping
+
+_ORDER_STATUS_BY_STAGE = {
+    ShipmentStage.BOOKED: OrderStatus.DISPATCHING,
+    ShipmentStage.DISPATCHED: OrderStatus.DISPATCHED,
+    ShipmentStage.PICKED_UP: OrderStatus.IN_TRANSIT,
+    ShipmentStage.LATE: OrderStatus.DELIVERY_LATE,
+    ShipmentStage.DELIVERED: OrderStatus.COMPLETED,
+    ShipmentStage.LOST: OrderStatus.CANCELLED,
+}
+
+
+@workflow.defn(name="ShipmentWorkflow")
+class ShipmentWorkflow:
+    """Books a carrier, dispatches the parcel, then waits for the carrier's reports (`picked_up`,
+    `delivered`) under the delivery deadline.
+
+    A late delivery escalates to operations and keeps waiting: after dispatch nothing is undone.
+    Only when the parcel is still missing at `lost_after` is it declared lost. Every stage is
+    reported to the parent order by a signal.
+    """
+
+    @workflow.init
+    def __init__(self, request: ShipmentRequest) -> None:
+        self._request = request
+        self._stage: ShipmentStage | None = None
+        self._tracking_number = ""
+        self._reports: dict[CarrierEventKind, CarrierReport] = {}
+        self._recorded: set[CarrierEventKind] = set()
+
+    @workflow.run
+    async def run(self, request: ShipmentRequest) -> ShipmentResult:
+        saga = Saga()
+        saga.before_step("cancel the shipment", lambda: shipping.cancel_shipment(request.order_id))
+        try:
+            booking = await shipping.book_shipment(
+                request.order_id, request.address, request.parcels, request.simulate_booking_latency
+            )
+        except BaseException:
+            await saga.compensate()
+            raise
+        # Booked: dispatch follows and nothing is undone from here on.
+        saga.pivot()
+        self._tracking_number = booking.tracking_number
+        return await forward_only(self._dispatch_and_follow(booking), self._note_ignored_cancel)
+
+    async def _dispatch_and_follow(self, booking: BookingResult) -> ShipmentResult:
+        request = self._request
+        await self._report(ShipmentStage.BOOKED, f"{booking.carrier} {booking.tracking_number}")
+        report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
+        await shipping.dispatch_shipment(request.order_id, report_to, request.simulate_carrier)
+        await self._report(ShipmentStage.DISPATCHED, f"tracking number {booking.tracking_number}")
+
+        if await self._follow_parcel(within=request.delivery_deadline):
+            return await self._delivered(late=False)
+        await self._escalate_late_delivery()
+        if await self._follow_parcel(within=request.lost_after - request.delivery_deadline):
+            return await self._delivered(late=True)
+        await shipping.mark_parcel_lost(request.order_id)
+        await self._report(ShipmentStage.LOST, f"no delivery within {request.lost_after}")
+        return ShipmentResult(
+            order_id=request.order_id,
+            stage=ShipmentStage.LOST,
+            tracking_number=self._tracking_number,
+            late=True,
+        )
+
+    def _note_ignored_cancel(self) -> None:
+        workflow.logger.warning(
+            "cancellation of shipment %s ignored: the parcel is booked and goes forward",
+            self._request.order_id,
+        )
+
+    @workflow.signal(name=CarrierEventKind.PICKED_UP.value)
+    def picked_up(self, report: CarrierReport) -> None:
+        self._accept(CarrierEventKind.PICKED_UP, report)
+
+    @workflow.signal(name=CarrierEventKind.DELIVERED.value)
+    def delivered(self, report: CarrierReport) -> None:
+        self._accept(CarrierEventKind.DELIVERED, report)
+
+    @workflow.query(name="stage")
+    def stage(self) -> ShipmentStage | None:
+        return self._stage
+
+    def _accept(self, kind: CarrierEventKind, report: CarrierReport) -> None:
+        """Keep the first report of each kind: a carrier that repeats itself changes nothing."""
+        if report.kind != kind or report.order_id != self._request.order_id:
+            workflow.logger.warning("ignored a carrier report that does not match: %s", report)
+            return
+        self._reports.setdefault(kind, report)
+
+    async def _follow_parcel(self, within: timedelta) -> bool:
+        """Record the carrier's reports as they come; True once delivered within the time."""
+        deadline = workflow.now() + within
+        while CarrierEventKind.DELIVERED not in self._recorded:
+            remaining = deadline - workflow.now()
+            if remaining <= timedelta(0):
+                return False
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._reports.keys() - self._recorded),
+                    timeout=remaining,
+                    timeout_summary="delivery deadline",
+                )
+            except TimeoutError:
+                return False
+            await self._record_new_reports()
+        return True
+
+    async def _record_new_reports(self) -> None:
+        for kind in (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED):
+            report = self._reports.get(kind)
+            if report is None or kind in self._recorded:
+                continue
+            await shipping.record_carrier_event(report)
+            self._recorded.add(kind)
+            stage = ShipmentStage.PICKED_UP if kind is CarrierEventKind.PICKED_UP else None
+            if stage is not None:
+                await self._report(stage, f"picked up at {report.at.isoformat()}")
+
+    async def _escalate_late_delivery(self) -> None:
+        deadline = self._request.delivery_deadline
+        await self._report(ShipmentStage.LATE, f"not delivered within {deadline}")
+        await notifications.notify(
+            self._request.order_id,
+            self._request.customer_email,
+            NotificationKind.DELIVERY_LATE,
+            f"Parcel {self._tracking_number} of order {self._request.order_id} was not "
+            f"delivered within {deadline}. The carrier has been chased; the order stands.",
+        )
+
+    async def _delivered(self, late: bool) -> ShipmentResult:
+        report = self._reports[CarrierEventKind.DELIVERED]
+        await self._report(ShipmentStage.DELIVERED, f"delivered at {report.at.isoformat()}")
+        return ShipmentResult(
+            order_id=self._request.order_id,
+            stage=ShipmentStage.DELIVERED,
+            tracking_number=self._tracking_number,
+            delivered_at=report.at,
+            late=late,
+        )
+
+    async def _report(self, stage: ShipmentStage, detail: str) -> None:
+        """Tell the parent order, and keep this workflow's search attributes current."""
+        self._stage = stage
+        status = _ORDER_STATUS_BY_STAGE[stage]
+        workflow.upsert_search_attributes([search_attributes.ORDER_STATUS.value_set(status.value)])
+        workflow.set_current_details(f"**{stage.value}**\n\n{detail}")
+        parent = workflow.info().parent
+        if parent is None:
+            return
+        progress = ShipmentProgress(
+            order_id=self._request.order_id,
+            stage=stage,
+            at=workflow.now(),
+            tracking_number=self._tracking_number or None,
+            detail=detail,
+        )
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            SIGNAL_SHIPMENT_PROGRESS, progress
+        )

@@ -1,0 +1,43 @@
+"""The orders register: every style records an order when it is placed and when it ends."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.order import Order
+from domain.services import Service, Style
+from domain.views import OrderOutcome
+from workflows.retry_policies import UNTIL_DONE
+from workflows.services.call import call
+
+
+async def record_order_placed(order: Order, style: Style) -> None:
+    record = RecordOrderPlaced(
+        order_id=order.order_id,
+        style=style,
+        workflow_id=workflow.info().workflow_id,
+        customer_id=order.customer.id,
+        total_cents=order.total_cents,
+        placed_at=workflow.now(),
+    )
+    await call(
+        Service.ORDERS,
+        "record_order_placed",
+        record,
+        type(None),
+        policy=UNTIL_DONE,
+        summary="register the order",
+    )
+
+
+async def record_order_ended(outcome: OrderOutcome, style: Style) -> None:
+    record = RecordOrderEnded(style=style, outcome=outcome, ended_at=workflow.now())
+    await call(
+        Service.ORDERS,
+        "record_order_ended",
+        record,
+        type(None),
+        policy=UNTIL_DONE,
+        summary=f"register the outcome: {outcome.status}",
+    )

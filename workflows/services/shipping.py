@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.faults import CarrierBehaviour
+from domain.messages.common import OrderRef
+from domain.messages.shipping import (
+    BookingResult,
+    BookShipment,
+    CancelShipmentResult,
+    CarrierReport,
+    CarrierSignals,
+    DispatchResult,
+    DispatchShipment,
+)
+from domain.order import Address
+from domain.services import Service
+from workflows.retry_policies import UNTIL_DONE
+from workflows.services.call import call
+
+
+async def book_shipment(
+    order_id: str, address: Address, parcels: int, latency: timedelta
+) -> BookingResult:
+    """The carrier may take a while to confirm: the activity heartbeats while it waits."""
+    request = BookShipment(
+        order_id=order_id, address=address, parcels=parcels, simulate_booking_latency=latency
+    )
+    return await call(
+        Service.SHIPPING,
+        "book_shipment",
+        request,
+        BookingResult,
+        summary="book a carrier",
+        heartbeat_timeout=timedelta(seconds=10),
+        extra_time=latency,
+    )
+
+
+async def dispatch_shipment(
+    order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour
+) -> DispatchResult:
+    request = DispatchShipment(order_id=order_id, report_to=report_to, simulate_carrier=carrier)
+    return await call(
+        Service.SHIPPING,
+        "dispatch_shipment",
+        request,
+        DispatchResult,
+        policy=UNTIL_DONE,
+        summary="dispatch the parcel",
+    )
+
+
+async def cancel_shipment(order_id: str) -> CancelShipmentResult:
+    return await call(
+        Service.SHIPPING,
+        "cancel_shipment",
+        OrderRef(order_id=order_id),
+        CancelShipmentResult,
+        policy=UNTIL_DONE,
+        summary="compensation: cancel the shipment",
+    )
+
+
+async def record_carrier_event(report: CarrierReport) -> None:
+    await call(
+        Service.SHIPPING,
+        "record_carrier_event",
+        report,
+        type(None),
+        policy=UNTIL_DONE,
+        summary=f"record carrier report: {report.kind.value}",
+    )
+
+
+async def mark_parcel_lost(order_id: str) -> None:
+    await call(
+        Service.SHIPPING,
+        "mark_parcel_lost",
+        OrderRef(order_id=order_id),
+        type(None),
+        policy=UNTIL_DONE,
+        summary="declare the parcel lost",
+    )

@@ -1,0 +1,109 @@
+"""An order's status and timeline as the workflow that owns its lifecycle sees them.
+
+Every change of status is also written to the `OrderStatus` search attribute and to the
+workflow's current details, so the Temporal UI's list and the workflow's page stay current.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+from domain import search_attributes
+from domain.order import Address, Order
+from domain.policy import needs_approval
+from domain.services import Service, Style
+from domain.status import CancelReason, OrderStatus
+from domain.views import EntryKind, OrderView, TimelineEntry
+
+
+class OrderTracker:
+    def __init__(self, order: Order, style: Style) -> None:
+        self._order = order
+        self._style = style
+        self.status = OrderStatus.PLACED
+        self.reason: CancelReason | None = None
+        self.reason_detail: str | None = None
+        self.address: Address = order.shipping_address
+        self._waiting_for: str | None = None
+        self._deadline: datetime | None = None
+        self._timeline: list[TimelineEntry] = []
+
+    def start(self) -> None:
+        """Tag the workflow with the order's search attributes (a starter may already have)."""
+        if workflow.info().typed_search_attributes.get(search_attributes.ORDER_ID) is None:
+            workflow.upsert_search_attributes(
+                [
+                    search_attributes.ORDER_ID.value_set(self._order.order_id),
+                    search_attributes.ORDER_STYLE.value_set(self._style.value),
+                    search_attributes.CUSTOMER_ID.value_set(self._order.customer.id),
+                    search_attributes.ORDER_STATUS.value_set(self.status.value),
+                ]
+            )
+        self.record(EntryKind.STEP, "order placed", Service.ORDERS, self._summary())
+        self._publish_details()
+
+    def advance(
+        self,
+        status: OrderStatus,
+        what: str,
+        service: Service | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status
+        self._waiting_for = None
+        self._deadline = None
+        self.record(EntryKind.STEP, what, service, detail)
+        workflow.upsert_search_attributes([search_attributes.ORDER_STATUS.value_set(status.value)])
+        self._publish_details()
+
+    def waiting(self, for_what: str, deadline: datetime | None) -> None:
+        self._waiting_for = for_what
+        self._deadline = deadline
+        self._publish_details()
+
+    def cancelled(self, reason: CancelReason, detail: str) -> None:
+        self.reason = reason
+        self.reason_detail = detail
+        self.advance(OrderStatus.CANCELLED, f"cancelled: {reason.value}", Service.ORDERS, detail)
+
+    def record(
+        self,
+        kind: EntryKind,
+        what: str,
+        service: Service | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self._timeline.append(
+            TimelineEntry(at=workflow.now(), kind=kind, what=what, service=service, detail=detail)
+        )
+
+    def view(self) -> OrderView:
+        return OrderView(
+            order_id=self._order.order_id,
+            style=self._style,
+            status=self.status,
+            reason=self.reason,
+            customer_id=self._order.customer.id,
+            total_cents=self._order.total_cents,
+            needs_approval=needs_approval(self._order.total_cents),
+            shipping_address=self.address.one_line(),
+            waiting_for=self._waiting_for,
+            deadline=self._deadline,
+            timeline=list(self._timeline),
+        )
+
+    def _summary(self) -> str:
+        items = ", ".join(f"{item.quantity} x {item.sku}" for item in self._order.items)
+        return f"{items}; total {self._order.total_cents / 100:.2f}"
+
+    def _publish_details(self) -> None:
+        lines = [f"**{self.status.value}**"]
+        if self.reason:
+            lines.append(f"reason: {self.reason.value}")
+        if self._waiting_for:
+            until = f" until {self._deadline.isoformat()}" if self._deadline else ""
+            lines.append(f"waiting for {self._waiting_for}{until}")
+        lines.append(f"order {self._order.order_id} ({self._style.value}): {self._summary()}")
+        workflow.set_current_details("\n\n".join(lines))
