@@ -1,0 +1,174 @@
+"""The client side of an order, whatever its style: place it, find it, ask it, wait for it.
+
+The command-line tools and the tests go through here. An order is found from its id alone: each
+style's lifecycle workflow has a deterministic id, and its `OrderStyle` search attribute says
+which style it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    TerminatedError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain import search_attributes
+from domain.commands import QUERY_STATUS
+from domain.money import format_cents
+from domain.order import Order
+from domain.services import Service, Style, order_workflow_id
+from domain.status import CancelReason, OrderStatus
+from domain.views import OrderOutcome, OrderView
+from infra.cli import BadInputError, RefusedError
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: str
+    workflow_id: str
+    style: Style
+    handle: WorkflowHandle[Any, Any] | None = field(default=None, compare=False)
+    """The handle `start_workflow` returned, when this process started the order. Waiting on
+    it (rather than on a fresh handle) is what lets the time-skipping test server skip time."""
+
+
+@dataclass(frozen=True)
+class _StyleEntry:
+    workflow_type: str
+    task_queue: str
+    workflow_id: str
+
+
+def _entry(style: Style, order_id: str) -> _StyleEntry:
+    if style is Style.ORCHESTRATED:
+        return _StyleEntry("OrderWorkflow", Service.ORDERS.task_queue, order_workflow_id(order_id))
+    raise BadInputError(f"--style {style.value} is not available yet")
+
+
+PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED,)
+
+
+async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder:
+    entry = _entry(style, order.order_id)
+    summary = (
+        f"Order {order.order_id} ({style.value}): {len(order.items)} line(s), "
+        f"{format_cents(order.total_cents)} for customer {order.customer.id}"
+    )
+    try:
+        handle = await client.start_workflow(
+            entry.workflow_type,
+            order,
+            id=entry.workflow_id,
+            task_queue=entry.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            result_type=OrderOutcome,
+            search_attributes=search_attributes.for_order(
+                order.order_id, order.customer.id, style.value, OrderStatus.PLACED.value
+            ),
+            static_summary=summary,
+        )
+    except WorkflowAlreadyStartedError as error:
+        raise BadInputError(
+            f"order {order.order_id} already exists; use another order_id"
+        ) from error
+    return PlacedOrder(order.order_id, entry.workflow_id, style, handle)
+
+
+async def find_order(client: Client, order_id: str) -> PlacedOrder:
+    """The workflow that owns the order's lifecycle, and its style."""
+    for workflow_id in (order_workflow_id(order_id),):
+        try:
+            description = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                continue
+            raise
+        style = description.typed_search_attributes.get(search_attributes.ORDER_STYLE)
+        return PlacedOrder(order_id, workflow_id, Style(style or Style.ORCHESTRATED))
+    raise BadInputError(f"no order with id {order_id!r} (looked for workflow order-{order_id})")
+
+
+async def order_status(client: Client, order_id: str) -> OrderView:
+    placed = await find_order(client, order_id)
+    handle = client.get_workflow_handle(placed.workflow_id)
+    try:
+        view: OrderView = await handle.query(
+            QUERY_STATUS, result_type=OrderView, rpc_timeout=timedelta(seconds=10)
+        )
+    except RPCError as error:
+        raise RefusedError(
+            f"order {order_id} did not answer its status query ({error.message}): "
+            "are the workers running? (python -m workers.run)"
+        ) from error
+    return view
+
+
+async def send_update(client: Client, order_id: str, update: str, request: BaseModel) -> OrderView:
+    """Ask the order to do something; its validator may refuse, and then nothing changes."""
+    placed = await find_order(client, order_id)
+    handle: WorkflowHandle[object, object] = client.get_workflow_handle(placed.workflow_id)
+    try:
+        view: OrderView = await handle.execute_update(update, request, result_type=OrderView)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise RefusedError(message) from error
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            description = await handle.describe()
+            ended = description.status.name.lower() if description.status else "closed"
+            raise RefusedError(
+                f"order {order_id} has ended ({ended}): nothing to {update}"
+            ) from error
+        raise
+    return view
+
+
+async def wait_for_outcome(client: Client, placed: PlacedOrder) -> OrderOutcome:
+    handle = placed.handle or client.get_workflow_handle(
+        placed.workflow_id, result_type=OrderOutcome
+    )
+    try:
+        outcome: OrderOutcome = await handle.result()
+    except WorkflowFailureError as error:
+        return await _outcome_of_failure(client, placed, error)
+    return outcome
+
+
+async def is_running(client: Client, workflow_id: str) -> bool:
+    description = await client.get_workflow_handle(workflow_id).describe()
+    return description.status == WorkflowExecutionStatus.RUNNING
+
+
+async def _outcome_of_failure(
+    client: Client, placed: PlacedOrder, error: WorkflowFailureError
+) -> OrderOutcome:
+    """A workflow cancelled or terminated by an operator still ends the order as cancelled."""
+    cause = error.cause
+    if isinstance(cause, CancelledError | TerminatedError):
+        how = "terminated" if isinstance(cause, TerminatedError) else "cancelled"
+        view = await order_status(client, placed.order_id)
+        return OrderOutcome(
+            order_id=placed.order_id,
+            status="cancelled",
+            reason=CancelReason.WORKFLOW_CANCELLED,
+            detail=f"the workflow was {how}",
+            total_cents=view.total_cents,
+        )
+    raise RefusedError(f"order {placed.order_id} failed: {cause or error}") from error

@@ -1,0 +1,52 @@
+"""The shape every command about one existing order shares: `ORDER_ID [options] [--json]`,
+an update sent to the order, and its new state printed."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import Client
+
+from infra import cli
+from infra.client import connect
+from starters.input_files import describe_validation_error
+from starters.order_client import send_update
+from starters.output import describe_view, print_json
+
+Configure = Callable[[argparse.ArgumentParser], None]
+BuildRequest = Callable[[argparse.Namespace], BaseModel]
+
+
+def order_parser(prog: str, description: str | None) -> cli.ArgumentParser:
+    parser = cli.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("order_id", metavar="ORDER_ID")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+async def run_update(
+    argv: Sequence[str] | None,
+    client: Client | None,
+    *,
+    prog: str,
+    description: str | None,
+    update: str,
+    configure: Configure,
+    build_request: BuildRequest,
+) -> int:
+    parser = order_parser(prog, description)
+    configure(parser)
+    args = parser.parse_args(argv)
+    try:
+        request = build_request(args)
+    except ValidationError as error:
+        raise cli.BadInputError(describe_validation_error(error)) from error
+    client = client or await connect()
+    view = await send_update(client, args.order_id, update, request)
+    if args.json:
+        print_json(view.model_dump(mode="json"))
+    else:
+        print(describe_view(view))
+    return cli.EXIT_OK
