@@ -1,0 +1,403 @@
+"""OrderWorkflow and its ShipmentWorkflow child on the time-skipping server, with the real
+timeouts (24 h approval window, 2 h handling, 5 day delivery deadline, 14 days before a parcel
+counts as lost), real activities and real SQLite stores. Each test takes seconds of wall time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+from domain.commands import (
+    UPDATE_APPROVE,
+    UPDATE_CANCEL,
+    UPDATE_CHANGE_ADDRESS,
+    UPDATE_REJECT,
+    Approve,
+    Cancel,
+    ChangeAddress,
+    Reject,
+)
+from domain.faults import Faults
+from domain.messages.notifications import NotificationKind
+from domain.messages.shipping import CarrierEventKind
+from domain.order import Address, Order
+from domain.services import Service, Style
+from domain.status import CancelReason, OrderStatus
+from domain.views import EntryKind
+from infra.cli import RefusedError
+from starters.order_client import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+    wait_for_outcome,
+)
+from stores import store_path
+from stores.inventory import InventoryStore
+from stores.notifications import NotificationsStore
+from stores.orders import OrdersStore
+from stores.payments import PaymentsStore
+from stores.shipping import ShippingStore
+from tests.support import LARGE_ORDER, TOKEN, carrier_reports, make_order, reach
+from workers.pool import running_workers
+
+PICKED_UP, DELIVERED = CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED
+
+
+@pytest.fixture
+async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
+    async with running_workers(
+        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
+    ):
+        yield time_skipping_env.client
+
+
+class Stores:
+    def __init__(self, data_dir: Path) -> None:
+        self.inventory = InventoryStore(store_path(data_dir, Service.INVENTORY))
+        self.payments = PaymentsStore(store_path(data_dir, Service.PAYMENTS))
+        self.shipping = ShippingStore(store_path(data_dir, Service.SHIPPING))
+        self.notifications = NotificationsStore(store_path(data_dir, Service.NOTIFICATIONS))
+        self.orders = OrdersStore(store_path(data_dir, Service.ORDERS))
+
+    def notification_kinds(self, order_id: str) -> set[NotificationKind]:
+        return {message.kind for message in self.notifications.messages(order_id)}
+
+    def reservation_states(self, order_id: str) -> set[str]:
+        return {str(r.state) for r in self.inventory.reservations(order_id)}
+
+
+@pytest.fixture
+def stores(data_dir: Path) -> Stores:
+    return Stores(data_dir)
+
+
+async def place(client: Client, order: Order) -> PlacedOrder:
+    return await place_order(client, order, Style.ORCHESTRATED)
+
+
+async def until_dispatched(env: WorkflowEnvironment, client: Client, order: Order) -> None:
+    """Let the warehouse's (real, two-hour) handling time pass and the parcel leave."""
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    await env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+
+
+async def deliver(env: WorkflowEnvironment, client: Client, data_dir: Path, order: Order) -> None:
+    now = await env.get_current_time()
+    await carrier_reports(client, data_dir, order.order_id, now, PICKED_UP, DELIVERED)
+
+
+async def test_happy_path_charges_once_consumes_stock_and_notifies(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+    await deliver(time_skipping_env, client, data_dir, order)
+
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, False)
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    assert stores.reservation_states(order.order_id) == {"consumed"}
+    assert stores.notification_kinds(order.order_id) >= {
+        NotificationKind.ORDER_RECEIVED,
+        NotificationKind.ORDER_DISPATCHED,
+        NotificationKind.ORDER_DELIVERED,
+    }
+    record = stores.orders.order(order.order_id)
+    assert record is not None
+    assert record.outcome is not None
+    assert record.outcome.status == "completed"
+
+
+async def test_unanswered_approval_cancels_after_the_real_24_hours(
+    client: Client, stores: Stores
+) -> None:
+    order = make_order(items=LARGE_ORDER)
+    placed = await place(client, order)
+
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
+    view = await order_status(client, order.order_id)
+    requested = next(e.at for e in view.timeline if e.what == "approval requested")
+    cancelled = view.timeline[-1].at
+    assert cancelled - requested >= timedelta(hours=24)
+    assert stores.reservation_states(order.order_id) == {"released"}
+    assert stores.payments.net_captured(order.order_id) == 0
+    payment = stores.payments.payment(order.order_id)
+    assert payment is not None
+    assert str(payment.state) == "voided"
+    assert NotificationKind.APPROVAL_REQUESTED in stores.notification_kinds(order.order_id)
+
+
+async def test_approval_late_in_the_window_still_counts(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order(items=LARGE_ORDER)
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
+    await time_skipping_env.sleep(timedelta(hours=23, minutes=59))
+
+    view = await send_update(
+        client, order.order_id, UPDATE_APPROVE, Approve(approver="alice", comment="ok")
+    )
+
+    assert view.status is OrderStatus.AWAITING_DISPATCH
+    await time_skipping_env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+    await deliver(time_skipping_env, client, data_dir, order)
+    outcome = await wait_for_outcome(client, placed)
+    assert outcome.status == "completed"
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_rejection_compensates_in_reverse(client: Client, stores: Stores) -> None:
+    order = make_order(items=LARGE_ORDER)
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
+
+    await send_update(client, order.order_id, UPDATE_REJECT, Reject(approver="bob", reason="no"))
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_REJECTED)
+    view = await order_status(client, order.order_id)
+    undone = [e.what for e in view.timeline if e.kind is EntryKind.COMPENSATION]
+    assert undone == ["void the payment", "release the stock"]
+    assert stores.reservation_states(order.order_id) == {"released"}
+
+
+async def test_approve_is_refused_when_not_awaiting_approval_and_changes_nothing(
+    client: Client,
+) -> None:
+    order = make_order()
+    await place(client, order)
+    before = await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    with pytest.raises(RefusedError, match="not awaiting approval"):
+        await send_update(client, order.order_id, UPDATE_APPROVE, Approve(approver="alice"))
+
+    after = await order_status(client, order.order_id)
+    assert (after.status, after.timeline) == (before.status, before.timeline)
+
+
+async def test_customer_cancellation_before_dispatch_undoes_everything(
+    client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    view = await send_update(
+        client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
+    )
+
+    assert view.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+    outcome = await wait_for_outcome(client, placed)
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert stores.reservation_states(order.order_id) == {"released"}
+    assert stores.payments.net_captured(order.order_id) == 0
+    assert stores.shipping.shipment(order.order_id) is None
+    assert NotificationKind.ORDER_CANCELLED in stores.notification_kinds(order.order_id)
+
+
+async def test_cancel_and_address_change_are_refused_after_dispatch(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+    before = await order_status(client, order.order_id)
+
+    with pytest.raises(RefusedError, match="can no longer be cancelled"):
+        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
+    with pytest.raises(RefusedError, match="can no longer be re-addressed"):
+        await send_update(
+            client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=_new_address())
+        )
+
+    after = await order_status(client, order.order_id)
+    assert (after.status, after.shipping_address) == (before.status, before.shipping_address)
+    await deliver(time_skipping_env, client, data_dir, order)
+    assert (await wait_for_outcome(client, placed)).status == "completed"
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_address_changed_before_dispatch_is_the_one_shipped_to(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    view = await send_update(
+        client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=_new_address())
+    )
+
+    assert view.shipping_address == _new_address().one_line()
+    await time_skipping_env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+    shipment = stores.shipping.shipment(order.order_id)
+    assert shipment is not None
+    assert shipment.address_line == _new_address().one_line()
+
+
+async def test_late_delivery_escalates_and_is_not_undone(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+
+    await time_skipping_env.sleep(order.timeouts.delivery_deadline + timedelta(minutes=1))
+
+    await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
+    assert NotificationKind.DELIVERY_LATE in stores.notification_kinds(order.order_id)
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    await deliver(time_skipping_env, client, data_dir, order)
+    outcome = await wait_for_outcome(client, placed)
+    assert (outcome.status, outcome.delivered_late) == ("completed", True)
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
+    assert stores.payments.net_captured(order.order_id) == 0
+    shipment = stores.shipping.shipment(order.order_id)
+    assert shipment is not None
+    assert str(shipment.state) == "lost"
+
+
+async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: Stores) -> None:
+    order = make_order(faults=Faults(out_of_stock=True))
+    outcome = await wait_for_outcome(client, await place(client, order))
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.OUT_OF_STOCK)
+    assert stores.payments.payment(order.order_id) is None
+    assert stores.reservation_states(order.order_id) <= {"released"}
+
+
+async def test_declined_payment_releases_the_stock(client: Client, stores: Stores) -> None:
+    order = make_order(faults=Faults(payment_decline=True))
+    outcome = await wait_for_outcome(client, await place(client, order))
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.PAYMENT_DECLINED)
+    assert stores.reservation_states(order.order_id) == {"released"}
+    assert stores.payments.net_captured(order.order_id) == 0
+
+
+async def test_transient_gateway_errors_are_retried_until_authorized(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order(faults=Faults(payment_transient_errors=3))
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+
+    attempts = await _attempts_of(client, placed.workflow_id, "authorize_payment")
+
+    assert attempts == 4
+    await deliver(time_skipping_env, client, data_dir, order)
+    assert (await wait_for_outcome(client, placed)).status == "completed"
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_cancelling_the_workflow_before_dispatch_compensates(
+    client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    handle = client.get_workflow_handle(placed.workflow_id)
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert stores.reservation_states(order.order_id) == {"released"}
+    assert stores.payments.net_captured(order.order_id) == 0
+    record = stores.orders.order(order.order_id)
+    assert record is not None
+    assert record.outcome is not None
+    assert record.outcome.reason is CancelReason.WORKFLOW_CANCELLED
+
+
+async def test_cancelling_the_workflow_after_dispatch_only_goes_forward(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+
+    await client.get_workflow_handle(placed.workflow_id).cancel()
+    await deliver(time_skipping_env, client, data_dir, order)
+
+    assert (await wait_for_outcome(client, placed)).status == "completed"
+    view = await order_status(client, order.order_id)
+    assert "workflow cancellation ignored" in [e.what for e in view.timeline]
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_status_and_search_attributes_stay_current_and_hide_the_token(
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_dispatched(time_skipping_env, client, order)
+    await deliver(time_skipping_env, client, data_dir, order)
+    await wait_for_outcome(client, placed)
+
+    view = await order_status(client, order.order_id)
+    description = await client.get_workflow_handle(placed.workflow_id).describe()
+
+    assert view.status is OrderStatus.COMPLETED
+    assert TOKEN not in view.model_dump_json()
+    attributes = description.typed_search_attributes
+    assert attributes.get(search_attributes.ORDER_STATUS) == "completed"
+    assert attributes.get(search_attributes.ORDER_STYLE) == "orchestrated"
+    assert attributes.get(search_attributes.ORDER_ID) == order.order_id
+    assert attributes.get(search_attributes.CUSTOMER_ID) == order.customer.id
+
+
+def _new_address() -> Address:
+    return Address(
+        recipient="Ada Lovelace",
+        line1="1 New Street",
+        city="Bath",
+        postal_code="BA1 1AA",
+        country="GB",
+    )
+
+
+async def _attempts_of(client: Client, workflow_id: str, activity: str) -> int:
+    """The attempt number of the activity's last start, as the history records it."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    scheduled: dict[int, str] = {}
+    attempts = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            scheduled[event.event_id] = attributes.activity_type.name
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            attributes_started = event.activity_task_started_event_attributes
+            if scheduled.get(attributes_started.scheduled_event_id) == activity:
+                attempts = attributes_started.attempt
+    return attempts
