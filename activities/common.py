@@ -7,9 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from domain.errors import BusinessError, TransientError
 from stores.database import StoreError
+
+_EXPECTED = frozenset(
+    {error.value for error in BusinessError} | {TransientError.PAYMENT_GATEWAY_UNAVAILABLE.value}
+)
+"""Answers the process is built to handle (a decline, a gateway time-out): the SDK logs them at
+DEBUG, without a traceback, and keeps them out of its failure metrics. The activity still logs
+one line. A contract error or a busy store stays loud."""
 
 store_activity = activity.defn(no_thread_cancel_exception=True)
 """A synchronous activity over a store.
@@ -29,7 +37,15 @@ def store_failures(order_id: str) -> Iterator[None]:
     except StoreError as error:
         message = str(error) if order_id in str(error) else f"order {order_id}: {error}"
         retry = "will retry" if error.retryable else "will not retry"
-        activity.logger.warning("%s (%s, %s)", message, error.error_type, retry)
+        log = activity.logger.info if error.error_type in _EXPECTED else activity.logger.warning
+        log("%s (%s, %s)", message, error.error_type, retry)
         raise ApplicationError(
-            message, type=error.error_type, non_retryable=not error.retryable
+            message,
+            type=error.error_type,
+            non_retryable=not error.retryable,
+            category=(
+                ApplicationErrorCategory.BENIGN
+                if error.error_type in _EXPECTED
+                else ApplicationErrorCategory.UNSPECIFIED
+            ),
         ) from error

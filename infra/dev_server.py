@@ -4,6 +4,7 @@ project's search attributes registered."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -36,8 +37,12 @@ async def start_dev_server(
     ui_port: int | None = DEFAULT_UI_PORT,
     db_file: Path | None = None,
     ui: bool = True,
+    extra_namespaces: Sequence[str] = (),
 ) -> WorkflowEnvironment:
-    """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`."""
+    """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`.
+
+    `extra_namespaces` are created beside `default`, with the search attributes registered.
+    """
     for name, chosen in (("port", port), ("UI port", ui_port if ui else None)):
         if chosen is not None and not port_is_free(chosen):
             raise PortInUseError(
@@ -54,4 +59,5 @@ async def start_dev_server(
         dev_server_existing_path=str(temporal_cli()),
         dev_server_database_filename=str(db_file) if db_file else None,
         dev_server_log_level="error",
+        dev_server_extra_args=[arg for name in extra_namespaces for arg in ("--namespace", name)],
     )

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
+
+TEST_NAMESPACES = ("e2e", "cli", "replay")
 
 
 @pytest.fixture
@@ -31,11 +34,26 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server(port=None, ui_port=None, ui=False)
+    env = await start_dev_server(
+        port=None, ui_port=None, ui=False, extra_namespaces=TEST_NAMESPACES
+    )
     try:
         yield env
     finally:
         await env.shutdown()
+
+
+async def namespace_client(env: WorkflowEnvironment, namespace: str) -> Client:
+    """A client of the dev server in one of TEST_NAMESPACES.
+
+    Each end-to-end test module works in a namespace of its own, so that the workers of one
+    module never pick up a task of an order another module left running.
+    """
+    return await Client.connect(
+        env.client.service_client.config.target_host,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+    )
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ class AuditRule(StrEnum):
     CANCELLED_NOT_DISPATCHED = "cancelled_not_dispatched"
     NO_BOOKING_AFTER_CANCEL = "no_booking_after_cancel"
     FINAL_NOTIFICATION_SENT = "final_notification_sent"
+    ENDED_OR_WAITING = "ended_or_waiting"
+    """Checked against Temporal, not a store: an order not ended must have a running workflow."""
 
 
 class Violation(Model):
@@ -53,3 +55,12 @@ class AuditReport(Model):
     @property
     def clean(self) -> bool:
         return not self.violations
+
+
+class WaitingOrder(Model):
+    """An open order whose workflow is running: legitimately waiting, and for what."""
+
+    order_id: str
+    style: Style
+    workflow_id: str
+    status: str

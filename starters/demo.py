@@ -1,0 +1,124 @@
+"""`python -m starters.demo [--exit] [--scenario NAME ...]`: the main job.
+
+Starts the Temporal dev server unless one answers at TEMPORAL_ADDRESS, starts the workers of
+every service, runs every scenario, prints a table of outcomes with a link to each order in the
+Web UI, runs the audit, and keeps the server, the UI and the workers up for inspection until
+Ctrl-C (`--exit`: stop when done)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Sequence
+
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client
+
+from domain.scenarios import SCENARIOS, SCENARIOS_BY_NAME
+from domain.services import Service
+from domain.status import OrderStatus
+from infra import cli
+from infra.client import connect, connect_config
+from infra.data_dir import data_dir
+from infra.dev_server import DEFAULT_UI_PORT, port_is_free, start_dev_server
+from infra.ui import list_url, ui_base, workflow_url
+from starters.audit import describe as describe_audit
+from starters.audit import run_audit
+from starters.order_client import PLACEABLE_STYLES
+from starters.scenario_runs import ScenarioRun, run_scenarios
+from workers.pool import running_workers
+
+
+@contextlib.asynccontextmanager
+async def temporal_server(console: Console) -> AsyncIterator[Client]:
+    """A client of the server at TEMPORAL_ADDRESS, starting a dev server there if none answers."""
+    target = str(connect_config()["target_host"])
+    host, _, port_text = target.rpartition(":")
+    local = host in ("localhost", "127.0.0.1", "")
+    if local and port_text.isdigit() and port_is_free(int(port_text)):
+        ui_port = DEFAULT_UI_PORT if port_is_free(DEFAULT_UI_PORT) else None
+        db_file = data_dir() / "temporal.sqlite3"
+        server = await start_dev_server(port=int(port_text), ui_port=ui_port, db_file=db_file)
+        console.print(f"started a Temporal dev server on {target} (history in {db_file})")
+        try:
+            yield await connect()
+        finally:
+            await server.shutdown()
+    else:
+        client = await connect()
+        console.print(f"using the Temporal server at {target}")
+        yield client
+
+
+def outcome_table(runs: Sequence[ScenarioRun], namespace: str) -> Table:
+    table = Table(title="Demo orders", show_lines=False)
+    for column in ("order", "scenario", "style", "outcome", "reason", "seconds", "Web UI"):
+        table.add_column(column, no_wrap=True, overflow="ignore")
+    for run in runs:
+        mark = "[green]✓[/]" if run.as_expected else "[red]✗ unexpected[/]"
+        table.add_row(
+            run.placed.order_id,
+            run.scenario.name,
+            run.placed.style.value,
+            f"{run.outcome.status} {mark}",
+            run.outcome.reason.value if run.outcome.reason else "",
+            f"{run.seconds:.1f}",
+            workflow_url(run.placed.workflow_id, namespace),
+        )
+    return table
+
+
+async def main(argv: Sequence[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m starters.demo", description=__doc__)
+    parser.add_argument("--exit", action="store_true", help="stop when done")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS_BY_NAME),
+        help="run only this scenario (repeatable; default: all)",
+    )
+    args = parser.parse_args(argv)
+    scenarios = [SCENARIOS_BY_NAME[name] for name in args.scenario] if args.scenario else SCENARIOS
+    console = Console(width=max(Console().width, 200))
+
+    async with temporal_server(console) as client, running_workers(
+        client, list(Service), data_dir()
+    ):
+        console.print(f"workers of {', '.join(s.value for s in Service)} running")
+        console.print(f"running {len(scenarios)} scenario(s) in {len(PLACEABLE_STYLES)} style(s)...")
+        runs = await run_scenarios(
+            client,
+            scenarios,
+            PLACEABLE_STYLES,
+            on_done=lambda run: console.print(
+                f"  {run.scenario.name} ({run.placed.style.value}): {run.outcome.status}"
+                + (f" ({run.outcome.reason.value})" if run.outcome.reason else "")
+                + f" in {run.seconds:.1f} s"
+            ),
+        )
+        console.print(outcome_table(runs, client.namespace))
+        report, waiting = await run_audit(client)
+        console.print(describe_audit(report, waiting))
+        console.print(
+            f"Web UI: {ui_base()}   cancelled orders: "
+            f"{list_url(f'OrderStatus = {OrderStatus.CANCELLED.value!r}', client.namespace)}"
+        )
+        ok = all(run.as_expected for run in runs) and report.clean
+        if not args.exit:
+            console.print("server, UI and workers stay up for inspection; Ctrl-C stops them")
+            await _until_interrupted()
+    return cli.EXIT_OK if ok else cli.EXIT_REFUSED
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+if __name__ == "__main__":
+    cli.run(main)
