@@ -1,0 +1,130 @@
+"""Every scenario end to end on the Temporal dev server, with the real workers of every service,
+the simulated carrier and real SQLite stores; then the audit over everything they did.
+
+The scenarios run all at once (as the demo runs them) in one module-scoped fixture; each test
+then checks one scenario's outcome and the effects it left in the stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+from domain.messages.notifications import NotificationKind
+from domain.scenarios import SCENARIOS, Scenario
+from domain.services import Service
+from domain.status import CancelReason, OrderStatus
+from starters.audit import check_open_orders
+from starters.order_client import PLACEABLE_STYLES
+from starters.scenario_runs import ScenarioRun, run_scenarios
+from stores import store_path
+from stores.audit import audit_stores
+from stores.inventory import InventoryStore
+from stores.notifications import NotificationsStore
+from stores.payments import PaymentsStore
+from stores.shipping import ShippingStore
+from tests.conftest import namespace_client
+from workers.pool import running_workers
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Demo:
+    client: Client
+    data_dir: Path
+    runs: list[ScenarioRun]
+
+    def run_of(self, scenario: Scenario) -> ScenarioRun:
+        return next(run for run in self.runs if run.scenario == scenario)
+
+
+@pytest.fixture(scope="module")
+async def demo(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Demo]:
+    client = await namespace_client(dev_env, "e2e")
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    async with running_workers(client, list(Service), data_dir):
+        runs = await run_scenarios(client, SCENARIOS, PLACEABLE_STYLES)
+        yield Demo(client, data_dir, runs)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
+async def test_scenario_ends_as_the_architecture_says(demo: Demo, scenario: Scenario) -> None:
+    outcome = demo.run_of(scenario).outcome
+
+    assert (outcome.status, outcome.reason) == (
+        scenario.expected_status.value,
+        scenario.expected_reason,
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
+async def test_scenario_leaves_the_stores_consistent_with_its_outcome(
+    demo: Demo, scenario: Scenario
+) -> None:
+    order_id = demo.run_of(scenario).placed.order_id
+    payments = PaymentsStore(store_path(demo.data_dir, Service.PAYMENTS))
+    inventory = InventoryStore(store_path(demo.data_dir, Service.INVENTORY))
+    notifications = NotificationsStore(store_path(demo.data_dir, Service.NOTIFICATIONS))
+    total = scenario.order(order_id).total_cents
+    states = {str(reservation.state) for reservation in inventory.reservations(order_id)}
+    sent = {message.kind for message in notifications.messages(order_id)}
+
+    if scenario.expected_status is OrderStatus.COMPLETED:
+        assert payments.net_captured(order_id) == total
+        assert states == {"consumed"}
+        assert NotificationKind.ORDER_DELIVERED in sent
+    else:
+        assert payments.net_captured(order_id) == 0
+        assert "held" not in states
+        assert NotificationKind.ORDER_CANCELLED in sent
+
+
+async def test_flaky_payment_is_authorized_on_the_third_gateway_call(demo: Demo) -> None:
+    run = next(run for run in demo.runs if run.scenario.name == "flaky_payment")
+    payments = PaymentsStore(store_path(demo.data_dir, Service.PAYMENTS))
+
+    assert payments.gateway_calls(run.placed.order_id) == 3
+
+
+async def test_late_delivery_is_escalated_and_still_completed(demo: Demo) -> None:
+    run = next(run for run in demo.runs if run.scenario.name == "late_delivery")
+    notifications = NotificationsStore(store_path(demo.data_dir, Service.NOTIFICATIONS))
+
+    assert run.outcome.delivered_late
+    kinds = {message.kind for message in notifications.messages(run.placed.order_id)}
+    assert NotificationKind.DELIVERY_LATE in kinds
+
+
+async def test_cancelled_before_dispatch_means_no_parcel_left(demo: Demo) -> None:
+    shipping = ShippingStore(store_path(demo.data_dir, Service.SHIPPING))
+    for run in demo.runs:
+        if run.outcome.reason not in (None, CancelReason.LOST_IN_TRANSIT):
+            shipment = shipping.shipment(run.placed.order_id)
+            assert shipment is None or str(shipment.state) != "dispatched", run.scenario.name
+
+
+async def test_search_attributes_show_each_order_as_it_ended(demo: Demo) -> None:
+    for run in demo.runs:
+        description = await demo.client.get_workflow_handle(run.placed.workflow_id).describe()
+        attributes = description.typed_search_attributes
+        assert attributes.get(search_attributes.ORDER_STATUS) == run.outcome.status
+        assert attributes.get(search_attributes.ORDER_STYLE) == run.placed.style.value
+
+
+async def test_the_audit_finds_every_invariant_holding(demo: Demo) -> None:
+    report = audit_stores(demo.data_dir)
+    waiting, left_behind = await check_open_orders(demo.client, report.open_orders)
+
+    assert report.violations == []
+    assert left_behind == []
+    assert waiting == []
+    assert report.orders_checked == len(demo.runs)

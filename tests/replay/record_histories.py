@@ -1,0 +1,51 @@
+"""Record the histories that the replay test replays: `python -m tests.replay.record_histories`.
+
+Run it when a workflow type is added, or when a deliberate, versioned change to a workflow makes
+a new history worth keeping. Never re-record to make a failing replay pass: a replay failure
+means the change would break the workflows already running in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from domain.scenarios import SCENARIOS_BY_NAME
+from domain.services import Service, shipment_workflow_id
+from infra.dev_server import start_dev_server
+from starters.order_client import PLACEABLE_STYLES
+from starters.scenario_runs import run_scenarios
+from workers.pool import running_workers
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORDED_SCENARIOS = ("happy", "approval_rejected", "customer_cancels", "late_delivery")
+
+
+async def record() -> list[Path]:
+    server = await start_dev_server(port=None, ui_port=None, ui=False)
+    written: list[Path] = []
+    try:
+        client = server.client
+        with tempfile.TemporaryDirectory() as data_dir:
+            async with running_workers(client, list(Service), Path(data_dir)):
+                scenarios = [SCENARIOS_BY_NAME[name] for name in RECORDED_SCENARIOS]
+                runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES)
+        for run in runs:
+            stem = f"{run.placed.style.value}-{run.scenario.name}"
+            workflow_ids = {"OrderWorkflow": run.placed.workflow_id}
+            if run.outcome.status == "completed":
+                workflow_ids["ShipmentWorkflow"] = shipment_workflow_id(run.placed.order_id)
+            for workflow_type, workflow_id in workflow_ids.items():
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
+                path = HISTORIES / f"{stem}-{workflow_type}.json"
+                path.write_text(history.to_json())
+                written.append(path)
+    finally:
+        await server.shutdown()
+    return written
+
+
+if __name__ == "__main__":
+    for path in asyncio.run(record()):
+        print(path)
