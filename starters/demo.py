@@ -23,6 +23,7 @@ from infra import cli
 from infra.client import connect, connect_config
 from infra.data_dir import data_dir
 from infra.dev_server import DEFAULT_UI_PORT, port_is_free, start_dev_server
+from infra.search_attributes import ensure_search_attributes
 from infra.ui import list_url, ui_base, workflow_url
 from starters.audit import describe as describe_audit
 from starters.audit import run_audit
@@ -49,6 +50,9 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
     else:
         client = await connect()
         console.print(f"using the Temporal server at {target}")
+        added = await ensure_search_attributes(client)
+        if added:
+            console.print(f"registered the search attributes {', '.join(added)}")
         yield client
 
 
@@ -74,6 +78,11 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m starters.demo", description=__doc__)
     parser.add_argument("--exit", action="store_true", help="stop when done")
     parser.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="do not start workers here: use those already running (e.g. docker compose)",
+    )
+    parser.add_argument(
         "--scenario",
         action="append",
         choices=list(SCENARIOS_BY_NAME),
@@ -83,11 +92,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [SCENARIOS_BY_NAME[name] for name in args.scenario] if args.scenario else SCENARIOS
     console = Console(width=max(Console().width, 200))
 
-    async with temporal_server(console) as client, running_workers(
-        client, list(Service), data_dir()
-    ):
-        console.print(f"workers of {', '.join(s.value for s in Service)} running")
-        console.print(f"running {len(scenarios)} scenario(s) in {len(PLACEABLE_STYLES)} style(s)...")
+    async with temporal_server(console) as client, _workers(client, not args.no_workers, console):
+        styles = len(PLACEABLE_STYLES)
+        console.print(f"running {len(scenarios)} scenario(s) in {styles} style(s)...")
         runs = await run_scenarios(
             client,
             scenarios,
@@ -110,6 +117,17 @@ async def main(argv: Sequence[str] | None = None) -> int:
             console.print("server, UI and workers stay up for inspection; Ctrl-C stops them")
             await _until_interrupted()
     return cli.EXIT_OK if ok else cli.EXIT_REFUSED
+
+
+@contextlib.asynccontextmanager
+async def _workers(client: Client, start: bool, console: Console) -> AsyncIterator[None]:
+    if not start:
+        console.print("using the workers already running")
+        yield
+        return
+    async with running_workers(client, list(Service), data_dir()):
+        console.print(f"workers of {', '.join(s.value for s in Service)} running here")
+        yield
 
 
 async def _until_interrupted() -> None:
