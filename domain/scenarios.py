@@ -76,7 +76,15 @@ _SMALL = (("KB-001", 1), ("MS-002", 2))
 _LARGE = (("WS-004", 1), ("MN-003", 2))
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("happy", "everything goes right", OrderStatus.COMPLETED, None, _SMALL, _DEMO),
+    Scenario(
+        "happy",
+        "everything goes right (the carrier takes a second to confirm: heartbeats)",
+        OrderStatus.COMPLETED,
+        None,
+        _SMALL,
+        _DEMO,
+        Faults(carrier_booking_latency=timedelta(milliseconds=1500)),
+    ),
     Scenario(
         "out_of_stock",
         "a line cannot be reserved: nothing is charged",

@@ -109,11 +109,19 @@ class ShipmentWorkflow:
         return self._stage
 
     def _accept(self, kind: CarrierEventKind, report: CarrierReport) -> None:
-        """Keep the first report of each kind: a carrier that repeats itself changes nothing."""
-        if report.kind != kind or report.order_id != self._request.order_id:
+        """Keep the first matching report of each kind: a carrier that repeats itself, or one
+        that reports on another parcel, changes nothing."""
+        if not self._matches(kind, report):
             workflow.logger.warning("ignored a carrier report that does not match: %s", report)
             return
         self._reports.setdefault(kind, report)
+
+    def _matches(self, kind: CarrierEventKind, report: CarrierReport) -> bool:
+        return (
+            report.kind == kind
+            and report.order_id == self._request.order_id
+            and (not self._tracking_number or report.tracking_number == self._tracking_number)
+        )
 
     async def _follow_parcel(self, within: timedelta) -> bool:
         """Record the carrier's reports as they come; True once delivered within the time."""
@@ -137,6 +145,9 @@ class ShipmentWorkflow:
         for kind in (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED):
             report = self._reports.get(kind)
             if report is None or kind in self._recorded:
+                continue
+            if not self._matches(kind, report):  # it came before the booking named the parcel
+                del self._reports[kind]
                 continue
             await shipping.record_carrier_event(report)
             self._recorded.add(kind)
