@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn
+
+from temporalio.service import RPCError
 
 from infra.binaries import BinaryNotFoundError
 from infra.client import ConnectionFailedError
@@ -40,18 +44,37 @@ class ArgumentParser(argparse.ArgumentParser):
 def run(main: Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]) -> NoReturn:
     """Run a command's async `main` and turn known failures into a message and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    prog = sys.argv[0].rsplit("/", 1)[-1]
+    prog = _prog()
     try:
         code: int = asyncio.run(main(None))
     except BadInputError as error:
-        _fail(prog, str(error), EXIT_BAD_INPUT)
+        code = _fail(prog, str(error), EXIT_BAD_INPUT)
     except (RefusedError, ConnectionFailedError, BinaryNotFoundError) as error:
-        _fail(prog, str(error), EXIT_REFUSED)
+        code = _fail(prog, str(error), EXIT_REFUSED)
+    except RPCError as error:  # e.g. the namespace does not exist
+        code = _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)
     except KeyboardInterrupt:
-        _fail(prog, "interrupted", EXIT_INTERRUPTED)
-    sys.exit(code)
+        code = _fail(prog, "interrupted", EXIT_INTERRUPTED)
+    _exit(code)
 
 
-def _fail(prog: str, message: str, code: int) -> NoReturn:
+def _prog() -> str:
+    """`python -m starters.place_order`, as argparse's own errors name the command."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    return f"python -m {spec.name}" if spec is not None else os.path.basename(sys.argv[0])
+
+
+def _fail(prog: str, message: str, code: int) -> int:
     print(f"{prog}: error: {message}", file=sys.stderr)
-    sys.exit(code)
+    return code
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit without the interpreter's teardown. The Temporal client's native threads may still
+    call into Python while it finalizes, which aborts the process (`PyGILState_Release`,
+    temporalio/sdk-python#300) and turns a finished command's exit code into 134 or 139."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

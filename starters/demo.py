@@ -41,7 +41,11 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
     if local and port_text.isdigit() and port_is_free(int(port_text)):
         ui_port = DEFAULT_UI_PORT if port_is_free(DEFAULT_UI_PORT) else None
         db_file = data_dir() / "temporal.sqlite3"
-        server = await start_dev_server(port=int(port_text), ui_port=ui_port, db_file=db_file)
+        server = await start_dev_server(
+            port=int(port_text), ui_port=ui_port, db_file=db_file, ui=ui_port is not None
+        )
+        if ui_port is None:
+            console.print(f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time")
         console.print(f"started a Temporal dev server on {target} (history in {db_file})")
         try:
             yield await connect()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import uuid
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from domain.order import Address, Order
+from domain.order import Address, Order, OrderId
 from infra.cli import BadInputError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -20,6 +21,19 @@ _SECRET_FIELDS = frozenset({"payment_token"})
 
 def new_order_id(prefix: str = "ord") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+_ORDER_ID: TypeAdapter[str] = TypeAdapter(OrderId)
+
+
+def order_id_argument(text: str) -> str:
+    """The `--order-id` option's type: checked before anything is read or placed."""
+    try:
+        return _ORDER_ID.validate_python(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an order id: use 3 to 63 lower-case letters, digits and dashes"
+        ) from error
 
 
 def read_order(path: Path, order_id: str | None = None) -> Order:

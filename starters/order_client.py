@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from temporalio.api.errordetails.v1 import NamespaceNotFoundFailure
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -96,12 +97,19 @@ async def find_order(client: Client, order_id: str) -> PlacedOrder:
         try:
             description = await client.get_workflow_handle(workflow_id).describe()
         except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
+            if _no_such_workflow(error):
                 continue
             raise
         style = description.typed_search_attributes.get(search_attributes.ORDER_STYLE)
         return PlacedOrder(order_id, workflow_id, Style(style or Style.ORCHESTRATED))
     raise BadInputError(f"no order with id {order_id!r} (looked for workflow order-{order_id})")
+
+
+def _no_such_workflow(error: RPCError) -> bool:
+    """NOT_FOUND also answers for a namespace that does not exist: that is no unknown order."""
+    return error.status == RPCStatusCode.NOT_FOUND and not any(
+        detail.Is(NamespaceNotFoundFailure.DESCRIPTOR) for detail in error.grpc_status.details
+    )
 
 
 async def order_status(client: Client, order_id: str) -> OrderView:

@@ -17,7 +17,7 @@ from domain.views import OrderOutcome
 from infra import cli
 from infra.client import connect
 from infra.ui import workflow_url
-from starters.input_files import new_order_id, read_order
+from starters.input_files import new_order_id, order_id_argument, read_order
 from starters.order_client import PLACEABLE_STYLES, order_status, place_order, wait_for_outcome
 from starters.output import print_json
 from starters.scenario_player import play_actor
@@ -35,7 +35,9 @@ def _parser() -> cli.ArgumentParser:
         "--scenario", choices=list(SCENARIOS_BY_NAME), help="a demo scenario (default: happy)"
     )
     source.add_argument("--order-file", type=Path, help="an order as JSON (see examples/orders)")
-    parser.add_argument("--order-id", help="the order id (default: made up)")
+    parser.add_argument(
+        "--order-id", type=order_id_argument, help="the order id (default: made up)"
+    )
     parser.add_argument("--wait", action="store_true", help="wait until the order has ended")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser

@@ -52,6 +52,7 @@ def audit_stores(data_dir: Path) -> AuditReport:
     for service, check in _CHECKS.items():
         with _snapshot(data_dir, service) as db:
             violations.extend(check(db, ended))
+    violations.extend(_holds_without_order(data_dir))
     return AuditReport(
         orders_placed=len(orders),
         orders_checked=len(ended),
@@ -63,6 +64,40 @@ def audit_stores(data_dir: Path) -> AuditReport:
             if o.outcome is None
         ],
     )
+
+
+def _holds_without_order(data_dir: Path) -> Iterator[Violation]:
+    """Holds first, then the orders: an order is recorded before anything is held for it, so
+    reading in this order never mistakes an order placed during the audit for an orphan."""
+    with _snapshot(data_dir, Service.INVENTORY) as db:
+        held = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT order_id FROM reservations WHERE state = ? ORDER BY order_id",
+                (ReservationState.HELD.value,),
+            )
+        ]
+    with _snapshot(data_dir, Service.PAYMENTS) as db:
+        authorized = [
+            row[0]
+            for row in db.execute(
+                "SELECT order_id FROM payments WHERE state = ? ORDER BY order_id",
+                (PaymentState.AUTHORIZED.value,),
+            )
+        ]
+    with _snapshot(data_dir, Service.ORDERS) as db:
+        known = {order.order_id for order in read_orders(db)}
+    for service, order_ids, what in (
+        (Service.INVENTORY, held, "holds stock"),
+        (Service.PAYMENTS, authorized, "has an open authorization"),
+    ):
+        for order_id in order_ids:
+            if order_id not in known:
+                yield _reporter(service)(
+                    AuditRule.NO_HOLD_WITHOUT_ORDER,
+                    order_id,
+                    f"order {order_id} {what} but was never placed",
+                )
 
 
 def _snapshot(data_dir: Path, service: Service) -> AbstractContextManager[sqlite3.Connection]:

@@ -45,6 +45,15 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    try:
+        await _run_until(stop, client, services)
+    except RuntimeError as error:  # a worker gave up, e.g. its namespace does not exist
+        raise cli.RefusedError(f"a worker failed: {error}") from error
+    print("stopped: every worker has shut down", flush=True)
+    return cli.EXIT_OK
+
+
+async def _run_until(stop: asyncio.Event, client: Client, services: Sequence[Service]) -> None:
     async with running_workers(client, services, data_dir()):
         for service in services:
             print(
@@ -54,7 +63,6 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
             )
         await stop.wait()
         print("stopping: draining in-flight tasks...", flush=True)
-    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

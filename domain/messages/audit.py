@@ -24,6 +24,9 @@ class AuditRule(StrEnum):
     CANCELLED_NOT_DISPATCHED = "cancelled_not_dispatched"
     NO_BOOKING_AFTER_CANCEL = "no_booking_after_cancel"
     FINAL_NOTIFICATION_SENT = "final_notification_sent"
+    NO_HOLD_WITHOUT_ORDER = "no_hold_without_order"
+    """A reservation held or a payment authorized for an order the orders store never recorded:
+    nothing will ever release it."""
     ENDED_OR_WAITING = "ended_or_waiting"
     """Checked against Temporal, not a store: an order not ended must have a running workflow."""
 

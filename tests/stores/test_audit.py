@@ -151,6 +151,16 @@ def test_a_consistent_world_is_clean(world: World) -> None:
     ]
 
 
+def test_holds_for_an_order_never_placed_are_listed(world: World) -> None:
+    world.inventory.reserve("ghost", [StockLine(sku="AA-1", quantity=1)])
+    world.payments.authorize("ghost", TOTAL, SecretStr("tok_visa_4242"))
+
+    report = world.audit()
+
+    assert rules(report, "ghost") == {AuditRule.NO_HOLD_WITHOUT_ORDER}
+    assert {v.store for v in report.violations} == {Service.INVENTORY, Service.PAYMENTS}
+
+
 def test_an_empty_data_dir_is_clean_and_stays_empty(tmp_path: Path) -> None:
     report = audit_stores(tmp_path)
     assert report.clean

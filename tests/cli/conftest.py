@@ -1,0 +1,90 @@
+"""The command-line tools run as a user runs them: `python -m ...` in a child process, talking to
+the session's dev server through `TEMPORAL_ADDRESS` and `TEMPORAL_NAMESPACE`, with the workers of
+every service running in this process against the same data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from domain.services import Service
+from tests.conftest import namespace_client
+from workers.pool import running_workers
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NAMESPACE = "cli"
+COMMAND_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Shell:
+    """Runs commands in child processes with the environment a user would export."""
+
+    env: dict[str, str]
+    client: Client
+    data_dir: Path
+
+    async def run(self, *args: str) -> Result:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            *args,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
+        assert process.returncode is not None
+        return Result(process.returncode, stdout.decode(), stderr.decode())
+
+    def with_env(self, **overrides: str) -> Shell:
+        return Shell({**self.env, **overrides}, self.client, self.data_dir)
+
+
+def user_env(address: str, namespace: str, data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
+    return {
+        **env,
+        "TEMPORAL_ADDRESS": address,
+        "TEMPORAL_NAMESPACE": namespace,
+        "ORDERS_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+async def shell(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Shell]:
+    client = await namespace_client(dev_env, NAMESPACE)
+    data_dir = tmp_path_factory.mktemp("cli-data")
+    address = client.service_client.config.target_host
+    async with running_workers(client, list(Service), data_dir):
+        yield Shell(user_env(address, NAMESPACE, data_dir), client, data_dir)
+
+
+def one_line_error(result: Result, expected_code: int, *fragments: str) -> str:
+    """A refused command prints one line that says what and why, and no traceback."""
+    assert result.code == expected_code, (result.code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]

@@ -1,0 +1,276 @@
+"""Every command as a user types it, on the dev server: the happy paths print what the README
+promises, and bad input or a refused update ends in one line, the right exit code, no traceback
+and the order unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.messages.inventory import StockLine
+from domain.status import OrderStatus
+from starters.order_client import order_status
+from stores.inventory import InventoryStore
+from tests.cli.conftest import PROJECT_ROOT, Result, Shell, one_line_error
+from tests.support import reach
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = PROJECT_ROOT / "examples" / "orders"
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+
+
+def json_of(result: Result) -> dict[str, Any]:
+    assert result.code == 0, (result.code, result.stdout, result.stderr)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+async def place_waiting_order(shell: Shell) -> str:
+    """An order above the approval threshold: it waits for a person (30 minutes, say the file)."""
+    placed = json_of(
+        await shell.run(
+            "starters.place_order", "--order-file", str(EXAMPLES / "needs_approval.json"), "--json"
+        )
+    )
+    await reach(shell.client, placed["order_id"], OrderStatus.AWAITING_APPROVAL)
+    return str(placed["order_id"])
+
+
+async def test_place_order_waits_and_prints_one_json_object(shell: Shell) -> None:
+    result = json_of(
+        await shell.run("starters.place_order", "--scenario", "happy", "--wait", "--json")
+    )
+
+    assert result["status"] == "completed"
+    assert result["reason"] is None
+    assert result["style"] == "orchestrated"
+    assert result["workflow_id"] == f"order-{result['order_id']}"
+    assert "tok_" not in json.dumps(result)
+
+
+async def test_place_order_reports_why_an_order_was_cancelled(shell: Shell) -> None:
+    result = json_of(
+        await shell.run(
+            "starters.place_order", "--scenario", "payment_declined", "--wait", "--json"
+        )
+    )
+
+    assert (result["status"], result["reason"]) == ("cancelled", "payment_declined")
+
+
+async def test_an_order_file_waits_for_a_person_who_approves_it(shell: Shell) -> None:
+    order_id = await place_waiting_order(shell)
+
+    approved = json_of(await shell.run("starters.approve_order", order_id, "--json"))
+    status = json_of(await shell.run("starters.order_status", order_id, "--json"))
+
+    assert approved["status"] != OrderStatus.AWAITING_APPROVAL
+    assert status["order_id"] == order_id
+    assert any(entry["kind"] == "update" for entry in status["timeline"])
+    assert "payment_token" not in status
+    assert "tok_" not in json.dumps(status)
+
+
+async def test_a_person_rejects_an_order_and_it_ends_cancelled(shell: Shell) -> None:
+    order_id = await place_waiting_order(shell)
+
+    await shell.run("starters.reject_order", order_id)
+    view = await reach(shell.client, order_id, OrderStatus.CANCELLED)
+
+    assert view.reason == "approval_rejected"
+
+
+async def test_change_address_then_cancel_before_dispatch(shell: Shell) -> None:
+    order_id = await place_waiting_order(shell)
+
+    changed = json_of(
+        await shell.run(
+            "starters.change_address",
+            order_id,
+            "--address-file",
+            str(EXAMPLES / "new_address.json"),
+            "--json",
+        )
+    )
+    cancelled = await shell.run("starters.cancel_order", order_id)
+    view = await reach(shell.client, order_id, OrderStatus.CANCELLED)
+
+    assert "Grace Hopper" in changed["shipping_address"]
+    assert cancelled.code == 0, cancelled.stderr
+    assert view.reason == "customer_cancelled"
+
+
+async def test_human_readable_status_names_the_order_and_its_state(shell: Shell) -> None:
+    order_id = await place_waiting_order(shell)
+
+    result = await shell.run("starters.order_status", order_id)
+
+    assert result.code == 0, result.stderr
+    assert order_id in result.stdout
+    assert "awaiting_approval" in result.stdout
+    await shell.run("starters.reject_order", order_id)
+
+
+# Bad input: what and why on one line, exit 2 for input, 1 for a refusal, nothing changed.
+
+
+async def test_malformed_order_file(shell: Shell, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"customer": ')
+
+    result = await shell.run("starters.place_order", "--order-file", str(broken))
+
+    one_line_error(result, EXIT_BAD_INPUT, "broken.json")
+
+
+async def test_invalid_order_names_the_field(shell: Shell, tmp_path: Path) -> None:
+    order = json.loads((EXAMPLES / "small_order.json").read_text())
+    order["items"][0]["quantity"] = 0
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps(order))
+
+    result = await shell.run("starters.place_order", "--order-file", str(invalid))
+
+    one_line_error(result, EXIT_BAD_INPUT, "items.0.quantity")
+
+
+async def test_missing_order_file(shell: Shell, tmp_path: Path) -> None:
+    result = await shell.run("starters.place_order", "--order-file", str(tmp_path / "nope.json"))
+
+    one_line_error(result, EXIT_BAD_INPUT, "nope.json")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("starters.place_order", "--scenario", "no_such_scenario"),
+        ("starters.place_order", "--order-id", "Not An Id!"),
+        ("starters.place_order", "--style", "telepathic"),
+        ("starters.order_status",),
+        ("workers.run", "--service", "billing"),
+    ],
+    ids=["unknown-scenario", "bad-order-id", "unknown-style", "missing-order-id", "bad-service"],
+)
+async def test_bad_arguments_are_usage_errors(shell: Shell, args: tuple[str, ...]) -> None:
+    result = await shell.run(*args)
+
+    assert result.code == EXIT_BAD_INPUT, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", ["order_status", "approve_order", "reject_order", "cancel_order"]
+)
+async def test_unknown_order_id(shell: Shell, command: str) -> None:
+    result = await shell.run(f"starters.{command}", "ord-does-not-exist")
+
+    one_line_error(result, EXIT_BAD_INPUT, "ord-does-not-exist")
+
+
+async def test_bad_address_file_leaves_the_order_unchanged(shell: Shell, tmp_path: Path) -> None:
+    order_id = await place_waiting_order(shell)
+    address = json.loads((EXAMPLES / "new_address.json").read_text())
+    address["country"] = "Narnia"
+    bad = tmp_path / "address.json"
+    bad.write_text(json.dumps(address))
+    before = await order_status(shell.client, order_id)
+
+    result = await shell.run("starters.change_address", order_id, "--address-file", str(bad))
+
+    one_line_error(result, EXIT_BAD_INPUT, "country")
+    assert await order_status(shell.client, order_id) == before
+    await shell.run("starters.reject_order", order_id)
+
+
+async def test_approving_an_order_that_needs_no_approval_is_refused(shell: Shell) -> None:
+    placed = json_of(
+        await shell.run("starters.place_order", "--scenario", "customer_cancels", "--json")
+    )
+    order_id = placed["order_id"]
+    view = await order_status(shell.client, order_id)
+
+    result = await shell.run("starters.approve_order", order_id)
+
+    one_line_error(result, EXIT_REFUSED)
+    after = await order_status(shell.client, order_id)
+    assert after.status == view.status or after.status == OrderStatus.CANCELLED
+    assert not any(entry.what.startswith("approve") for entry in after.timeline)
+
+
+async def test_cancel_after_the_order_has_ended_is_refused(shell: Shell) -> None:
+    placed = json_of(
+        await shell.run("starters.place_order", "--scenario", "happy", "--wait", "--json")
+    )
+
+    result = await shell.run("starters.cancel_order", placed["order_id"])
+
+    one_line_error(result, EXIT_REFUSED, placed["order_id"])
+    assert (await order_status(shell.client, placed["order_id"])).status == OrderStatus.COMPLETED
+
+
+async def test_unreachable_server_is_one_line(shell: Shell) -> None:
+    result = await shell.with_env(TEMPORAL_ADDRESS="127.0.0.1:1").run(
+        "starters.order_status", "ord-anything"
+    )
+
+    one_line_error(result, EXIT_REFUSED, "127.0.0.1:1")
+
+
+async def test_unknown_namespace_is_one_line(shell: Shell) -> None:
+    result = await shell.with_env(TEMPORAL_NAMESPACE="no-such-namespace").run(
+        "starters.order_status", "ord-anything"
+    )
+
+    one_line_error(result, EXIT_REFUSED, "no-such-namespace")
+
+
+# The audit and the workers as processes.
+
+
+async def test_audit_is_clean_after_the_commands_above(shell: Shell) -> None:
+    result = await shell.run("starters.audit", "--json")
+
+    report = json_of(result)
+    assert report["violations"] == []
+    assert report["orders_placed"] > 0
+
+
+async def test_audit_lists_a_leaked_reservation_and_exits_1(shell: Shell, tmp_path: Path) -> None:
+    store = InventoryStore(tmp_path / "inventory.sqlite3")
+    store.reserve("ord-leaky", [StockLine(sku="KB-001", quantity=1)])
+
+    result = await shell.with_env(ORDERS_DATA_DIR=str(tmp_path)).run("starters.audit")
+
+    assert result.code == 1, result.stdout + result.stderr
+    assert "ord-leaky" in result.stdout + result.stderr
+
+
+async def test_a_worker_process_serves_and_stops_cleanly_on_sigterm(shell: Shell) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workers.run",
+        "--service",
+        "notifications",
+        cwd=PROJECT_ROOT,
+        env=shell.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    first_line = await asyncio.wait_for(process.stdout.readline(), 30)
+    process.send_signal(signal.SIGTERM)
+    rest, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert b"notifications" in first_line
+    assert process.returncode == 0, stderr.decode()
+    assert b"stopped" in rest
