@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from activities.events import publish_event
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationsActivities
 from activities.orders import OrdersActivities
@@ -32,7 +33,12 @@ __all__ = [
 
 
 def build_activities(service: Service, data_dir: Path) -> list[Callable[..., object]]:
-    """The activities a worker for `service` registers, over the store in `data_dir`."""
+    """The activities a worker for `service` registers, over the store in `data_dir`, and the
+    one every service needs to publish its events."""
+    return [*_service_activities(service, data_dir), publish_event]
+
+
+def _service_activities(service: Service, data_dir: Path) -> list[Callable[..., object]]:
     path = store_path(data_dir, service)
     match service:
         case Service.ORDERS:

@@ -22,6 +22,7 @@ class EntryKind(StrEnum):
     UPDATE = "update"
     TIMER = "timer"
     NOTIFICATION = "notification"
+    EVENT = "event"
 
 
 class TimelineEntry(Model):

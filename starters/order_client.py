@@ -7,8 +7,9 @@ which style it is.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,12 +32,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
+from domain.events.contract import ORDER_CONTRACT, EventType
+from domain.events.envelope import EventEnvelope, Party
+from domain.events.payloads import OrderPayload
 from domain.money import format_cents
 from domain.order import Order
-from domain.services import Service, Style, order_workflow_id
+from domain.services import Service, Style, order_workflow_id, participant_workflow_id
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome, OrderView
 from infra.cli import BadInputError, RefusedError
+from infra.event_bus import signal_with_start
 
 
 @dataclass(frozen=True)
@@ -49,51 +54,70 @@ class PlacedOrder:
     it (rather than on a fresh handle) is what lets the time-skipping test server skip time."""
 
 
-@dataclass(frozen=True)
-class _StyleEntry:
-    workflow_type: str
-    task_queue: str
-    workflow_id: str
+PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED, Style.CHOREOGRAPHED)
 
 
-def _entry(style: Style, order_id: str) -> _StyleEntry:
-    if style is Style.ORCHESTRATED:
-        return _StyleEntry("OrderWorkflow", Service.ORDERS.task_queue, order_workflow_id(order_id))
-    raise BadInputError(f"--style {style.value} is not available yet")
-
-
-PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED,)
+def lifecycle_workflow_id(style: Style, order_id: str) -> str:
+    """The workflow that answers for the order: its orchestrator, or its order view."""
+    if style is Style.CHOREOGRAPHED:
+        return participant_workflow_id(Service.ORDERS, order_id)
+    return order_workflow_id(order_id)
 
 
 async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder:
-    entry = _entry(style, order.order_id)
-    summary = (
-        f"Order {order.order_id} ({style.value}): {len(order.items)} line(s), "
-        f"{format_cents(order.total_cents)} for customer {order.customer.id}"
-    )
+    if style not in PLACEABLE_STYLES:
+        raise BadInputError(f"--style {style.value} is not available yet")
     try:
-        handle = await client.start_workflow(
-            entry.workflow_type,
-            order,
-            id=entry.workflow_id,
-            task_queue=entry.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            result_type=OrderOutcome,
-            search_attributes=search_attributes.for_order(
-                order.order_id, order.customer.id, style.value, OrderStatus.PLACED.value
-            ),
-            static_summary=summary,
-        )
+        if style is Style.CHOREOGRAPHED:
+            handle = await _publish_order_placed(client, order)
+        else:
+            handle = await _start_orchestrator(client, order)
     except WorkflowAlreadyStartedError as error:
         raise BadInputError(
             f"order {order.order_id} already exists; use another order_id"
         ) from error
-    return PlacedOrder(order.order_id, entry.workflow_id, style, handle)
+    return PlacedOrder(order.order_id, lifecycle_workflow_id(style, order.order_id), style, handle)
+
+
+async def _start_orchestrator(client: Client, order: Order) -> WorkflowHandle[Any, OrderOutcome]:
+    return await client.start_workflow(
+        "OrderWorkflow",
+        order,
+        id=order_workflow_id(order.order_id),
+        task_queue=Service.ORDERS.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        result_type=OrderOutcome,
+        search_attributes=search_attributes.for_order(
+            order.order_id, order.customer.id, Style.ORCHESTRATED.value, OrderStatus.PLACED.value
+        ),
+        static_summary=(
+            f"Order {order.order_id} (orchestrated): {len(order.items)} line(s), "
+            f"{format_cents(order.total_cents)} for customer {order.customer.id}"
+        ),
+    )
+
+
+async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[Any, Any]:
+    """The storefront publishes the order's first event; the contract names who reacts."""
+    envelope = EventEnvelope(
+        event_id=str(uuid.uuid4()),
+        type=EventType.ORDER_PLACED.value,
+        order_id=order.order_id,
+        occurred_at=datetime.now(UTC),
+        producer=Party.STOREFRONT,
+        payload=OrderPayload(order=order).model_dump(mode="json"),
+    )
+    (consumer,) = ORDER_CONTRACT.spec(EventType.ORDER_PLACED).consumers
+    service = consumer.service
+    assert service is Service.ORDERS, "the order view is the one that answers for the order"
+    return await signal_with_start(
+        client, service, envelope, customer_id=order.customer.id, result_type=OrderOutcome
+    )
 
 
 async def find_order(client: Client, order_id: str) -> PlacedOrder:
     """The workflow that owns the order's lifecycle, and its style."""
-    for workflow_id in (order_workflow_id(order_id),):
+    for workflow_id in (lifecycle_workflow_id(style, order_id) for style in PLACEABLE_STYLES):
         try:
             description = await client.get_workflow_handle(workflow_id).describe()
         except RPCError as error:
@@ -102,7 +126,10 @@ async def find_order(client: Client, order_id: str) -> PlacedOrder:
             raise
         style = description.typed_search_attributes.get(search_attributes.ORDER_STYLE)
         return PlacedOrder(order_id, workflow_id, Style(style or Style.ORCHESTRATED))
-    raise BadInputError(f"no order with id {order_id!r} (looked for workflow order-{order_id})")
+    raise BadInputError(
+        f"no order with id {order_id!r} "
+        f"(looked for workflows order-{order_id} and orders-{order_id})"
+    )
 
 
 def _no_such_workflow(error: RPCError) -> bool:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from domain.services import Service
+from workflows.choreography.inventory import InventoryParticipant
+from workflows.choreography.notifications import NotificationsParticipant
+from workflows.choreography.orders import OrdersParticipant
+from workflows.choreography.payments import PaymentsParticipant
+from workflows.choreography.shipping import ShippingParticipant
 from workflows.orchestrated.order import OrderWorkflow
 from workflows.orchestrated.shipment import ShipmentWorkflow
 
 WORKFLOWS_BY_SERVICE: dict[Service, tuple[type, ...]] = {
-    Service.ORDERS: (OrderWorkflow,),
-    Service.INVENTORY: (),
-    Service.PAYMENTS: (),
-    Service.SHIPPING: (ShipmentWorkflow,),
-    Service.NOTIFICATIONS: (),
+    Service.ORDERS: (OrderWorkflow, OrdersParticipant),
+    Service.INVENTORY: (InventoryParticipant,),
+    Service.PAYMENTS: (PaymentsParticipant,),
+    Service.SHIPPING: (ShipmentWorkflow, ShippingParticipant),
+    Service.NOTIFICATIONS: (NotificationsParticipant,),
 }
 
 ALL_WORKFLOWS: tuple[type, ...] = tuple(

@@ -1,7 +1,8 @@
 """Record the histories that the replay test replays: `python -m tests.replay.record_histories`.
 
-Run it when a workflow type is added, or when a deliberate, versioned change to a workflow makes
-a new history worth keeping. Never re-record to make a failing replay pass: a replay failure
+Run it when a workflow type or a style is added: it writes only the histories not yet recorded.
+Delete one only for a deliberate, versioned change that makes a new history worth keeping. Never
+re-record to make a failing replay pass: a replay failure
 means the change would break the workflows already running in production.
 """
 
@@ -12,10 +13,16 @@ import tempfile
 from pathlib import Path
 
 from domain.scenarios import SCENARIOS_BY_NAME
-from domain.services import Service, shipment_workflow_id
+from domain.services import (
+    Service,
+    Style,
+    participant_workflow_id,
+    participant_workflow_type,
+    shipment_workflow_id,
+)
 from infra.dev_server import start_dev_server
 from starters.order_client import PLACEABLE_STYLES
-from starters.scenario_runs import run_scenarios
+from starters.scenario_runs import ScenarioRun, run_scenarios
 from workers.pool import running_workers
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -33,17 +40,32 @@ async def record() -> list[Path]:
                 runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES)
         for run in runs:
             stem = f"{run.placed.style.value}-{run.scenario.name}"
-            workflow_ids = {"OrderWorkflow": run.placed.workflow_id}
-            if run.outcome.status == "completed":
-                workflow_ids["ShipmentWorkflow"] = shipment_workflow_id(run.placed.order_id)
-            for workflow_type, workflow_id in workflow_ids.items():
-                history = await client.get_workflow_handle(workflow_id).fetch_history()
+            for workflow_type, workflow_id in _workflows_of(run).items():
                 path = HISTORIES / f"{stem}-{workflow_type}.json"
+                if path.exists():  # a recorded history is kept: it is what production ran
+                    continue
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
                 path.write_text(history.to_json())
                 written.append(path)
     finally:
         await server.shutdown()
     return written
+
+
+def _workflows_of(run: ScenarioRun) -> dict[str, str]:
+    order_id = run.placed.order_id
+    if run.placed.style is Style.CHOREOGRAPHED:
+        services = [Service.ORDERS, Service.INVENTORY, Service.PAYMENTS, Service.NOTIFICATIONS]
+        if run.outcome.status == "completed":
+            services.append(Service.SHIPPING)
+        return {
+            participant_workflow_type(service): participant_workflow_id(service, order_id)
+            for service in services
+        }
+    workflow_ids = {"OrderWorkflow": run.placed.workflow_id}
+    if run.outcome.status == "completed":
+        workflow_ids["ShipmentWorkflow"] = shipment_workflow_id(order_id)
+    return workflow_ids
 
 
 if __name__ == "__main__":

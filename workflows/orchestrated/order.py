@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 from domain import search_attributes
 from domain.commands import (
@@ -30,11 +29,13 @@ from domain.messages.shipment import (
     ShipmentResult,
     ShipmentStage,
 )
+from domain.money import format_cents
 from domain.order import Order
-from domain.policy import APPROVAL_THRESHOLD_CENTS, needs_approval
+from domain.policy import needs_approval
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
+from workflows.desk import OrderDesk
 from workflows.failures import OrderCancelledError, business_failure
 from workflows.orchestrated.shipment import ShipmentWorkflow
 from workflows.saga import Saga, forward_only
@@ -42,8 +43,6 @@ from workflows.services import inventory, notifications, orders, payments
 from workflows.tracking import OrderTracker
 
 T = TypeVar("T")
-
-UPDATE_REFUSED = "UpdateRefused"
 
 _STATUS_BY_SHIPMENT_STAGE = {
     ShipmentStage.DISPATCHED: OrderStatus.DISPATCHED,
@@ -68,8 +67,7 @@ class OrderWorkflow:
     def __init__(self, order: Order) -> None:
         self._order = order
         self._tracker = OrderTracker(order, Style.ORCHESTRATED)
-        self._decision: Approve | Reject | None = None
-        self._cancel_request: Cancel | None = None
+        self._desk = OrderDesk(order.order_id, self._tracker)
         self._tracking_number: str | None = None
 
     @workflow.run
@@ -113,7 +111,7 @@ class OrderWorkflow:
         self._tracker.advance(
             OrderStatus.STOCK_RESERVED, "stock reserved", Service.INVENTORY, f"{units} units"
         )
-        self._stop_if_cancel_requested()
+        self._desk.stop_if_cancel_requested()
 
         saga.before_step(
             "void the payment",
@@ -124,52 +122,27 @@ class OrderWorkflow:
             OrderStatus.PAYMENT_AUTHORIZED,
             "payment authorized",
             Service.PAYMENTS,
-            f"{authorization.amount_cents / 100:.2f} ({authorization.authorization_id})",
+            f"{format_cents(authorization.amount_cents)} ({authorization.authorization_id})",
         )
-        self._stop_if_cancel_requested()
+        self._desk.stop_if_cancel_requested()
 
         if needs_approval(order.total_cents):
             await self._await_approval()
-        await self._await_dispatch_slot()
+        await self._desk.await_dispatch_slot(self._order.timeouts.handling_time)
         # From here on `cancel` and `change_address` are refused: the parcel is being handed over.
         self._tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
         return await forward_only(self._start_shipment(), self._note_ignored_cancel)
 
     async def _await_approval(self) -> None:
         window = self._order.timeouts.approval_window
-        self._tracker.advance(
-            OrderStatus.AWAITING_APPROVAL,
-            "approval requested",
-            Service.ORDERS,
-            f"total above {APPROVAL_THRESHOLD_CENTS / 100:.2f}",
+        await self._desk.await_approval(
+            window,
+            lambda: self._notify(
+                NotificationKind.APPROVAL_REQUESTED,
+                f"Order {self._order.order_id} totals {format_cents(self._order.total_cents)}. "
+                f"Approve or reject it within {window}.",
+            ),
         )
-        self._tracker.waiting("a person to approve or reject", workflow.now() + window)
-        await self._notify(
-            NotificationKind.APPROVAL_REQUESTED,
-            f"Order {self._order.order_id} totals {self._order.total_cents / 100:.2f}. "
-            f"Approve or reject it within {window}.",
-        )
-        decided = await self._wait_unless_cancelled(
-            lambda: self._decision is not None, window, "approval window"
-        )
-        self._stop_if_cancel_requested()
-        if not decided:
-            raise OrderCancelledError(CancelReason.APPROVAL_TIMEOUT, f"no decision within {window}")
-        if isinstance(self._decision, Reject):
-            raise OrderCancelledError(
-                CancelReason.APPROVAL_REJECTED,
-                f"rejected by {self._decision.approver}: {self._decision.reason}",
-            )
-
-    async def _await_dispatch_slot(self) -> None:
-        handling = self._order.timeouts.handling_time
-        self._tracker.advance(
-            OrderStatus.AWAITING_DISPATCH, "the warehouse prepares the parcel", Service.SHIPPING
-        )
-        self._tracker.waiting("the parcel to be ready for dispatch", workflow.now() + handling)
-        if handling > timedelta(0):
-            await self._wait_unless_cancelled(lambda: False, handling, "handling time")
-        self._stop_if_cancel_requested()
 
     async def _start_shipment(
         self,
@@ -215,7 +188,7 @@ class OrderWorkflow:
             EntryKind.STEP,
             "payment captured",
             Service.PAYMENTS,
-            f"{capture.amount_cents / 100:.2f}",
+            f"{format_cents(capture.amount_cents)}",
         )
         consumed = await inventory.consume_stock(order_id)
         self._tracker.record(
@@ -231,7 +204,7 @@ class OrderWorkflow:
                 EntryKind.STEP,
                 "payment refunded",
                 Service.PAYMENTS,
-                f"{reversal.action} {reversal.amount_cents / 100:.2f}",
+                f"{reversal.action} {format_cents(reversal.amount_cents)}",
             )
             self._tracker.cancelled(CancelReason.LOST_IN_TRANSIT, "the carrier lost the parcel")
             return self._cancelled_outcome()
@@ -268,70 +241,35 @@ class OrderWorkflow:
 
     @workflow.update(name=UPDATE_APPROVE)
     async def approve(self, request: Approve) -> OrderView:
-        self._decision = request
-        self._tracker.record(
-            EntryKind.UPDATE, f"approved by {request.approver}", None, request.comment
-        )
-        await workflow.wait_condition(lambda: self._tracker.status != OrderStatus.AWAITING_APPROVAL)
-        return self._tracker.view()
+        return await self._desk.decide(request)
 
     @approve.validator
     def _validate_approve(self, request: Approve) -> None:
-        self._refuse_unless_awaiting_approval()
+        self._desk.validate_decision()
 
     @workflow.update(name=UPDATE_REJECT)
     async def reject(self, request: Reject) -> OrderView:
-        self._decision = request
-        self._tracker.record(
-            EntryKind.UPDATE, f"rejected by {request.approver}", None, request.reason
-        )
-        await workflow.wait_condition(lambda: self._tracker.status != OrderStatus.AWAITING_APPROVAL)
-        return self._tracker.view()
+        return await self._desk.decide(request)
 
     @reject.validator
     def _validate_reject(self, request: Reject) -> None:
-        self._refuse_unless_awaiting_approval()
+        self._desk.validate_decision()
 
     @workflow.update(name=UPDATE_CANCEL)
     async def cancel(self, request: Cancel) -> OrderView:
-        self._cancel_request = request
-        self._tracker.record(
-            EntryKind.UPDATE,
-            f"cancellation requested by {request.requested_by}",
-            None,
-            request.reason,
-        )
-        await workflow.wait_condition(
-            lambda: (
-                self._tracker.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
-                or self._tracker.status.is_past_dispatch
-            )
-        )
-        if self._tracker.status.is_past_dispatch:
-            raise ApplicationError(
-                f"order {self._order.order_id} could not be cancelled: dispatch began first",
-                type=UPDATE_REFUSED,
-                non_retryable=True,
-            )
-        return self._tracker.view()
+        return await self._desk.cancel(request)
 
     @cancel.validator
     def _validate_cancel(self, request: Cancel) -> None:
-        self._refuse_if_past_dispatch("cancelled")
-        if self._cancel_request is not None:
-            self._refuse("a cancellation is already under way")
+        self._desk.validate_cancel()
 
     @workflow.update(name=UPDATE_CHANGE_ADDRESS)
     def change_address(self, request: ChangeAddress) -> OrderView:
-        self._tracker.address = request.address
-        self._tracker.record(
-            EntryKind.UPDATE, "shipping address changed", None, request.address.one_line()
-        )
-        return self._tracker.view()
+        return self._desk.change_address(request)
 
     @change_address.validator
     def _validate_change_address(self, request: ChangeAddress) -> None:
-        self._refuse_if_past_dispatch("re-addressed")
+        self._desk.validate_change_address()
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> OrderView:
@@ -357,29 +295,6 @@ class OrderWorkflow:
         except ActivityError as failure:
             raise business_failure(failure) from failure
 
-    async def _wait_unless_cancelled(
-        self, condition: Callable[[], bool], within: timedelta, summary: str
-    ) -> bool:
-        """Wait for `condition` or a customer's cancellation; False if the time ran out."""
-        try:
-            await workflow.wait_condition(
-                lambda: condition() or self._cancel_request is not None,
-                timeout=within,
-                timeout_summary=summary,
-            )
-        except TimeoutError:
-            return False
-        return condition()
-
-    def _stop_if_cancel_requested(self) -> None:
-        request = self._cancel_request
-        if request is not None:
-            detail = f"cancelled by {request.requested_by}"
-            raise OrderCancelledError(
-                CancelReason.CUSTOMER_CANCELLED,
-                f"{detail}: {request.reason}" if request.reason else detail,
-            )
-
     async def _notify(self, kind: NotificationKind, body: str) -> None:
         await notifications.notify(self._order.order_id, self._order.customer.email, kind, body)
         self._tracker.record(EntryKind.NOTIFICATION, kind.value, Service.NOTIFICATIONS)
@@ -403,23 +318,3 @@ class OrderWorkflow:
             Service.ORDERS,
             "the order is past dispatch: it can only go forward",
         )
-
-    def _refuse_unless_awaiting_approval(self) -> None:
-        if self._tracker.status is not OrderStatus.AWAITING_APPROVAL or self._decision is not None:
-            self._refuse(f"it is {self._tracker.status.value}, not awaiting approval")
-
-    def _refuse_if_past_dispatch(self, verb: str) -> None:
-        status = self._tracker.status
-        if status.is_past_dispatch or status.is_final or status is OrderStatus.COMPENSATING:
-            self._refuse(f"it is {status.value} and can no longer be {verb}")
-
-    def _refuse(self, why: str) -> None:
-        raise ApplicationError(
-            f"order {self._order.order_id} refused the request: {why}",
-            type=UPDATE_REFUSED,
-            non_retryable=True,
-        )
-
-
-def _money(cents: int) -> str:
-    return f"{cents / 100:.2f}"

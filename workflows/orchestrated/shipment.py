@@ -22,6 +22,7 @@ from domain.messages.shipping import (
     CarrierSignals,
 )
 from domain.status import OrderStatus
+from workflows.parcel import ParcelWatch
 from workflows.saga import Saga, forward_only
 from workflows.services import notifications, shipping
 
@@ -49,9 +50,7 @@ class ShipmentWorkflow:
     def __init__(self, request: ShipmentRequest) -> None:
         self._request = request
         self._stage: ShipmentStage | None = None
-        self._tracking_number = ""
-        self._reports: dict[CarrierEventKind, CarrierReport] = {}
-        self._recorded: set[CarrierEventKind] = set()
+        self._parcel = ParcelWatch(request.order_id)
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentResult:
@@ -66,7 +65,7 @@ class ShipmentWorkflow:
             raise
         # Booked: dispatch follows and nothing is undone from here on.
         saga.pivot()
-        self._tracking_number = booking.tracking_number
+        self._parcel.tracking_number = booking.tracking_number
         return await forward_only(self._dispatch_and_follow(booking), self._note_ignored_cancel)
 
     async def _dispatch_and_follow(self, booking: BookingResult) -> ShipmentResult:
@@ -86,7 +85,7 @@ class ShipmentWorkflow:
         return ShipmentResult(
             order_id=request.order_id,
             stage=ShipmentStage.LOST,
-            tracking_number=self._tracking_number,
+            tracking_number=self._parcel.tracking_number,
             late=True,
         )
 
@@ -98,62 +97,21 @@ class ShipmentWorkflow:
 
     @workflow.signal(name=CarrierEventKind.PICKED_UP.value)
     def picked_up(self, report: CarrierReport) -> None:
-        self._accept(CarrierEventKind.PICKED_UP, report)
+        self._parcel.accept(CarrierEventKind.PICKED_UP, report)
 
     @workflow.signal(name=CarrierEventKind.DELIVERED.value)
     def delivered(self, report: CarrierReport) -> None:
-        self._accept(CarrierEventKind.DELIVERED, report)
+        self._parcel.accept(CarrierEventKind.DELIVERED, report)
 
     @workflow.query(name="stage")
     def stage(self) -> ShipmentStage | None:
         return self._stage
 
-    def _accept(self, kind: CarrierEventKind, report: CarrierReport) -> None:
-        """Keep the first matching report of each kind: a carrier that repeats itself, or one
-        that reports on another parcel, changes nothing."""
-        if not self._matches(kind, report):
-            workflow.logger.warning("ignored a carrier report that does not match: %s", report)
-            return
-        self._reports.setdefault(kind, report)
-
-    def _matches(self, kind: CarrierEventKind, report: CarrierReport) -> bool:
-        return (
-            report.kind == kind
-            and report.order_id == self._request.order_id
-            and (not self._tracking_number or report.tracking_number == self._tracking_number)
-        )
-
     async def _follow_parcel(self, within: timedelta) -> bool:
-        """Record the carrier's reports as they come; True once delivered within the time."""
-        deadline = workflow.now() + within
-        while CarrierEventKind.DELIVERED not in self._recorded:
-            remaining = deadline - workflow.now()
-            if remaining <= timedelta(0):
-                return False
-            try:
-                await workflow.wait_condition(
-                    lambda: bool(self._reports.keys() - self._recorded),
-                    timeout=remaining,
-                    timeout_summary="delivery deadline",
-                )
-            except TimeoutError:
-                return False
-            await self._record_new_reports()
-        return True
+        return await self._parcel.follow(within, self._picked_up)
 
-    async def _record_new_reports(self) -> None:
-        for kind in (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED):
-            report = self._reports.get(kind)
-            if report is None or kind in self._recorded:
-                continue
-            if not self._matches(kind, report):  # it came before the booking named the parcel
-                del self._reports[kind]
-                continue
-            await shipping.record_carrier_event(report)
-            self._recorded.add(kind)
-            stage = ShipmentStage.PICKED_UP if kind is CarrierEventKind.PICKED_UP else None
-            if stage is not None:
-                await self._report(stage, f"picked up at {report.at.isoformat()}")
+    async def _picked_up(self, report: CarrierReport) -> None:
+        await self._report(ShipmentStage.PICKED_UP, f"picked up at {report.at.isoformat()}")
 
     async def _escalate_late_delivery(self) -> None:
         deadline = self._request.delivery_deadline
@@ -162,17 +120,17 @@ class ShipmentWorkflow:
             self._request.order_id,
             self._request.customer_email,
             NotificationKind.DELIVERY_LATE,
-            f"Parcel {self._tracking_number} of order {self._request.order_id} was not "
+            f"Parcel {self._parcel.tracking_number} of order {self._request.order_id} was not "
             f"delivered within {deadline}. The carrier has been chased; the order stands.",
         )
 
     async def _delivered(self, late: bool) -> ShipmentResult:
-        report = self._reports[CarrierEventKind.DELIVERED]
+        report = self._parcel.delivery
         await self._report(ShipmentStage.DELIVERED, f"delivered at {report.at.isoformat()}")
         return ShipmentResult(
             order_id=self._request.order_id,
             stage=ShipmentStage.DELIVERED,
-            tracking_number=self._tracking_number,
+            tracking_number=self._parcel.tracking_number,
             delivered_at=report.at,
             late=late,
         )
@@ -190,7 +148,7 @@ class ShipmentWorkflow:
             order_id=self._request.order_id,
             stage=stage,
             at=workflow.now(),
-            tracking_number=self._tracking_number or None,
+            tracking_number=self._parcel.tracking_number or None,
             detail=detail,
         )
         await workflow.get_external_workflow_handle(parent.workflow_id).signal(

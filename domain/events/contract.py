@@ -1,0 +1,306 @@
+"""The event contract of the choreographed style, declared once as data.
+
+For every event type: its payload model, the party that publishes it, the parties that react and
+what each reaction may publish in turn, whether it ends a chain (terminal), whether the step it
+reports can be undone (compensable) and which event it undoes (compensates). The participants
+route and check events by this table, `python -m starters.contract check` checks the table
+itself, and `python -m starters.contract diagram` draws it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from enum import StrEnum
+
+from pydantic import BaseModel, ValidationError
+
+from domain.base import Model
+from domain.events import payloads as p
+from domain.events.envelope import EventEnvelope, Party
+
+
+class EventType(StrEnum):
+    ORDER_PLACED = "OrderPlaced"
+    ORDER_ACCEPTED = "OrderAccepted"
+    STOCK_RESERVED = "StockReserved"
+    STOCK_RESERVATION_FAILED = "StockReservationFailed"
+    PAYMENT_AUTHORIZED = "PaymentAuthorized"
+    PAYMENT_FAILED = "PaymentFailed"
+    APPROVAL_REQUESTED = "ApprovalRequested"
+    ORDER_CONFIRMED = "OrderConfirmed"
+    SHIPMENT_FAILED = "ShipmentFailed"
+    ORDER_CANCELLED = "OrderCancelled"
+    STOCK_RELEASED = "StockReleased"
+    PAYMENT_VOIDED = "PaymentVoided"
+    SHIPMENT_DISPATCHED = "ShipmentDispatched"
+    PAYMENT_CAPTURED = "PaymentCaptured"
+    STOCK_CONSUMED = "StockConsumed"
+    PARCEL_PICKED_UP = "ParcelPickedUp"
+    DELIVERY_LATE = "DeliveryLate"
+    PARCEL_DELIVERED = "ParcelDelivered"
+    PARCEL_LOST = "ParcelLost"
+    PAYMENT_REFUNDED = "PaymentRefunded"
+    ORDER_ENDED = "OrderEnded"
+
+
+class Reaction(Model):
+    consumer: Party
+    publishes: tuple[EventType, ...] = ()
+
+
+class EventSpec(Model):
+    type: EventType
+    payload: builtins.type[BaseModel]
+    producer: Party
+    reactions: tuple[Reaction, ...] = ()
+    terminal: bool = False
+    """Ends a chain: nobody needs to react for the order to go on."""
+    compensable: bool = False
+    """Reports a step that may need undoing: before dispatch if the order is cancelled (stock,
+    authorization), after it if the parcel is lost (the capture)."""
+    compensates: EventType | None = None
+    """The compensable event whose step this one undoes."""
+    summary: str
+
+    @property
+    def consumers(self) -> tuple[Party, ...]:
+        return tuple(reaction.consumer for reaction in self.reactions)
+
+
+class ContractError(ValueError):
+    """An event does not fit the contract; the message says what and why."""
+
+
+class Contract(Model):
+    events: tuple[EventSpec, ...]
+    declared_cycles: tuple[tuple[EventType, ...], ...] = ()
+    """Cycles of events the contract means to have (a retry loop, say); any other is an error."""
+
+    def spec(self, event_type: str) -> EventSpec:
+        for spec in self.events:
+            if spec.type == event_type:
+                return spec
+        raise ContractError(f"unknown event type {event_type!r}: the contract does not declare it")
+
+    def payload_of(self, envelope: EventEnvelope) -> BaseModel:
+        """The envelope's payload as its declared model; a ContractError says what is wrong."""
+        spec = self.spec(envelope.type)
+        try:
+            payload: BaseModel = spec.payload.model_validate(envelope.payload)
+            return payload
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc']) or 'payload'}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise ContractError(f"malformed {envelope.type} payload: {problems}") from error
+
+    def reacts(self, consumer: Party, event_type: str) -> bool:
+        return consumer in self.spec(event_type).consumers
+
+
+def _event(
+    type: EventType,
+    payload: type[BaseModel],
+    producer: Party,
+    summary: str,
+    *reactions: Reaction,
+    terminal: bool = False,
+    compensable: bool = False,
+    compensates: EventType | None = None,
+) -> EventSpec:
+    return EventSpec(
+        type=type,
+        payload=payload,
+        producer=producer,
+        reactions=reactions,
+        terminal=terminal,
+        compensable=compensable,
+        compensates=compensates,
+        summary=summary,
+    )
+
+
+def _reacts(consumer: Party, *publishes: EventType) -> Reaction:
+    return Reaction(consumer=consumer, publishes=publishes)
+
+
+E = EventType
+ORDERS, INVENTORY, PAYMENTS = Party.ORDERS, Party.INVENTORY, Party.PAYMENTS
+SHIPPING, NOTIFICATIONS = Party.SHIPPING, Party.NOTIFICATIONS
+
+ORDER_CONTRACT = Contract(
+    events=(
+        _event(
+            E.ORDER_PLACED,
+            p.OrderPayload,
+            Party.STOREFRONT,
+            "a customer placed an order",
+            _reacts(ORDERS, E.ORDER_ACCEPTED),
+        ),
+        _event(
+            E.ORDER_ACCEPTED,
+            p.OrderPayload,
+            ORDERS,
+            "the order is recorded and may proceed",
+            _reacts(INVENTORY, E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED),
+            _reacts(NOTIFICATIONS),
+        ),
+        _event(
+            E.STOCK_RESERVED,
+            p.StockReserved,
+            INVENTORY,
+            "every line is held for the order",
+            _reacts(PAYMENTS, E.PAYMENT_AUTHORIZED, E.PAYMENT_FAILED),
+            _reacts(ORDERS),
+            compensable=True,
+        ),
+        _event(
+            E.STOCK_RESERVATION_FAILED,
+            p.StepFailed,
+            INVENTORY,
+            "the stock could not be reserved",
+            _reacts(ORDERS, E.ORDER_CANCELLED),
+        ),
+        _event(
+            E.PAYMENT_AUTHORIZED,
+            p.PaymentAuthorized,
+            PAYMENTS,
+            "the total is authorized on the card",
+            _reacts(ORDERS, E.APPROVAL_REQUESTED, E.ORDER_CONFIRMED, E.ORDER_CANCELLED),
+            compensable=True,
+        ),
+        _event(
+            E.PAYMENT_FAILED,
+            p.StepFailed,
+            PAYMENTS,
+            "the payment was declined or could not be authorized",
+            _reacts(ORDERS, E.ORDER_CANCELLED),
+        ),
+        _event(
+            E.APPROVAL_REQUESTED,
+            p.ApprovalRequested,
+            ORDERS,
+            "the total is above the threshold: a person must decide",
+            _reacts(NOTIFICATIONS),
+        ),
+        _event(
+            E.ORDER_CONFIRMED,
+            p.OrderConfirmed,
+            ORDERS,
+            "approved, through its handling time: the order may ship (the pivot)",
+            _reacts(
+                SHIPPING,
+                E.SHIPMENT_DISPATCHED,
+                E.SHIPMENT_FAILED,
+                E.PARCEL_PICKED_UP,
+                E.DELIVERY_LATE,
+                E.PARCEL_DELIVERED,
+                E.PARCEL_LOST,
+            ),
+        ),
+        _event(
+            E.SHIPMENT_FAILED,
+            p.StepFailed,
+            SHIPPING,
+            "no carrier would take the parcel",
+            _reacts(ORDERS, E.ORDER_CANCELLED),
+        ),
+        _event(
+            E.ORDER_CANCELLED,
+            p.OrderCancelled,
+            ORDERS,
+            "the order is cancelled before dispatch: undo what was done",
+            _reacts(INVENTORY, E.STOCK_RELEASED),
+            _reacts(PAYMENTS, E.PAYMENT_VOIDED),
+        ),
+        _event(
+            E.STOCK_RELEASED,
+            p.StockReleased,
+            INVENTORY,
+            "the held stock is back on the shelf",
+            _reacts(ORDERS, E.ORDER_ENDED),
+            compensates=E.STOCK_RESERVED,
+        ),
+        _event(
+            E.PAYMENT_VOIDED,
+            p.PaymentReversed,
+            PAYMENTS,
+            "the authorization is voided",
+            _reacts(ORDERS, E.ORDER_ENDED),
+            compensates=E.PAYMENT_AUTHORIZED,
+        ),
+        _event(
+            E.SHIPMENT_DISPATCHED,
+            p.ShipmentDispatched,
+            SHIPPING,
+            "the parcel is handed to the carrier",
+            _reacts(PAYMENTS, E.PAYMENT_CAPTURED),
+            _reacts(INVENTORY, E.STOCK_CONSUMED),
+            _reacts(NOTIFICATIONS),
+            _reacts(ORDERS),
+        ),
+        _event(
+            E.PAYMENT_CAPTURED,
+            p.PaymentCaptured,
+            PAYMENTS,
+            "the customer is charged",
+            _reacts(ORDERS, E.ORDER_ENDED),
+            compensable=True,
+        ),
+        _event(
+            E.STOCK_CONSUMED,
+            p.StockConsumed,
+            INVENTORY,
+            "the held stock left the warehouse",
+            _reacts(ORDERS, E.ORDER_ENDED),
+        ),
+        _event(
+            E.PARCEL_PICKED_UP,
+            p.ParcelPickedUp,
+            SHIPPING,
+            "the carrier picked the parcel up",
+            _reacts(ORDERS),
+        ),
+        _event(
+            E.DELIVERY_LATE,
+            p.DeliveryLate,
+            SHIPPING,
+            "the delivery deadline passed: escalate, do not undo",
+            _reacts(NOTIFICATIONS),
+            _reacts(ORDERS),
+        ),
+        _event(
+            E.PARCEL_DELIVERED,
+            p.ParcelDelivered,
+            SHIPPING,
+            "the carrier delivered the parcel",
+            _reacts(ORDERS, E.ORDER_ENDED),
+            _reacts(PAYMENTS),
+        ),
+        _event(
+            E.PARCEL_LOST,
+            p.ParcelLost,
+            SHIPPING,
+            "the parcel never arrived: refund the customer",
+            _reacts(PAYMENTS, E.PAYMENT_REFUNDED),
+            _reacts(ORDERS),
+        ),
+        _event(
+            E.PAYMENT_REFUNDED,
+            p.PaymentReversed,
+            PAYMENTS,
+            "the captured amount is refunded",
+            _reacts(ORDERS, E.ORDER_ENDED),
+            compensates=E.PAYMENT_CAPTURED,
+        ),
+        _event(
+            E.ORDER_ENDED,
+            p.OrderEnded,
+            ORDERS,
+            "the order completed or was cancelled: tell the customer",
+            _reacts(NOTIFICATIONS),
+            terminal=True,
+        ),
+    ),
+)

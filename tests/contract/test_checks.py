@@ -1,0 +1,225 @@
+"""The contract checks: the real contract is sound, and each way of breaking it is named."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from domain.events.checks import ContractProblem, ContractRule, check_contract, elementary_cycles
+from domain.events.contract import ORDER_CONTRACT, Contract, EventType
+from domain.events.envelope import Party
+from tests.contract import with_event, with_publishes, without_event
+
+E = EventType
+RETRY_LOOP = (E.ORDER_ACCEPTED, E.STOCK_RESERVED, E.PAYMENT_FAILED)
+"""A payment failure that starts the order over: a cycle of three events."""
+
+
+def retry_loop_contract(*declared: tuple[EventType, ...]) -> Contract:
+    """Orders answers a failed payment by accepting the order again."""
+    contract = with_publishes(E.PAYMENT_FAILED, Party.ORDERS, (E.ORDER_CANCELLED, E.ORDER_ACCEPTED))
+    return contract.model_copy(update={"declared_cycles": declared})
+
+
+def only(problems: list[ContractProblem]) -> ContractProblem:
+    assert len(problems) == 1, [str(problem) for problem in problems]
+    return problems[0]
+
+
+def assert_names(problem: ContractProblem, *events: EventType) -> None:
+    assert problem.events == events
+    for event in events:
+        assert event.value in problem.message
+
+
+def test_the_real_contract_has_no_problem() -> None:
+    assert check_contract(ORDER_CONTRACT) == []
+
+
+def test_an_event_consumed_but_never_published() -> None:
+    contract = with_publishes(E.ORDER_PLACED, Party.ORDERS, ())
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.CONSUMED_NEVER_PUBLISHED
+    assert_names(problem, E.ORDER_ACCEPTED)
+    assert "inventory, notifications" in problem.message
+
+
+def test_an_event_neither_published_nor_consumed() -> None:
+    confirmed = ORDER_CONTRACT.spec(E.ORDER_CONFIRMED).reactions[0].publishes
+    contract = with_publishes(
+        E.ORDER_CONFIRMED,
+        Party.SHIPPING,
+        tuple(event for event in confirmed if event != E.DELIVERY_LATE),
+    )
+    contract = with_event(E.DELIVERY_LATE, contract, reactions=())
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.NEVER_PUBLISHED
+    assert_names(problem, E.DELIVERY_LATE)
+
+
+def test_an_event_published_by_a_party_other_than_its_producer() -> None:
+    contract = with_publishes(
+        E.ORDER_CANCELLED, Party.PAYMENTS, (E.PAYMENT_VOIDED, E.STOCK_RELEASED)
+    )
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.PUBLISHER_MISMATCH
+    assert_names(problem, E.STOCK_RELEASED, E.ORDER_CANCELLED)
+    assert "payments" in problem.message
+    assert "inventory" in problem.message
+
+
+def test_an_event_only_a_wrong_party_publishes_is_also_never_published() -> None:
+    contract = with_event(E.ORDER_ACCEPTED, producer=Party.INVENTORY)
+
+    problems = check_contract(contract)
+
+    assert [problem.rule for problem in problems] == [
+        ContractRule.PUBLISHER_MISMATCH,
+        ContractRule.CONSUMED_NEVER_PUBLISHED,
+    ]
+    assert_names(problems[0], E.ORDER_ACCEPTED, E.ORDER_PLACED)
+    assert_names(problems[1], E.ORDER_ACCEPTED)
+
+
+def test_an_event_published_but_never_consumed() -> None:
+    contract = with_event(E.PARCEL_PICKED_UP, reactions=())
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.PUBLISHED_NEVER_CONSUMED
+    assert_names(problem, E.PARCEL_PICKED_UP)
+
+
+def test_a_terminal_event_needs_no_consumer() -> None:
+    contract = with_event(E.PARCEL_PICKED_UP, reactions=(), terminal=True)
+
+    assert check_contract(contract) == []
+
+
+def test_an_undeclared_cycle() -> None:
+    problem = only(check_contract(retry_loop_contract()))
+
+    assert problem.rule is ContractRule.UNDECLARED_CYCLE
+    assert_names(problem, *RETRY_LOOP)
+    assert "OrderAccepted -> StockReserved -> PaymentFailed -> OrderAccepted" in problem.message
+
+
+@pytest.mark.parametrize("rotation", range(len(RETRY_LOOP)))
+def test_a_declared_cycle_is_allowed_from_whichever_event_it_is_written(rotation: int) -> None:
+    declared = RETRY_LOOP[rotation:] + RETRY_LOOP[:rotation]
+
+    assert check_contract(retry_loop_contract(declared)) == []
+
+
+def test_a_cycle_declared_backwards_is_not_the_cycle() -> None:
+    backwards = tuple(reversed(RETRY_LOOP))
+
+    problems = check_contract(retry_loop_contract(backwards))
+
+    assert [problem.rule for problem in problems] == [
+        ContractRule.UNDECLARED_CYCLE,
+        ContractRule.DECLARED_CYCLE_NOT_FOUND,
+    ]
+
+
+def test_a_declared_cycle_the_reactions_do_not_form_is_stale() -> None:
+    contract = ORDER_CONTRACT.model_copy(update={"declared_cycles": (RETRY_LOOP,)})
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.DECLARED_CYCLE_NOT_FOUND
+    assert_names(problem, *RETRY_LOOP)
+
+
+def test_a_compensable_event_without_compensation() -> None:
+    contract = with_event(E.PAYMENT_REFUNDED, compensates=None)
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.COMPENSATION_MISSING
+    assert_names(problem, E.PAYMENT_CAPTURED)
+
+
+def test_compensating_an_event_that_is_not_compensable() -> None:
+    contract = with_event(E.STOCK_RESERVED, compensable=False)
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.COMPENSATES_NOT_COMPENSABLE
+    assert_names(problem, E.STOCK_RELEASED, E.STOCK_RESERVED)
+
+
+def test_a_reaction_publishing_an_undeclared_event() -> None:
+    contract = without_event(E.PARCEL_LOST)
+
+    problems = check_contract(contract)
+
+    assert [problem.rule for problem in problems] == [
+        ContractRule.UNKNOWN_EVENT,
+        ContractRule.CONSUMED_NEVER_PUBLISHED,
+    ]
+    assert_names(problems[0], E.PARCEL_LOST, E.ORDER_CONFIRMED)
+    assert_names(problems[1], E.PAYMENT_REFUNDED)
+
+
+def test_an_event_declared_twice() -> None:
+    contract = ORDER_CONTRACT.model_copy(
+        update={"events": (*ORDER_CONTRACT.events, ORDER_CONTRACT.spec(E.DELIVERY_LATE))}
+    )
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.DUPLICATE_EVENT
+    assert_names(problem, E.DELIVERY_LATE)
+
+
+def test_problems_come_sorted_by_rule_then_by_declaration() -> None:
+    contract = with_event(E.PAYMENT_REFUNDED, compensates=None, contract=retry_loop_contract())
+    contract = with_event(E.PAYMENT_VOIDED, compensates=None, contract=contract)
+    contract = with_event(E.PARCEL_PICKED_UP, reactions=(), contract=contract)
+
+    problems = check_contract(contract)
+
+    assert [(problem.rule, problem.events) for problem in problems] == [
+        (ContractRule.PUBLISHED_NEVER_CONSUMED, (E.PARCEL_PICKED_UP,)),
+        (ContractRule.UNDECLARED_CYCLE, RETRY_LOOP),
+        (ContractRule.COMPENSATION_MISSING, (E.PAYMENT_AUTHORIZED,)),
+        (ContractRule.COMPENSATION_MISSING, (E.PAYMENT_CAPTURED,)),
+    ]
+    assert all("\n" not in problem.message for problem in problems)
+
+
+def test_every_elementary_cycle_is_found_once_from_its_earliest_event() -> None:
+    a, b, c = E.ORDER_PLACED, E.ORDER_ACCEPTED, E.STOCK_RESERVED
+    graph = {a: [b], b: [a, c], c: [c, a]}
+
+    assert elementary_cycles(graph, [a, b, c]) == [(a, b), (a, b, c), (c,)]
+
+
+def test_a_complete_graph_has_every_elementary_cycle() -> None:
+    nodes = list(EventType)[:5]
+    graph = {node: [other for other in nodes if other != node] for node in nodes}
+    expected = sum(
+        len(list(itertools.combinations(nodes, k))) * _factorial(k - 1) for k in range(2, 6)
+    )
+
+    cycles = elementary_cycles(graph, nodes)
+
+    assert len(cycles) == expected == 84
+    assert len({_least_rotation(cycle) for cycle in cycles}) == expected
+    assert all(len(set(cycle)) == len(cycle) for cycle in cycles)
+
+
+def _factorial(n: int) -> int:
+    return 1 if n <= 1 else n * _factorial(n - 1)
+
+
+def _least_rotation(cycle: tuple[EventType, ...]) -> tuple[EventType, ...]:
+    return min(cycle[i:] + cycle[:i] for i in range(len(cycle)))

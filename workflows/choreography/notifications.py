@@ -1,0 +1,65 @@
+"""Notifications' part: a message at each milestone the events announce. Every event it reacts
+to names the recipient, so it never waits for another to learn whom to write to."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from domain.events import payloads as p
+from domain.events.envelope import Party
+from domain.events.records import ParticipantStart, ParticipantView
+from domain.messages.notifications import NotificationKind
+from domain.money import format_cents
+from workflows.choreography.inbox import Received
+from workflows.choreography.participant import Participant
+from workflows.services.notifications import notify
+
+
+@workflow.defn(name="NotificationsParticipant")
+class NotificationsParticipant(Participant):
+    party = Party.NOTIFICATIONS
+
+    @workflow.init
+    def __init__(self, start: ParticipantStart) -> None:
+        super().__init__(start)
+        self._final_sent = False
+
+    @workflow.run
+    async def run(self, start: ParticipantStart) -> ParticipantView:
+        await self.serve()
+        return self.participant()
+
+    def done(self) -> bool:
+        return self._final_sent
+
+    async def handle(self, received: Received) -> str:
+        order_id = self._order_id
+        match received.payload:
+            case p.OrderPayload(order=order):
+                self.tag_customer(order.customer.id)
+                body = "Thank you: we are on it."
+                await notify(order_id, order.customer.email, NotificationKind.ORDER_RECEIVED, body)
+            case p.ApprovalRequested(customer_email=email, total_cents=total, window=window):
+                body = (
+                    f"Order {order_id} totals {format_cents(total)}. "
+                    f"Approve or reject it within {window}."
+                )
+                await notify(order_id, email, NotificationKind.APPROVAL_REQUESTED, body)
+            case p.ShipmentDispatched(customer_email=email, tracking_number=number):
+                body = f"Tracking number: {number}."
+                await notify(order_id, email, NotificationKind.ORDER_DISPATCHED, body)
+            case p.DeliveryLate(customer_email=email, tracking_number=number, deadline=deadline):
+                body = (
+                    f"Parcel {number} of order {order_id} was not delivered within {deadline}. "
+                    "The carrier has been chased; the order stands."
+                )
+                await notify(order_id, email, NotificationKind.DELIVERY_LATE, body)
+            case p.OrderEnded(customer_email=email, outcome=outcome):
+                if outcome.status == "completed":
+                    await notify(order_id, email, NotificationKind.ORDER_DELIVERED, "Enjoy!")
+                else:
+                    reason = outcome.reason.value if outcome.reason else "unknown"
+                    body = f"Reason: {reason}."
+                    await notify(order_id, email, NotificationKind.ORDER_CANCELLED, body)
+                self._final_sent = True
+        return "handled"

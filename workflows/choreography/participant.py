@@ -1,0 +1,125 @@
+"""What every participant shares: the `event` signal through the inbox, the `participant` query,
+publishing its own events, and the loop that handles one event at a time until its part is done.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+
+from domain import search_attributes
+from domain.events.contract import EventType
+from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
+from domain.events.records import (
+    QUERY_PARTICIPANT,
+    DeliveryReport,
+    EventRecord,
+    ParticipantStart,
+    ParticipantView,
+)
+from domain.services import Service
+from workflows.choreography.inbox import Inbox, Received, record_of
+from workflows.retry_policies import UNTIL_DONE
+from workflows.services.call import call
+
+
+class Participant:
+    """Subclasses set `party`, decorate themselves with `workflow.defn`, and implement
+    `handle` (what to do with one event) and `done` (whether their part of the order is over)."""
+
+    party: ClassVar[Party]
+
+    def __init__(self, start: ParticipantStart) -> None:
+        self._order_id = start.order_id
+        self._inbox = Inbox(self.party, start.order_id)
+        self._published: list[EventRecord] = []
+        self._customer_tagged = False
+
+    @workflow.signal(name=SIGNAL_EVENT)
+    def on_event(self, raw: Any) -> None:
+        received = self._inbox.accept(raw, workflow.now())
+        if received is not None:
+            self.take(received)
+
+    @workflow.query(name=QUERY_PARTICIPANT)
+    def participant(self) -> ParticipantView:
+        return ParticipantView(
+            service=self.service,
+            order_id=self._order_id,
+            done=self.done(),
+            received=list(self._inbox.received),
+            published=list(self._published),
+            refused=list(self._inbox.refused),
+            duplicates_dropped=self._inbox.duplicates_dropped,
+        )
+
+    @property
+    def service(self) -> Service:
+        service = self.party.service
+        assert service is not None
+        return service
+
+    # -- what a subclass provides ------------------------------------------------------------
+
+    def take(self, received: Received) -> None:
+        """Queue the event for `serve`; a subclass that only folds events may override this."""
+        self._inbox.pending.append(received)
+
+    async def handle(self, received: Received) -> str:
+        """React to one event; return what was done (`handled`, or why nothing was)."""
+        raise NotImplementedError
+
+    def done(self) -> bool:
+        raise NotImplementedError
+
+    # -- the shared machinery ----------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Handle events in arrival order, one at a time, until this participant's part is done.
+        Events still queued then change nothing: they are recorded as ignored."""
+        while not self.done():
+            await workflow.wait_condition(lambda: bool(self._inbox.pending) or self.done())
+            if self._inbox.pending:
+                received = self._inbox.pending.popleft()
+                self._inbox.note(received, await self.handle(received))
+        while self._inbox.pending:
+            self._inbox.note(self._inbox.pending.popleft(), "ignored: this participant is done")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def publish(
+        self, event_type: EventType, payload: BaseModel, caused_by: Received | None
+    ) -> EventEnvelope:
+        """Publish through this service's `publish_event` activity, retried until delivered.
+        The event id comes from the workflow, so a retried delivery is dropped as a duplicate."""
+        envelope = EventEnvelope(
+            event_id=str(workflow.uuid4()),
+            type=event_type.value,
+            order_id=self._order_id,
+            causation_id=caused_by.envelope.event_id if caused_by else None,
+            occurred_at=workflow.now(),
+            producer=self.party,
+            payload=payload.model_dump(mode="json"),
+        )
+        report = await call(
+            self.service,
+            "publish_event",
+            envelope,
+            DeliveryReport,
+            policy=UNTIL_DONE,
+            summary=f"publish {event_type.value}",
+        )
+        note = "delivered to " + (", ".join(p.value for p in report.delivered_to) or "nobody")
+        for undelivered in report.undelivered:
+            note += f"; not to {undelivered.party.value}: {undelivered.reason}"
+        self._published.append(record_of(envelope, workflow.now(), note))
+        return envelope
+
+    def tag_customer(self, customer_id: str) -> None:
+        """Add `CustomerId` once an event names the customer (delivery could not know it)."""
+        if not self._customer_tagged:
+            workflow.upsert_search_attributes(
+                [search_attributes.CUSTOMER_ID.value_set(customer_id)]
+            )
+            self._customer_tagged = True

@@ -1,0 +1,162 @@
+"""What people may ask of an order, the same in every style: approve, reject, cancel, change the
+address. The validators refuse what the order's stage does not allow (and then nothing changes);
+the handlers record the request, and the order's process reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from domain.commands import Approve, Cancel, ChangeAddress, Reject
+from domain.money import format_cents
+from domain.policy import APPROVAL_THRESHOLD_CENTS
+from domain.services import Service
+from domain.status import CancelReason, OrderStatus
+from domain.views import EntryKind, OrderView
+from workflows.failures import OrderCancelledError
+from workflows.tracking import OrderTracker
+
+UPDATE_REFUSED = "UpdateRefused"
+
+Announce = Callable[[], Awaitable[object]]
+
+
+class OrderDesk:
+    def __init__(self, order_id: str, tracker: OrderTracker) -> None:
+        self._order_id = order_id
+        self._tracker = tracker
+        self.decision: Approve | Reject | None = None
+        self.cancel_request: Cancel | None = None
+
+    # -- the handlers ------------------------------------------------------------------------
+
+    async def decide(self, request: Approve | Reject) -> OrderView:
+        self.decision = request
+        if isinstance(request, Approve):
+            self._tracker.record(
+                EntryKind.UPDATE, f"approved by {request.approver}", None, request.comment
+            )
+        else:
+            self._tracker.record(
+                EntryKind.UPDATE, f"rejected by {request.approver}", None, request.reason
+            )
+        await workflow.wait_condition(lambda: self._tracker.status != OrderStatus.AWAITING_APPROVAL)
+        return self._tracker.view()
+
+    async def cancel(self, request: Cancel) -> OrderView:
+        self.cancel_request = request
+        self._tracker.record(
+            EntryKind.UPDATE,
+            f"cancellation requested by {request.requested_by}",
+            None,
+            request.reason,
+        )
+        await workflow.wait_condition(
+            lambda: (
+                self._tracker.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+                or self._tracker.status.is_past_dispatch
+            )
+        )
+        if self._tracker.status.is_past_dispatch:
+            raise ApplicationError(
+                f"order {self._order_id} could not be cancelled: dispatch began first",
+                type=UPDATE_REFUSED,
+                non_retryable=True,
+            )
+        return self._tracker.view()
+
+    def change_address(self, request: ChangeAddress) -> OrderView:
+        self._tracker.address = request.address
+        self._tracker.record(
+            EntryKind.UPDATE, "shipping address changed", None, request.address.one_line()
+        )
+        return self._tracker.view()
+
+    # -- the validators ----------------------------------------------------------------------
+
+    def validate_decision(self) -> None:
+        if self._tracker.status is not OrderStatus.AWAITING_APPROVAL or self.decision is not None:
+            self.refuse(f"it is {self._tracker.status.value}, not awaiting approval")
+
+    def validate_cancel(self) -> None:
+        self.refuse_if_past_dispatch("cancelled")
+        if self.cancel_request is not None:
+            self.refuse("a cancellation is already under way")
+
+    def validate_change_address(self) -> None:
+        self.refuse_if_past_dispatch("re-addressed")
+
+    def refuse_if_past_dispatch(self, verb: str) -> None:
+        status = self._tracker.status
+        if status.is_past_dispatch or status.is_final or status is OrderStatus.COMPENSATING:
+            self.refuse(f"it is {status.value} and can no longer be {verb}")
+
+    def refuse(self, why: str) -> None:
+        raise ApplicationError(
+            f"order {self._order_id} refused the request: {why}",
+            type=UPDATE_REFUSED,
+            non_retryable=True,
+        )
+
+    # -- what the process reads --------------------------------------------------------------
+
+    async def wait_unless_cancelled(
+        self, condition: Callable[[], bool], within: timedelta, summary: str
+    ) -> bool:
+        """Wait for `condition` or a customer's cancellation; False if the time ran out."""
+        try:
+            await workflow.wait_condition(
+                lambda: condition() or self.cancel_request is not None,
+                timeout=within,
+                timeout_summary=summary,
+            )
+        except TimeoutError:
+            return False
+        return condition()
+
+    def stop_if_cancel_requested(self) -> None:
+        request = self.cancel_request
+        if request is not None:
+            detail = f"cancelled by {request.requested_by}"
+            raise OrderCancelledError(
+                CancelReason.CUSTOMER_CANCELLED,
+                f"{detail}: {request.reason}" if request.reason else detail,
+            )
+
+    async def await_approval(self, window: timedelta, announce: Announce) -> None:
+        """Ask a person, through `announce`, and wait for the decision within the window."""
+        self._tracker.advance(
+            OrderStatus.AWAITING_APPROVAL,
+            "approval requested",
+            Service.ORDERS,
+            f"total above {format_cents(APPROVAL_THRESHOLD_CENTS)}",
+        )
+        self._tracker.waiting("a person to approve or reject", workflow.now() + window)
+        await announce()
+        decided = await self.wait_unless_cancelled(
+            lambda: self.decision is not None, window, "approval window"
+        )
+        self._stop_unless_approved(decided, window)
+
+    async def await_dispatch_slot(self, handling: timedelta) -> None:
+        """The warehouse's handling time, during which the customer may still cancel."""
+        self._tracker.advance(
+            OrderStatus.AWAITING_DISPATCH, "the warehouse prepares the parcel", Service.SHIPPING
+        )
+        self._tracker.waiting("the parcel to be ready for dispatch", workflow.now() + handling)
+        if handling > timedelta(0):
+            await self.wait_unless_cancelled(lambda: False, handling, "handling time")
+        self.stop_if_cancel_requested()
+
+    def _stop_unless_approved(self, decided: bool, window: timedelta) -> None:
+        self.stop_if_cancel_requested()
+        if not decided:
+            raise OrderCancelledError(CancelReason.APPROVAL_TIMEOUT, f"no decision within {window}")
+        if isinstance(self.decision, Reject):
+            raise OrderCancelledError(
+                CancelReason.APPROVAL_REJECTED,
+                f"rejected by {self.decision.approver}: {self.decision.reason}",
+            )

@@ -1,0 +1,73 @@
+"""Following one parcel by its carrier's reports, shared by every style's shipping workflow.
+
+The carrier reports by signals (`picked_up`, `delivered`). The first matching report of each kind
+is kept: a carrier that repeats itself, or one that reports on another parcel, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+
+from domain.messages.shipping import CarrierEventKind, CarrierReport
+from workflows.services import shipping
+
+OnPickedUp = Callable[[CarrierReport], Awaitable[None]]
+
+
+class ParcelWatch:
+    def __init__(self, order_id: str) -> None:
+        self._order_id = order_id
+        self.tracking_number = ""
+        self._reports: dict[CarrierEventKind, CarrierReport] = {}
+        self._recorded: set[CarrierEventKind] = set()
+
+    def accept(self, kind: CarrierEventKind, report: CarrierReport) -> None:
+        if not self._matches(kind, report):
+            workflow.logger.warning("ignored a carrier report that does not match: %s", report)
+            return
+        self._reports.setdefault(kind, report)
+
+    @property
+    def delivery(self) -> CarrierReport:
+        return self._reports[CarrierEventKind.DELIVERED]
+
+    async def follow(self, within: timedelta, on_picked_up: OnPickedUp) -> bool:
+        """Record the carrier's reports as they come; True once delivered within the time."""
+        deadline = workflow.now() + within
+        while CarrierEventKind.DELIVERED not in self._recorded:
+            remaining = deadline - workflow.now()
+            if remaining <= timedelta(0):
+                return False
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._reports.keys() - self._recorded),
+                    timeout=remaining,
+                    timeout_summary="delivery deadline",
+                )
+            except TimeoutError:
+                return False
+            await self._record_new_reports(on_picked_up)
+        return True
+
+    def _matches(self, kind: CarrierEventKind, report: CarrierReport) -> bool:
+        return (
+            report.kind == kind
+            and report.order_id == self._order_id
+            and (not self.tracking_number or report.tracking_number == self.tracking_number)
+        )
+
+    async def _record_new_reports(self, on_picked_up: OnPickedUp) -> None:
+        for kind in (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED):
+            report = self._reports.get(kind)
+            if report is None or kind in self._recorded:
+                continue
+            if not self._matches(kind, report):  # it came before the booking named the parcel
+                del self._reports[kind]
+                continue
+            await shipping.record_carrier_event(report)
+            self._recorded.add(kind)
+            if kind is CarrierEventKind.PICKED_UP:
+                await on_picked_up(report)
