@@ -1,5 +1,6 @@
-"""Every scenario end to end on the Temporal dev server, with the real workers of every service,
-the simulated carrier and real SQLite stores; then the audit over everything they did.
+"""Every scenario in every style end to end on the Temporal dev server, with the real workers of
+every service, the simulated carrier and real SQLite stores; then the audit over everything they
+did, and the parity of the styles: the same outcome, reason and store effects for each scenario.
 
 The scenarios run all at once (as the demo runs them) in one module-scoped fixture; each test
 then checks one scenario's outcome and the effects it left in the stores.
@@ -12,19 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from domain.messages.notifications import NotificationKind
 from domain.scenarios import SCENARIOS, Scenario
-from domain.services import Service
+from domain.services import Service, Style, participant_workflow_id
 from domain.status import CancelReason, OrderStatus
 from starters.audit import check_open_orders
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from stores import store_path
 from stores.audit import audit_stores
+from stores.effects import effects_of
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
 from stores.payments import PaymentsStore
@@ -41,8 +44,17 @@ class Demo:
     data_dir: Path
     runs: list[ScenarioRun]
 
-    def run_of(self, scenario: Scenario) -> ScenarioRun:
-        return next(run for run in self.runs if run.scenario == scenario)
+    def run_of(self, scenario: Scenario, style: Style) -> ScenarioRun:
+        return next(
+            run for run in self.runs if run.scenario == scenario and run.placed.style is style
+        )
+
+    def runs_of(self, name: str) -> list[ScenarioRun]:
+        return [run for run in self.runs if run.scenario.name == name]
+
+
+CASES = [(scenario, style) for scenario in SCENARIOS for style in PLACEABLE_STYLES]
+CASE_IDS = [f"{scenario.name}-{style.value}" for scenario, style in CASES]
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +68,11 @@ async def demo(
         yield Demo(client, data_dir, runs)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
-async def test_scenario_ends_as_the_architecture_says(demo: Demo, scenario: Scenario) -> None:
-    outcome = demo.run_of(scenario).outcome
+@pytest.mark.parametrize(("scenario", "style"), CASES, ids=CASE_IDS)
+async def test_scenario_ends_as_the_architecture_says(
+    demo: Demo, scenario: Scenario, style: Style
+) -> None:
+    outcome = demo.run_of(scenario, style).outcome
 
     assert (outcome.status, outcome.reason) == (
         scenario.expected_status.value,
@@ -66,11 +80,11 @@ async def test_scenario_ends_as_the_architecture_says(demo: Demo, scenario: Scen
     )
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
+@pytest.mark.parametrize(("scenario", "style"), CASES, ids=CASE_IDS)
 async def test_scenario_leaves_the_stores_consistent_with_its_outcome(
-    demo: Demo, scenario: Scenario
+    demo: Demo, scenario: Scenario, style: Style
 ) -> None:
-    order_id = demo.run_of(scenario).placed.order_id
+    order_id = demo.run_of(scenario, style).placed.order_id
     payments = PaymentsStore(store_path(demo.data_dir, Service.PAYMENTS))
     inventory = InventoryStore(store_path(demo.data_dir, Service.INVENTORY))
     notifications = NotificationsStore(store_path(demo.data_dir, Service.NOTIFICATIONS))
@@ -89,19 +103,55 @@ async def test_scenario_leaves_the_stores_consistent_with_its_outcome(
 
 
 async def test_flaky_payment_is_authorized_on_the_third_gateway_call(demo: Demo) -> None:
-    run = next(run for run in demo.runs if run.scenario.name == "flaky_payment")
     payments = PaymentsStore(store_path(demo.data_dir, Service.PAYMENTS))
 
-    assert payments.gateway_calls(run.placed.order_id) == 3
+    for run in demo.runs_of("flaky_payment"):
+        assert payments.gateway_calls(run.placed.order_id) == 3, run.placed.style
 
 
 async def test_late_delivery_is_escalated_and_still_completed(demo: Demo) -> None:
-    run = next(run for run in demo.runs if run.scenario.name == "late_delivery")
     notifications = NotificationsStore(store_path(demo.data_dir, Service.NOTIFICATIONS))
 
-    assert run.outcome.delivered_late
-    kinds = {message.kind for message in notifications.messages(run.placed.order_id)}
-    assert NotificationKind.DELIVERY_LATE in kinds
+    for run in demo.runs_of("late_delivery"):
+        assert run.outcome.delivered_late
+        kinds = {message.kind for message in notifications.messages(run.placed.order_id)}
+        assert NotificationKind.DELIVERY_LATE in kinds
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
+async def test_every_style_ends_alike_with_the_same_effects(demo: Demo, scenario: Scenario) -> None:
+    """The project's proof that the comparison is fair: same outcome, reason and store effects."""
+    baseline = demo.run_of(scenario, Style.ORCHESTRATED)
+    expected = (
+        baseline.outcome.status,
+        baseline.outcome.reason,
+        effects_of(demo.data_dir, baseline.placed.order_id),
+    )
+
+    for style in PLACEABLE_STYLES:
+        run = demo.run_of(scenario, style)
+        effects = effects_of(demo.data_dir, run.placed.order_id)
+        assert (run.outcome.status, run.outcome.reason, effects) == expected, style
+
+
+async def test_no_choreography_participant_stays_open_after_its_order_ended(demo: Demo) -> None:
+    for run in demo.runs:
+        if run.placed.style is not Style.CHOREOGRAPHED:
+            continue
+        for service in Service:
+            handle = demo.client.get_workflow_handle(
+                participant_workflow_id(service, run.placed.order_id)
+            )
+            try:
+                description = await handle.describe()
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                continue  # this order never needed that service
+            assert description.status is WorkflowExecutionStatus.COMPLETED, (
+                run.scenario.name,
+                service,
+            )
 
 
 async def test_cancelled_before_dispatch_means_no_parcel_left(demo: Demo) -> None:
