@@ -22,8 +22,12 @@ demo: $(STAMP)
 ## Everything CI checks: the test suite, the linter and the type checker.
 test: pytest lint types
 
-pytest: $(STAMP)
+pytest: $(STAMP) tools/mermaid/node_modules
 	$(BIN)/python -m pytest $(ARGS)
+
+## Mermaid's own parser, for the test that the contract diagram renders (skipped without npm).
+tools/mermaid/node_modules: tools/mermaid/package.json
+	@if command -v npm >/dev/null; then npm install --prefix tools/mermaid --no-package-lock --no-audit --no-fund --silent && touch $@; else echo "npm not found: the Mermaid parse test will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,4 +41,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tools/mermaid/node_modules .data .pytest_cache .mypy_cache .ruff_cache
