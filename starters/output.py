@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from domain.events.records import ParticipantView, RefusedEvent
 from domain.money import format_cents
 from domain.views import OrderView
+from starters.participants import Participants
 
 
 def print_json(data: dict[str, Any]) -> None:
@@ -33,3 +36,37 @@ def describe_view(view: OrderView) -> str:
             + f"  {entry.kind.value:<12} {service}{entry.what}{detail}"
         )
     return "\n".join(lines)
+
+
+def describe_participants(participants: Participants) -> list[str]:
+    """One line per participant and one per event it refused: the refusals are what a person
+    looks for here, and nothing else records them."""
+    lines = ["  participants:"]
+    for view in participants.answered:
+        lines.append(f"    {view.service.value}: {_participant_summary(view)}")
+        lines.extend(_refusal(refused) for refused in view.refused)
+    lines.extend(
+        f"    {silent.service.value}: did not answer ({silent.reason})"
+        for silent in participants.silent
+    )
+    return lines
+
+
+def _participant_summary(view: ParticipantView) -> str:
+    return (
+        f"{'done' if view.done else 'running'}; received {len(view.received)}, "
+        f"published {len(view.published)}, {len(view.waiting)} waiting, "
+        f"{view.duplicates_dropped} duplicate(s) dropped, {len(view.refused)} refused"
+    )
+
+
+def _refusal(refused: RefusedEvent) -> str:
+    return (
+        f"      refused {_clock(refused.received_at)}  event {refused.event_id or '(no id)'}, "
+        f"type {refused.type or '(no type)'}: {refused.reason}"
+    )
+
+
+def _clock(at: datetime) -> str:
+    """Milliseconds, as the timeline shows them."""
+    return f"{at:%H:%M:%S.%f}"[:-3]

@@ -45,6 +45,9 @@ class ParticipantView(Model):
     done: bool
     received: list[EventRecord]
     published: list[EventRecord]
+    waiting: list[EventRecord] = []
+    """Events that came before the one they follow from (a dispatch before the reservation):
+    kept, and handled once that one was."""
     refused: list[RefusedEvent]
     duplicates_dropped: int
 

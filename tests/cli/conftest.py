@@ -70,13 +70,18 @@ def user_env(address: str, namespace: str, data_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 async def shell(
-    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+    dev_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Shell]:
-    client = await namespace_client(dev_env, NAMESPACE)
+    """A namespace per test module (its `NAMESPACE`, default `cli`), so that no module's workers
+    pick up what another module's orders left to do."""
+    namespace: str = getattr(request.module, "NAMESPACE", NAMESPACE)
+    client = await namespace_client(dev_env, namespace)
     data_dir = tmp_path_factory.mktemp("cli-data")
     address = client.service_client.config.target_host
     async with running_workers(client, list(Service), data_dir):
-        yield Shell(user_env(address, NAMESPACE, data_dir), client, data_dir)
+        yield Shell(user_env(address, namespace, data_dir), client, data_dir)
 
 
 def one_line_error(result: Result, expected_code: int, *fragments: str) -> str:

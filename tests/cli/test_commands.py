@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from domain.messages.inventory import StockLine
+from domain.services import Style
 from domain.status import OrderStatus
-from starters.order_client import order_status
+from starters.order_client import PLACEABLE_STYLES, order_status
 from stores.inventory import InventoryStore
 from tests.cli.conftest import PROJECT_ROOT, Result, Shell, one_line_error
 from tests.support import reach
@@ -33,11 +34,14 @@ def json_of(result: Result) -> dict[str, Any]:
     return data
 
 
-async def place_waiting_order(shell: Shell) -> str:
+async def place_waiting_order(shell: Shell, style: Style = Style.ORCHESTRATED) -> str:
     """An order above the approval threshold: it waits for a person (30 minutes, say the file)."""
     placed = json_of(
         await shell.run(
-            "starters.place_order", "--order-file", str(EXAMPLES / "needs_approval.json"), "--json"
+            "starters.place_order",
+            *("--style", style.value),
+            *("--order-file", str(EXAMPLES / "needs_approval.json")),
+            "--json",
         )
     )
     await reach(shell.client, placed["order_id"], OrderStatus.AWAITING_APPROVAL)
@@ -66,12 +70,18 @@ async def test_place_order_reports_why_an_order_was_cancelled(shell: Shell) -> N
     assert (result["status"], result["reason"]) == ("cancelled", "payment_declined")
 
 
-async def test_an_order_file_waits_for_a_person_who_approves_it(shell: Shell) -> None:
-    order_id = await place_waiting_order(shell)
+# A person's commands work on an order of any style: they find its style themselves.
+STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
+
+
+@STYLES
+async def test_an_order_file_waits_for_a_person_who_approves_it(shell: Shell, style: Style) -> None:
+    order_id = await place_waiting_order(shell, style)
 
     approved = json_of(await shell.run("starters.approve_order", order_id, "--json"))
     status = json_of(await shell.run("starters.order_status", order_id, "--json"))
 
+    assert approved["style"] == style.value
     assert approved["status"] != OrderStatus.AWAITING_APPROVAL
     assert status["order_id"] == order_id
     assert any(entry["kind"] == "update" for entry in status["timeline"])
@@ -79,8 +89,9 @@ async def test_an_order_file_waits_for_a_person_who_approves_it(shell: Shell) ->
     assert "tok_" not in json.dumps(status)
 
 
-async def test_a_person_rejects_an_order_and_it_ends_cancelled(shell: Shell) -> None:
-    order_id = await place_waiting_order(shell)
+@STYLES
+async def test_a_person_rejects_an_order_and_it_ends_cancelled(shell: Shell, style: Style) -> None:
+    order_id = await place_waiting_order(shell, style)
 
     await shell.run("starters.reject_order", order_id)
     view = await reach(shell.client, order_id, OrderStatus.CANCELLED)
@@ -88,8 +99,9 @@ async def test_a_person_rejects_an_order_and_it_ends_cancelled(shell: Shell) -> 
     assert view.reason == "approval_rejected"
 
 
-async def test_change_address_then_cancel_before_dispatch(shell: Shell) -> None:
-    order_id = await place_waiting_order(shell)
+@STYLES
+async def test_change_address_then_cancel_before_dispatch(shell: Shell, style: Style) -> None:
+    order_id = await place_waiting_order(shell, style)
 
     changed = json_of(
         await shell.run(

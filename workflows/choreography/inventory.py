@@ -12,7 +12,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant
+from workflows.choreography.participant import Participant, TooEarlyError
 from workflows.failures import business_failure
 from workflows.services import inventory
 
@@ -56,6 +56,8 @@ class InventoryParticipant(Participant):
                 units = released.released_units
                 await self.publish(EventType.STOCK_RELEASED, p.StockReleased(units=units), received)
             case p.ShipmentDispatched():
+                if not self._reserved:
+                    raise TooEarlyError
                 consumed = await inventory.consume_stock(self._order_id)
                 self._closed_by = EventType.STOCK_CONSUMED
                 units = consumed.consumed_units

@@ -41,6 +41,7 @@ from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
 from workflows.desk import UPDATE_REFUSED, OrderDesk
 from workflows.failures import OrderCancelledError
+from workflows.saga import forward_only
 from workflows.services import orders
 from workflows.tracking import OrderTracker
 
@@ -104,12 +105,20 @@ class OrdersParticipant(Participant):
 
     async def _until_the_end(self, order: Order, tracker: OrderTracker) -> OrderOutcome:
         try:
-            await self._until_confirmed(order)
-            dispatched = await self._first_of(E.SHIPMENT_DISPATCHED, E.SHIPMENT_FAILED)
-            if dispatched.type is E.SHIPMENT_FAILED:
-                raise _failure(dispatched)
+            authorized = await self._until_dispatch_slot(order)
         except OrderCancelledError as cancelled:
             await self._compensate(cancelled)
+            return self._cancelled_outcome()
+        # The pivot: from here on the order only goes forward, even if its workflow is cancelled.
+        return await forward_only(self._ship(order, tracker, authorized), self._note_ignored_cancel)
+
+    async def _ship(
+        self, order: Order, tracker: OrderTracker, authorized: Received
+    ) -> OrderOutcome:
+        await self._confirm(order, tracker, authorized)
+        dispatched = await self._first_of(E.SHIPMENT_DISPATCHED, E.SHIPMENT_FAILED)
+        if dispatched.type is E.SHIPMENT_FAILED:
+            await self._compensate(_failure(dispatched))
             return self._cancelled_outcome()
         ending = await self._first_of(E.PARCEL_DELIVERED, E.PARCEL_LOST)
         await self._facts_of(E.PAYMENT_CAPTURED, E.STOCK_CONSUMED)
@@ -135,8 +144,9 @@ class OrdersParticipant(Participant):
             delivered_late=late,
         )
 
-    async def _until_confirmed(self, order: Order) -> None:
-        """Before the pivot: any failure or request to cancel ends here, to be compensated."""
+    async def _until_dispatch_slot(self, order: Order) -> Received:
+        """Before the pivot: any failure or request to cancel ends here, to be compensated.
+        Returns the payment authorization the confirmation follows from."""
         desk = self._desk
         assert desk is not None
         reserved = await self._first_of(E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED, cancel=True)
@@ -154,9 +164,10 @@ class OrdersParticipant(Participant):
                 window, lambda: self.publish(E.APPROVAL_REQUESTED, requested, authorized)
             )
         await desk.await_dispatch_slot(order.timeouts.handling_time)
-        # The pivot: from here on `cancel` and `change_address` are refused.
-        tracker = self._tracker
-        assert tracker is not None
+        return authorized
+
+    async def _confirm(self, order: Order, tracker: OrderTracker, authorized: Received) -> None:
+        # From here on `cancel` and `change_address` are refused.
         tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
         confirmed = p.OrderConfirmed(
             customer_id=order.customer.id,
@@ -177,15 +188,16 @@ class OrdersParticipant(Participant):
         """Announce the cancellation; each service undoes its own part and says so."""
         tracker = self._tracker
         assert tracker is not None
-        tracker.reason = cancelled.reason
-        tracker.advance(
-            OrderStatus.COMPENSATING,
-            f"compensating: {cancelled.reason.value}",
-            Service.ORDERS,
-            cancelled.detail,
-        )
-        announcement = p.OrderCancelled(reason=cancelled.reason, detail=cancelled.detail)
-        await self.publish(E.ORDER_CANCELLED, announcement, self._last)
+        if tracker.status is not OrderStatus.COMPENSATING:  # else: announced already
+            tracker.reason = cancelled.reason
+            tracker.advance(
+                OrderStatus.COMPENSATING,
+                f"compensating: {cancelled.reason.value}",
+                Service.ORDERS,
+                cancelled.detail,
+            )
+            announcement = p.OrderCancelled(reason=cancelled.reason, detail=cancelled.detail)
+            await self.publish(E.ORDER_CANCELLED, announcement, self._last)
         await self._facts_of(E.STOCK_RELEASED, E.PAYMENT_VOIDED)
         tracker.cancelled(cancelled.reason, cancelled.detail)
 
@@ -196,6 +208,15 @@ class OrdersParticipant(Participant):
         await self.publish(E.ORDER_ENDED, ended, self._last)
         self._ended = True
         await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _note_ignored_cancel(self) -> None:
+        assert self._tracker is not None
+        self._tracker.record(
+            EntryKind.DECISION,
+            "workflow cancellation ignored",
+            Service.ORDERS,
+            "the order is past dispatch: it can only go forward",
+        )
 
     def _cancelled_outcome(self) -> OrderOutcome:
         assert self._order is not None

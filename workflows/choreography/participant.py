@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import search_attributes
 from domain.events.contract import EventType
@@ -25,6 +26,11 @@ from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
 
+class TooEarlyError(Exception):
+    """Raised by `handle` for an event that came before the one it follows from (a dispatch
+    before the reservation it consumes): it is kept and handled once another event was."""
+
+
 class Participant:
     """Subclasses set `party`, decorate themselves with `workflow.defn`, and implement
     `handle` (what to do with one event) and `done` (whether their part of the order is over)."""
@@ -35,6 +41,7 @@ class Participant:
         self._order_id = start.order_id
         self._inbox = Inbox(self.party, start.order_id)
         self._published: list[EventRecord] = []
+        self._deferred: list[Received] = []
         self._customer_tagged = False
 
     @workflow.signal(name=SIGNAL_EVENT)
@@ -51,6 +58,7 @@ class Participant:
             done=self.done(),
             received=list(self._inbox.received),
             published=list(self._published),
+            waiting=[r.record("waits for the event it follows from") for r in self._deferred],
             refused=list(self._inbox.refused),
             duplicates_dropped=self._inbox.duplicates_dropped,
         )
@@ -82,11 +90,24 @@ class Participant:
         while not self.done():
             await workflow.wait_condition(lambda: bool(self._inbox.pending) or self.done())
             if self._inbox.pending:
-                received = self._inbox.pending.popleft()
-                self._inbox.note(received, await self.handle(received))
-        while self._inbox.pending:
-            self._inbox.note(self._inbox.pending.popleft(), "ignored: this participant is done")
+                await self._handle_next()
+        for received in [*self._deferred, *self._inbox.pending]:
+            self._inbox.note(received, "ignored: this participant is done")
         await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _handle_next(self) -> None:
+        received = self._inbox.pending.popleft()
+        try:
+            note = await self.handle(received)
+        except TooEarlyError:
+            self._deferred.append(received)
+            return
+        except ActivityError as failure:  # a store refused: this event cannot apply
+            note = f"refused by {self.service.value}: {_cause(failure)}"
+        self._inbox.note(received, note)
+        # What waited for this event may apply now: it goes first, in the order it came.
+        self._inbox.pending.extendleft(reversed(self._deferred))
+        self._deferred.clear()
 
     async def publish(
         self, event_type: EventType, payload: BaseModel, caused_by: Received | None
@@ -123,3 +144,8 @@ class Participant:
                 [search_attributes.CUSTOMER_ID.value_set(customer_id)]
             )
             self._customer_tagged = True
+
+
+def _cause(failure: ActivityError) -> str:
+    cause = failure.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or failure)

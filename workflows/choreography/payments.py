@@ -12,7 +12,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant
+from workflows.choreography.participant import Participant, TooEarlyError
 from workflows.failures import business_failure
 from workflows.services import payments
 
@@ -25,6 +25,7 @@ class PaymentsParticipant(Participant):
     def __init__(self, start: ParticipantStart) -> None:
         super().__init__(start)
         self._cancelled = False
+        self._authorized = False
         self._captured = False
         self._delivered = False
         self._refunded = False
@@ -52,6 +53,7 @@ class PaymentsParticipant(Participant):
                     authorization_id=authorization.authorization_id,
                     amount_cents=authorization.amount_cents,
                 )
+                self._authorized = True
                 await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
             case p.OrderCancelled():
                 reversal = await payments.reverse_payment(
@@ -63,6 +65,8 @@ class PaymentsParticipant(Participant):
                 )
                 await self.publish(EventType.PAYMENT_VOIDED, voided, received)
             case p.ShipmentDispatched():
+                if not self._authorized:
+                    raise TooEarlyError
                 capture = await payments.capture_payment(self._order_id)
                 self._captured = True
                 captured = p.PaymentCaptured(amount_cents=capture.amount_cents)
@@ -70,6 +74,8 @@ class PaymentsParticipant(Participant):
             case p.ParcelDelivered():
                 self._delivered = True
             case p.ParcelLost():
+                if not self._captured:
+                    raise TooEarlyError
                 reversal = await payments.reverse_payment(
                     self._order_id, why="refund: the parcel was lost"
                 )

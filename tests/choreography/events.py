@@ -1,0 +1,130 @@
+"""Building events as the other participants would, and reading what a participant did with them.
+
+Shared by the choreography tests: an envelope is made the way `Participant.publish` makes one
+(payload dumped to JSON, the producer the contract names), and a participant is read through its
+`participant` query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.events import payloads as p
+from domain.events.contract import ORDER_CONTRACT, EventType
+from domain.events.envelope import EventEnvelope, Party
+from domain.events.records import QUERY_PARTICIPANT, ParticipantView
+from domain.order import Order
+from domain.services import Service, participant_workflow_id
+from domain.status import CancelReason
+
+
+def envelope(
+    event_type: EventType,
+    order_id: str,
+    payload: BaseModel,
+    *,
+    event_id: str | None = None,
+    causation_id: str | None = None,
+) -> EventEnvelope:
+    """An event as its producer in the contract would publish it."""
+    return EventEnvelope(
+        event_id=event_id or str(uuid.uuid4()),
+        type=event_type.value,
+        order_id=order_id,
+        causation_id=causation_id,
+        occurred_at=datetime.now(UTC),
+        producer=ORDER_CONTRACT.spec(event_type).producer,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def order_accepted(order: Order) -> EventEnvelope:
+    return envelope(EventType.ORDER_ACCEPTED, order.order_id, p.OrderPayload(order=order))
+
+
+def stock_reserved(order: Order) -> EventEnvelope:
+    units = sum(item.quantity for item in order.items)
+    return envelope(
+        EventType.STOCK_RESERVED, order.order_id, p.StockReserved(order=order, units=units)
+    )
+
+
+def order_cancelled(order_id: str) -> EventEnvelope:
+    cancelled = p.OrderCancelled(reason=CancelReason.CUSTOMER_CANCELLED, detail="changed my mind")
+    return envelope(EventType.ORDER_CANCELLED, order_id, cancelled)
+
+
+def shipment_dispatched(order_id: str) -> EventEnvelope:
+    dispatched = p.ShipmentDispatched(
+        customer_email="ada@example.com", tracking_number="TRK-1", carrier="ACME"
+    )
+    return envelope(EventType.SHIPMENT_DISPATCHED, order_id, dispatched)
+
+
+def participant_handle(client: Client, service: Service, order_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(participant_workflow_id(service, order_id))
+
+
+async def view_of(client: Client, service: Service, order_id: str) -> ParticipantView:
+    handle = participant_handle(client, service, order_id)
+    view: ParticipantView = await handle.query(QUERY_PARTICIPANT, result_type=ParticipantView)
+    return view
+
+
+async def view_when(
+    client: Client,
+    service: Service,
+    order_id: str,
+    ready: Callable[[ParticipantView], bool],
+    within: timedelta = timedelta(seconds=15),
+) -> ParticipantView:
+    """Poll the participant until `ready` holds (a test that never gets there fails, not hangs)."""
+    view = await view_of(client, service, order_id)
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            while not ready(view):
+                await asyncio.sleep(0.05)
+                view = await view_of(client, service, order_id)
+    except TimeoutError:
+        raise AssertionError(f"{service.value} never got there; last view: {view}") from None
+    return view
+
+
+async def status_of(
+    client: Client, service: Service, order_id: str
+) -> WorkflowExecutionStatus | None:
+    """The participant's workflow status; None when it was never started."""
+    try:
+        description = await participant_handle(client, service, order_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return description.status
+
+
+async def closed_status(
+    client: Client,
+    service: Service,
+    order_id: str,
+    within: timedelta = timedelta(seconds=15),
+) -> WorkflowExecutionStatus | None:
+    """The participant's status once it is no longer running (or None if it never existed)."""
+    status = await status_of(client, service, order_id)
+    async with asyncio.timeout(within.total_seconds()):
+        while status is WorkflowExecutionStatus.RUNNING:
+            await asyncio.sleep(0.05)
+            status = await status_of(client, service, order_id)
+    return status
+
+
+def as_party(service: Service) -> Party:
+    return Party(service.value)

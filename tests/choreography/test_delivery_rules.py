@@ -1,0 +1,291 @@
+"""The delivery rules every participant shares, shown on the inventory (and payments)
+participant driven directly, with events built as the other participants would build them: a
+duplicate is dropped, what does not fit the contract is refused with a reason and breaks nothing,
+and a cancellation that comes first closes the participant so a late event reserves nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.events import payloads as p
+from domain.events.contract import EventType
+from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
+from domain.events.records import ParticipantStart, ParticipantView
+from domain.order import Order
+from domain.services import Service, participant_workflow_id, participant_workflow_type
+from infra.event_bus import deliver
+from stores.inventory import InventoryStore, ReservationState
+from stores.payments import PaymentsStore, PaymentState
+from tests.choreography.events import (
+    envelope,
+    order_accepted,
+    order_cancelled,
+    shipment_dispatched,
+    status_of,
+    stock_reserved,
+    view_of,
+    view_when,
+)
+from tests.support import make_order
+from workers.pool import running_workers
+
+E = EventType
+RUNNING = WorkflowExecutionStatus.RUNNING
+
+
+@pytest.fixture
+async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
+    """Only inventory and payments run: the events they publish reach participants that sit
+    unserved, so each test sees one participant's own reactions and nothing else."""
+    async with running_workers(
+        time_skipping_env.client, [Service.INVENTORY, Service.PAYMENTS], data_dir
+    ):
+        yield time_skipping_env.client
+
+
+async def start(
+    client: Client, service: Service, order_id: str, first: object
+) -> WorkflowHandle[Any, ParticipantView]:
+    """Start the participant with its first event, as the event bus does."""
+    return await client.start_workflow(
+        participant_workflow_type(service),
+        ParticipantStart(order_id=order_id),
+        id=participant_workflow_id(service, order_id),
+        task_queue=service.task_queue,
+        start_signal=SIGNAL_EVENT,
+        start_signal_args=[first],
+        result_type=ParticipantView,
+    )
+
+
+def held(inventory: InventoryStore, order: Order) -> dict[str, int]:
+    return {
+        r.sku: r.quantity
+        for r in inventory.reservations(order.order_id)
+        if r.state is ReservationState.HELD
+    }
+
+
+def reserved_units(inventory: InventoryStore, order: Order) -> dict[str, int]:
+    return {item.sku: inventory.stock(item.sku).reserved for item in order.items}
+
+
+def handled(view: ParticipantView) -> list[tuple[str, str]]:
+    return [(r.type, r.note) for r in view.received]
+
+
+async def test_a_duplicate_event_is_dropped_and_stock_is_reserved_once(
+    client: Client, inventory: InventoryStore
+) -> None:
+    order = make_order()
+    accepted = order_accepted(order)
+    handle = await start(client, Service.INVENTORY, order.order_id, accepted)
+
+    await handle.signal(SIGNAL_EVENT, accepted)
+    await handle.signal(SIGNAL_EVENT, accepted.model_dump(mode="json"))
+
+    view = await view_when(
+        client, Service.INVENTORY, order.order_id, lambda v: v.duplicates_dropped == 2
+    )
+    view = await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.received))
+    assert handled(view) == [(E.ORDER_ACCEPTED, "handled")]
+    assert [e.type for e in view.published] == [E.STOCK_RESERVED]
+    assert view.refused == []
+    assert held(inventory, order) == {"KB-001": 1, "MS-002": 2}
+    assert reserved_units(inventory, order) == {"KB-001": 1, "MS-002": 2}
+
+
+def _unknown_type(order: Order) -> object:
+    raw = order_accepted(order).model_dump(mode="json")
+    return {**raw, "type": "OrderTeleported"}
+
+
+def _malformed_payload(order: Order) -> object:
+    raw = order_accepted(order).model_dump(mode="json")
+    return {**raw, "payload": {"order": {"order_id": order.order_id}}}
+
+
+def _plain_string(order: Order) -> object:
+    return "OrderAccepted"
+
+
+def _missing_fields(order: Order) -> object:
+    return {"event_id": "evt-missing-fields", "type": "OrderAccepted"}
+
+
+def _another_order(order: Order) -> object:
+    other = order.model_copy(update={"order_id": "someone-elses-order"})
+    return envelope(E.ORDER_ACCEPTED, other.order_id, p.OrderPayload(order=other))
+
+
+def _not_for_inventory(order: Order) -> object:
+    authorized = p.PaymentAuthorized(authorization_id="auth-1", amount_cents=order.total_cents)
+    return envelope(E.PAYMENT_AUTHORIZED, order.order_id, authorized)
+
+
+@pytest.mark.parametrize(
+    ("bad_event", "reason", "event_id", "event_type"),
+    [
+        pytest.param(
+            _unknown_type,
+            "unknown event type 'OrderTeleported'",
+            "any",
+            "OrderTeleported",
+            id="unknown-type",
+        ),
+        pytest.param(
+            _malformed_payload,
+            "malformed OrderAccepted payload: order.customer",
+            "any",
+            "OrderAccepted",
+            id="malformed-payload",
+        ),
+        pytest.param(_plain_string, "malformed envelope", None, None, id="plain-string"),
+        pytest.param(
+            _missing_fields,
+            "malformed envelope",
+            "evt-missing-fields",
+            "OrderAccepted",
+            id="missing-fields",
+        ),
+        pytest.param(
+            _another_order,
+            "it is for order someone-elses-order, not ",
+            "any",
+            "OrderAccepted",
+            id="another-order",
+        ),
+        pytest.param(
+            _not_for_inventory,
+            "PaymentAuthorized is not for inventory",
+            "any",
+            "PaymentAuthorized",
+            id="not-for-inventory",
+        ),
+    ],
+)
+async def test_an_event_that_does_not_fit_is_refused_with_a_reason_and_breaks_nothing(
+    client: Client,
+    inventory: InventoryStore,
+    bad_event: Any,
+    reason: str,
+    event_id: str | None,
+    event_type: str | None,
+) -> None:
+    order = make_order()
+    bad = bad_event(order)
+
+    handle = await start(client, Service.INVENTORY, order.order_id, bad)
+
+    view = await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.refused))
+    (refused,) = view.refused
+    assert reason in refused.reason
+    if event_id == "any":
+        assert isinstance(bad, dict | EventEnvelope)
+        raw = bad if isinstance(bad, dict) else bad.model_dump(mode="json")
+        assert refused.event_id == raw["event_id"]
+    else:
+        assert refused.event_id == event_id
+    assert refused.type == event_type
+    assert (view.received, view.published, view.done) == ([], [], False)
+    assert inventory.reservations(order.order_id) == []
+    assert await status_of(client, Service.INVENTORY, order.order_id) is RUNNING
+
+    await handle.signal(SIGNAL_EVENT, order_accepted(order))
+    view = await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.published))
+    assert held(inventory, order) == {"KB-001": 1, "MS-002": 2}
+    await handle.signal(SIGNAL_EVENT, order_cancelled(order.order_id))
+    final = await handle.result()
+    assert handled(final) == [(E.ORDER_ACCEPTED, "handled"), (E.ORDER_CANCELLED, "handled")]
+    assert [e.type for e in final.published] == [E.STOCK_RESERVED, E.STOCK_RELEASED]
+    assert len(final.refused) == 1
+    assert reserved_units(inventory, order) == {"KB-001": 0, "MS-002": 0}
+
+
+async def test_cancellation_before_acceptance_closes_inventory_and_a_late_accept_reserves_nothing(
+    client: Client, inventory: InventoryStore
+) -> None:
+    order = make_order()
+    handle = await start(client, Service.INVENTORY, order.order_id, order_cancelled(order.order_id))
+
+    view = await handle.result()
+
+    assert view.done
+    assert handled(view) == [(E.ORDER_CANCELLED, "handled")]
+    assert [e.type for e in view.published] == [E.STOCK_RELEASED]
+    report = await deliver(client, order_accepted(order))
+    assert Party.INVENTORY not in report.delivered_to
+    (late,) = [u for u in report.undelivered if u.party is Party.INVENTORY]
+    assert "ended" in late.reason
+    assert inventory.reservations(order.order_id) == []
+    assert reserved_units(inventory, order) == {"KB-001": 0, "MS-002": 0}
+    assert await status_of(client, Service.INVENTORY, order.order_id) is (
+        WorkflowExecutionStatus.COMPLETED
+    )
+
+
+async def test_cancellation_before_reservation_closes_payments_and_nothing_is_ever_charged(
+    client: Client, payments: PaymentsStore
+) -> None:
+    order = make_order()
+    handle = await start(client, Service.PAYMENTS, order.order_id, order_cancelled(order.order_id))
+
+    view = await handle.result()
+
+    assert view.done
+    assert [e.type for e in view.published] == [E.PAYMENT_VOIDED]
+    report = await deliver(client, stock_reserved(order))
+    assert Party.PAYMENTS not in report.delivered_to
+    assert [u.party for u in report.undelivered] == [Party.PAYMENTS]
+    payment = payments.payment(order.order_id)
+    assert payment is not None
+    assert (payment.state, payment.authorization_id) == (PaymentState.CLOSED, None)
+    assert payments.ledger(order.order_id) == []
+    assert payments.gateway_calls(order.order_id) == 0
+    assert payments.net_captured(order.order_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("service", "first_real_event"),
+    [(Service.INVENTORY, order_accepted), (Service.PAYMENTS, stock_reserved)],
+    ids=["inventory", "payments"],
+)
+async def test_a_dispatch_before_anything_was_held_waits_for_it_and_then_applies(
+    client: Client, service: Service, first_real_event: Any
+) -> None:
+    order = make_order()
+    await start(client, service, order.order_id, shipment_dispatched(order.order_id))
+
+    status, view = await settled(client, service, order.order_id)
+
+    assert status is RUNNING, f"the participant ended {status}: {view}"
+    assert not view.done
+    assert [e.type for e in view.waiting] == [E.SHIPMENT_DISPATCHED]
+    report = await deliver(client, first_real_event(order))
+    assert Party(service.value) in report.delivered_to
+    closing = E.STOCK_CONSUMED if service is Service.INVENTORY else E.PAYMENT_CAPTURED
+    view = await view_when(
+        client, service, order.order_id, lambda v: closing in [e.type for e in v.published]
+    )
+    assert view.waiting == []
+    assert [e.type for e in view.received] == [first_real_event(order).type, E.SHIPMENT_DISPATCHED]
+
+
+async def settled(
+    client: Client, service: Service, order_id: str
+) -> tuple[WorkflowExecutionStatus | None, ParticipantView]:
+    """The participant once it has dealt with its one event: noted it, refused it, or ended."""
+    async with asyncio.timeout(10):
+        while True:
+            status = await status_of(client, service, order_id)
+            view = await view_of(client, service, order_id)
+            if status is not RUNNING or view.received or view.refused or view.waiting:
+                return status, view
+            await asyncio.sleep(0.05)

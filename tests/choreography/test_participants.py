@@ -1,0 +1,256 @@
+"""The choreographed participants together, on the time-skipping server with real workers, real
+SQLite stores and the real timeouts (24 h approval window, 2 h handling time): nobody is in
+charge, yet every order ends with its stock and money where they belong and every participant
+closed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import UPDATE_APPROVE, UPDATE_CANCEL, Approve, Cancel
+from domain.events.contract import EventType
+from domain.events.envelope import Party
+from domain.messages.shipping import CarrierEventKind, CarrierReport
+from domain.order import Order
+from domain.services import Service, Style, participant_workflow_id
+from domain.status import CancelReason, OrderStatus
+from starters.order_client import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+    wait_for_outcome,
+)
+from stores import store_path
+from stores.audit import audit_stores
+from stores.inventory import InventoryStore, ReservationState
+from stores.payments import PaymentsStore, PaymentState
+from stores.shipping import ShippingStore
+from tests.choreography.events import closed_status, view_of, view_when
+from tests.support import LARGE_ORDER, make_order, reach
+from workers.pool import running_workers
+
+E = EventType
+COMPLETED = WorkflowExecutionStatus.COMPLETED
+SERVICES_BEFORE_DISPATCH = (
+    Service.ORDERS,
+    Service.INVENTORY,
+    Service.PAYMENTS,
+    Service.NOTIFICATIONS,
+)
+
+
+@pytest.fixture
+async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
+    async with running_workers(
+        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
+    ):
+        yield time_skipping_env.client
+
+
+async def place(client: Client, order: Order) -> PlacedOrder:
+    placed = await place_order(client, order, Style.CHOREOGRAPHED)
+    assert placed.handle is not None, "only the starter's own handle lets time skip"
+    return placed
+
+
+def states(inventory: InventoryStore, order: Order) -> set[ReservationState]:
+    return {reservation.state for reservation in inventory.reservations(order.order_id)}
+
+
+def reserved_units(inventory: InventoryStore, order: Order) -> dict[str, int]:
+    return {item.sku: inventory.stock(item.sku).reserved for item in order.items}
+
+
+async def participant_statuses(
+    client: Client, order: Order, services: tuple[Service, ...]
+) -> dict[Service, WorkflowExecutionStatus | None]:
+    return {service: await closed_status(client, service, order.order_id) for service in services}
+
+
+def assert_audit_clean(data_dir: Path) -> None:
+    report = audit_stores(data_dir)
+    assert report.violations == []
+    assert report.open_orders == []
+
+
+async def test_unanswered_approval_cancels_after_the_real_24_hours_and_undoes_everything(
+    client: Client, data_dir: Path, inventory: InventoryStore, payments: PaymentsStore
+) -> None:
+    order = make_order(items=LARGE_ORDER)
+    started = time.monotonic()
+
+    outcome = await wait_for_outcome(client, await place(client, order))
+
+    wall = time.monotonic() - started
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
+    assert wall < 15, f"the 24 h window took {wall:.1f} s of wall time: time did not skip"
+    view = await order_status(client, order.order_id)
+    requested = next(e.at for e in view.timeline if e.what == "approval requested")
+    assert view.timeline[-1].at - requested >= timedelta(hours=24)
+    assert states(inventory, order) == {ReservationState.RELEASED}
+    assert reserved_units(inventory, order) == {"WS-004": 0}
+    payment = payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.VOIDED
+    assert payments.net_captured(order.order_id) == 0
+    statuses = await participant_statuses(client, order, (*SERVICES_BEFORE_DISPATCH,))
+    assert statuses == dict.fromkeys(SERVICES_BEFORE_DISPATCH, COMPLETED)
+    assert await closed_status(client, Service.SHIPPING, order.order_id) is None, (
+        "a cancelled order must never reach shipping"
+    )
+    assert_audit_clean(data_dir)
+
+
+async def test_approved_order_ships_charges_once_and_closes_every_participant(
+    time_skipping_env: WorkflowEnvironment,
+    client: Client,
+    data_dir: Path,
+    inventory: InventoryStore,
+    payments: PaymentsStore,
+) -> None:
+    order = make_order(items=LARGE_ORDER)
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
+    await time_skipping_env.sleep(timedelta(hours=23))
+
+    await send_update(client, order.order_id, UPDATE_APPROVE, Approve(approver="alice"))
+    await time_skipping_env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+    await play_carrier(time_skipping_env, client, data_dir, order)
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.delivered_late) == ("completed", False)
+    assert payments.net_captured(order.order_id) == order.total_cents
+    assert [entry.kind.value for entry in payments.ledger(order.order_id)] == [
+        "authorize",
+        "capture",
+    ]
+    assert states(inventory, order) == {ReservationState.CONSUMED}
+    assert reserved_units(inventory, order) == {"WS-004": 0}
+    statuses = await participant_statuses(client, order, tuple(Service))
+    assert statuses == dict.fromkeys(Service, COMPLETED)
+    assert_audit_clean(data_dir)
+
+
+async def test_customer_cancel_during_handling_time_releases_stock_and_charges_nothing(
+    client: Client, data_dir: Path, inventory: InventoryStore, payments: PaymentsStore
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    assert reserved_units(inventory, order) == {"KB-001": 1, "MS-002": 2}
+
+    await send_update(
+        client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
+    )
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert states(inventory, order) == {ReservationState.RELEASED}
+    assert reserved_units(inventory, order) == {"KB-001": 0, "MS-002": 0}
+    payment = payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.VOIDED
+    assert payments.net_captured(order.order_id) == 0
+    assert ShippingStore(store_path(data_dir, Service.SHIPPING)).shipment(order.order_id) is None
+    statuses = await participant_statuses(client, order, (*SERVICES_BEFORE_DISPATCH,))
+    assert statuses == dict.fromkeys(SERVICES_BEFORE_DISPATCH, COMPLETED)
+    assert await closed_status(client, Service.SHIPPING, order.order_id) is None
+    assert_audit_clean(data_dir)
+
+
+async def test_participant_query_links_each_published_event_to_the_event_that_caused_it(
+    client: Client,
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    orders = await view_when(client, Service.ORDERS, order.order_id, lambda v: len(v.received) >= 3)
+    inventory = await view_of(client, Service.INVENTORY, order.order_id)
+    payments = await view_of(client, Service.PAYMENTS, order.order_id)
+
+    placed_event, accepted = orders.received[0], orders.published[0]
+    assert (placed_event.type, placed_event.producer) == (E.ORDER_PLACED, Party.STOREFRONT)
+    assert (accepted.type, accepted.causation_id) == (E.ORDER_ACCEPTED, placed_event.event_id)
+
+    assert [(r.type, r.event_id, r.note) for r in inventory.received] == [
+        (E.ORDER_ACCEPTED, accepted.event_id, "handled")
+    ]
+    (reserved,) = inventory.published
+    assert (reserved.type, reserved.causation_id) == (E.STOCK_RESERVED, accepted.event_id)
+    assert reserved.note == "delivered to payments, orders"
+
+    assert [(r.type, r.event_id) for r in payments.received] == [
+        (E.STOCK_RESERVED, reserved.event_id)
+    ]
+    (authorized,) = payments.published
+    assert (authorized.type, authorized.causation_id) == (
+        E.PAYMENT_AUTHORIZED,
+        reserved.event_id,
+    )
+    assert [(r.type, r.event_id) for r in orders.received[1:3]] == [
+        (E.STOCK_RESERVED, reserved.event_id),
+        (E.PAYMENT_AUTHORIZED, authorized.event_id),
+    ]
+    assert (inventory.done, payments.done, orders.done) == (False, False, False)
+
+    await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
+    await wait_for_outcome(client, placed)
+    inventory = await view_of(client, Service.INVENTORY, order.order_id)
+    orders = await view_of(client, Service.ORDERS, order.order_id)
+    cancelled = next(e for e in orders.published if e.type == E.ORDER_CANCELLED)
+    released = inventory.published[-1]
+    assert inventory.received[-1].event_id == cancelled.event_id
+    assert (released.type, released.causation_id) == (E.STOCK_RELEASED, cancelled.event_id)
+    assert inventory.done
+
+
+async def test_cancelling_the_orders_workflow_after_dispatch_only_goes_forward(
+    time_skipping_env: WorkflowEnvironment,
+    client: Client,
+    data_dir: Path,
+    payments: PaymentsStore,
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    await time_skipping_env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+
+    await client.get_workflow_handle(placed.workflow_id).cancel()
+    await play_carrier(time_skipping_env, client, data_dir, order)
+    async with asyncio.timeout(30):
+        outcome = await wait_for_outcome(client, placed)
+
+    assert outcome.status == "completed"
+    assert payments.net_captured(order.order_id) == order.total_cents
+    assert "refund" not in [entry.kind.value for entry in payments.ledger(order.order_id)]
+    assert_audit_clean(data_dir)
+
+
+async def play_carrier(
+    env: WorkflowEnvironment, client: Client, data_dir: Path, order: Order
+) -> None:
+    """The carrier reports pickup and delivery to the order's shipping participant."""
+    shipment = ShippingStore(store_path(data_dir, Service.SHIPPING)).shipment(order.order_id)
+    assert shipment is not None, "dispatched without a booked shipment"
+    handle = client.get_workflow_handle(participant_workflow_id(Service.SHIPPING, order.order_id))
+    now = await env.get_current_time()
+    for kind in (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED):
+        report = CarrierReport(
+            order_id=order.order_id,
+            tracking_number=shipment.tracking_number or "",
+            kind=kind,
+            at=now,
+        )
+        await handle.signal(kind.value, report)
