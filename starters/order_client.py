@@ -19,6 +19,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
@@ -150,6 +151,11 @@ async def order_status(client: Client, order_id: str) -> OrderView:
         raise RefusedError(
             f"order {order_id} did not answer its status query ({error.message}): "
             "are the workers running? (python -m workers.run)"
+        ) from error
+    except WorkflowQueryFailedError as error:  # the workflow could not answer, e.g. it no
+        # longer replays on the code the workers run
+        raise RefusedError(
+            f"order {order_id} could not answer its status query: {error}"
         ) from error
     return view
 
