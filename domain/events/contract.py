@@ -41,6 +41,7 @@ class EventType(StrEnum):
     PARCEL_LOST = "ParcelLost"
     PAYMENT_REFUNDED = "PaymentRefunded"
     ORDER_ENDED = "OrderEnded"
+    CUSTOMER_NOTIFIED = "CustomerNotified"
 
 
 class Reaction(Model):
@@ -299,7 +300,14 @@ ORDER_CONTRACT = Contract(
             p.OrderEnded,
             ORDERS,
             "the order completed or was cancelled: tell the customer",
-            _reacts(NOTIFICATIONS),
+            _reacts(NOTIFICATIONS, E.CUSTOMER_NOTIFIED),
+        ),
+        _event(
+            E.CUSTOMER_NOTIFIED,
+            p.CustomerNotified,
+            NOTIFICATIONS,
+            "the customer has the final word: the orders service closes its books",
+            _reacts(ORDERS),
             terminal=True,
         ),
     ),

@@ -100,3 +100,9 @@ class ParcelLost(Model):
 class OrderEnded(Model):
     customer_email: str
     outcome: OrderOutcome
+
+
+class CustomerNotified(Model):
+    """The last message of the order is sent: every service has done its part."""
+
+    kind: str

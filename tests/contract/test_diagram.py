@@ -78,7 +78,7 @@ def test_compensating_events_are_dashed_and_terminal_events_thick() -> None:
     assert drawn[EventType.STOCK_RELEASED] == "-.->"
     assert drawn[EventType.PAYMENT_VOIDED] == "-.->"
     assert drawn[EventType.PAYMENT_REFUNDED] == "-.->"
-    assert drawn[EventType.ORDER_ENDED] == "==>"
+    assert drawn[EventType.CUSTOMER_NOTIFIED] == "==>"
     assert {event for event, arrow in drawn.items() if arrow == "-.->"} == {
         spec.type for spec in ORDER_CONTRACT.events if spec.compensates
     }

@@ -20,13 +20,21 @@ from domain.services import (
     participant_workflow_type,
     shipment_workflow_id,
 )
+from domain.status import CancelReason
 from infra.dev_server import start_dev_server
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from workers.pool import running_workers
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDED_SCENARIOS = ("happy", "approval_rejected", "customer_cancels", "late_delivery")
+RECORDED_SCENARIOS = (
+    "happy",
+    "approval_rejected",
+    "customer_cancels",
+    "late_delivery",
+    "payment_declined",  # recorded after the `confirms-final-notice` version marker
+    "lost_parcel",
+)
 
 
 async def record() -> list[Path]:
@@ -54,16 +62,19 @@ async def record() -> list[Path]:
 
 def _workflows_of(run: ScenarioRun) -> dict[str, str]:
     order_id = run.placed.order_id
+    shipped = (
+        run.outcome.status == "completed" or run.outcome.reason is CancelReason.LOST_IN_TRANSIT
+    )
     if run.placed.style is Style.CHOREOGRAPHED:
         services = [Service.ORDERS, Service.INVENTORY, Service.PAYMENTS, Service.NOTIFICATIONS]
-        if run.outcome.status == "completed":
+        if shipped:
             services.append(Service.SHIPPING)
         return {
             participant_workflow_type(service): participant_workflow_id(service, order_id)
             for service in services
         }
     workflow_ids = {"OrderWorkflow": run.placed.workflow_id}
-    if run.outcome.status == "completed":
+    if shipped:
         workflow_ids["ShipmentWorkflow"] = shipment_workflow_id(order_id)
     return workflow_ids
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from temporalio import workflow
 
 from domain.events import payloads as p
+from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.notifications import NotificationKind
 from domain.money import format_cents
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
+from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
 from workflows.services.notifications import notify
 
 
@@ -56,10 +58,14 @@ class NotificationsParticipant(Participant):
                 await notify(order_id, email, NotificationKind.DELIVERY_LATE, body)
             case p.OrderEnded(customer_email=email, outcome=outcome):
                 if outcome.status == "completed":
-                    await notify(order_id, email, NotificationKind.ORDER_DELIVERED, "Enjoy!")
+                    kind = NotificationKind.ORDER_DELIVERED
+                    await notify(order_id, email, kind, "Enjoy!")
                 else:
                     reason = outcome.reason.value if outcome.reason else "unknown"
-                    body = f"Reason: {reason}."
-                    await notify(order_id, email, NotificationKind.ORDER_CANCELLED, body)
+                    kind = NotificationKind.ORDER_CANCELLED
+                    await notify(order_id, email, kind, f"Reason: {reason}.")
+                if workflow.patched(CONFIRMS_FINAL_NOTICE):
+                    notified = p.CustomerNotified(kind=kind.value)
+                    await self.publish(EventType.CUSTOMER_NOTIFIED, notified, received)
                 self._final_sent = True
         return "handled"

@@ -39,6 +39,7 @@ from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
+from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
 from workflows.desk import UPDATE_REFUSED, OrderDesk
 from workflows.failures import OrderCancelledError
 from workflows.saga import forward_only
@@ -202,10 +203,17 @@ class OrdersParticipant(Participant):
         tracker.cancelled(cancelled.reason, cancelled.detail)
 
     async def _end(self, outcome: OrderOutcome) -> None:
+        """Announce the outcome; record it once the customer has been told, the last effect of
+        the order, so that an order recorded as ended has all its effects in the stores."""
         assert self._order is not None
-        await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
         ended = p.OrderEnded(customer_email=self._order.customer.email, outcome=outcome)
-        await self.publish(E.ORDER_ENDED, ended, self._last)
+        if workflow.patched(CONFIRMS_FINAL_NOTICE):
+            await self.publish(E.ORDER_ENDED, ended, self._last)
+            await self._fact(E.CUSTOMER_NOTIFIED)
+            await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
+        else:
+            await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
+            await self.publish(E.ORDER_ENDED, ended, self._last)
         self._ended = True
         await workflow.wait_condition(workflow.all_handlers_finished)
 

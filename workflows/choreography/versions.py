@@ -1,0 +1,6 @@
+"""Version markers (`workflow.patched`) of the participants: each names a change of behaviour
+that histories recorded before it must still replay without."""
+
+CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
+"""The final message is confirmed by CustomerNotified, and the orders service records the end
+only after it: an order recorded as ended then has every effect in the stores."""
