@@ -140,3 +140,11 @@ def test_mermaids_own_parser_accepts_the_diagram(tmp_path: Path, broken: bool) -
     )
 
     assert (result.returncode != 0) is broken, result.stdout + result.stderr
+
+
+def test_the_readme_shows_the_contract_as_it_is() -> None:
+    """The README's picture of the choreography is the contract's own diagram, not a copy that
+    drifts: regenerate it with `python -m starters.contract diagram`."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert f"```mermaid\n{mermaid(ORDER_CONTRACT)}```" in readme
