@@ -17,17 +17,13 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes
 from domain.events.contract import ORDER_CONTRACT, Contract
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.records import DeliveryReport, ParticipantStart, Undelivered
-from domain.services import (
-    Service,
-    Style,
-    participant_workflow_id,
-    participant_workflow_type,
-)
+from domain.services import Style
 from domain.status import OrderStatus
 
 
@@ -37,15 +33,17 @@ async def deliver(
     delivered: list[Party] = []
     undelivered: list[Undelivered] = []
     for party in contract.spec(envelope.type).consumers:
-        service = party.service
-        if service is None:
-            undelivered.append(Undelivered(party=party, reason="it hosts no participant"))
-            continue
         try:
-            await signal_with_start(client, service, envelope)
-        except WorkflowAlreadyStartedError:
+            if party is Party.ORCHESTRATOR:
+                await _signal_orchestrator(client, envelope)
+            elif party.service is None:
+                undelivered.append(Undelivered(party=party, reason="it hosts no participant"))
+                continue
+            else:
+                await signal_with_start(client, party, envelope)
+        except ParticipantEndedError:
             undelivered.append(
-                Undelivered(party=party, reason="its participant has ended: the event is late")
+                Undelivered(party=party, reason="its workflow has ended: the event is late")
             )
             continue
         delivered.append(party)
@@ -54,39 +52,62 @@ async def deliver(
     )
 
 
+class ParticipantEndedError(Exception):
+    """The workflow an event is for has ended: a late event starts nothing."""
+
+
 async def signal_with_start(
     client: Client,
-    service: Service,
+    party: Party,
     envelope: EventEnvelope,
     *,
     customer_id: str | None = None,
     result_type: type | None = None,
 ) -> WorkflowHandle[Any, Any]:
-    """Signal `service`'s participant for the envelope's order, starting it if need be.
-    Raises WorkflowAlreadyStartedError when that participant has already ended."""
-    return await client.start_workflow(
-        participant_workflow_type(service),
-        ParticipantStart(order_id=envelope.order_id),
-        id=participant_workflow_id(service, envelope.order_id),
-        task_queue=service.task_queue,
-        start_signal=SIGNAL_EVENT,
-        start_signal_args=[envelope],
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=_attributes(envelope.order_id, service, customer_id),
-        static_summary=f"{service.value} for order {envelope.order_id} (choreographed)",
-        result_type=result_type,
-    )
+    """Signal `party`'s participant for the envelope's order, starting it if need be.
+    Raises ParticipantEndedError when that participant has already ended."""
+    service = party.service
+    assert service is not None, f"{party.value} hosts no participant"
+    style = Style.HYBRID if party.is_warehouse else Style.CHOREOGRAPHED
+    try:
+        return await client.start_workflow(
+            party.workflow_type,
+            ParticipantStart(order_id=envelope.order_id),
+            id=party.workflow_id(envelope.order_id),
+            task_queue=service.task_queue,
+            start_signal=SIGNAL_EVENT,
+            start_signal_args=[envelope],
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=_attributes(envelope.order_id, party, style, customer_id),
+            static_summary=f"{party.value} for order {envelope.order_id} ({style.value})",
+            result_type=result_type,
+        )
+    except WorkflowAlreadyStartedError as error:
+        raise ParticipantEndedError from error
 
 
-def _attributes(order_id: str, service: Service, customer_id: str | None) -> TypedSearchAttributes:
+async def _signal_orchestrator(client: Client, envelope: EventEnvelope) -> None:
+    """The hybrid style's orchestrator is running already: it only ever gets a signal."""
+    handle = client.get_workflow_handle(Party.ORCHESTRATOR.workflow_id(envelope.order_id))
+    try:
+        await handle.signal(SIGNAL_EVENT, envelope)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:  # no such workflow, or it has closed
+            raise ParticipantEndedError from error
+        raise
+
+
+def _attributes(
+    order_id: str, party: Party, style: Style, customer_id: str | None
+) -> TypedSearchAttributes:
     """What a participant starts with; it adds `CustomerId` once an event names the customer.
     Only the order view keeps `OrderStatus`, so a list by status shows each order once."""
     pairs: list[SearchAttributePair[str]] = [
         SearchAttributePair(search_attributes.ORDER_ID, order_id),
-        SearchAttributePair(search_attributes.ORDER_STYLE, Style.CHOREOGRAPHED.value),
+        SearchAttributePair(search_attributes.ORDER_STYLE, style.value),
     ]
     if customer_id is not None:
         pairs.append(SearchAttributePair(search_attributes.CUSTOMER_ID, customer_id))
-    if service is Service.ORDERS:
+    if party is Party.ORDERS:
         pairs.append(SearchAttributePair(search_attributes.ORDER_STATUS, OrderStatus.PLACED.value))
     return TypedSearchAttributes(pairs)

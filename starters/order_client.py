@@ -42,7 +42,7 @@ from domain.services import Service, Style, order_workflow_id, participant_workf
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome, OrderView
 from infra.cli import BadInputError, RefusedError
-from infra.event_bus import signal_with_start
+from infra.event_bus import ParticipantEndedError, signal_with_start
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ class PlacedOrder:
     it (rather than on a fresh handle) is what lets the time-skipping test server skip time."""
 
 
-PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED, Style.CHOREOGRAPHED)
+PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED, Style.CHOREOGRAPHED, Style.HYBRID)
+
+_ORCHESTRATOR_TYPE = {Style.ORCHESTRATED: "OrderWorkflow", Style.HYBRID: "HybridOrderWorkflow"}
 
 
 def lifecycle_workflow_id(style: Style, order_id: str) -> str:
@@ -72,27 +74,29 @@ async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder
         if style is Style.CHOREOGRAPHED:
             handle = await _publish_order_placed(client, order)
         else:
-            handle = await _start_orchestrator(client, order)
-    except WorkflowAlreadyStartedError as error:
+            handle = await _start_orchestrator(client, order, style)
+    except (WorkflowAlreadyStartedError, ParticipantEndedError) as error:
         raise BadInputError(
             f"order {order.order_id} already exists; use another order_id"
         ) from error
     return PlacedOrder(order.order_id, lifecycle_workflow_id(style, order.order_id), style, handle)
 
 
-async def _start_orchestrator(client: Client, order: Order) -> WorkflowHandle[Any, OrderOutcome]:
+async def _start_orchestrator(
+    client: Client, order: Order, style: Style
+) -> WorkflowHandle[Any, OrderOutcome]:
     return await client.start_workflow(
-        "OrderWorkflow",
+        _ORCHESTRATOR_TYPE[style],
         order,
         id=order_workflow_id(order.order_id),
         task_queue=Service.ORDERS.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         result_type=OrderOutcome,
         search_attributes=search_attributes.for_order(
-            order.order_id, order.customer.id, Style.ORCHESTRATED.value, OrderStatus.PLACED.value
+            order.order_id, order.customer.id, style.value, OrderStatus.PLACED.value
         ),
         static_summary=(
-            f"Order {order.order_id} (orchestrated): {len(order.items)} line(s), "
+            f"Order {order.order_id} ({style.value}): {len(order.items)} line(s), "
             f"{format_cents(order.total_cents)} for customer {order.customer.id}"
         ),
     )
@@ -109,16 +113,21 @@ async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[
         payload=OrderPayload(order=order).model_dump(mode="json"),
     )
     (consumer,) = ORDER_CONTRACT.spec(EventType.ORDER_PLACED).consumers
-    service = consumer.service
-    assert service is Service.ORDERS, "the order view is the one that answers for the order"
+    if await _exists(client, consumer.workflow_id(order.order_id)):
+        # signal-with-start would only signal it: a second OrderPlaced it would ignore
+        raise ParticipantEndedError(f"{consumer.workflow_id(order.order_id)} exists")
+    assert consumer is Party.ORDERS, "the order view is the one that answers for the order"
     return await signal_with_start(
-        client, service, envelope, customer_id=order.customer.id, result_type=OrderOutcome
+        client, consumer, envelope, customer_id=order.customer.id, result_type=OrderOutcome
     )
 
 
 async def find_order(client: Client, order_id: str) -> PlacedOrder:
     """The workflow that owns the order's lifecycle, and its style."""
-    for workflow_id in (lifecycle_workflow_id(style, order_id) for style in PLACEABLE_STYLES):
+    workflow_ids = dict.fromkeys(
+        lifecycle_workflow_id(style, order_id) for style in PLACEABLE_STYLES
+    )
+    for workflow_id in workflow_ids:
         try:
             description = await client.get_workflow_handle(workflow_id).describe()
         except RPCError as error:
@@ -131,6 +140,16 @@ async def find_order(client: Client, order_id: str) -> PlacedOrder:
         f"no order with id {order_id!r} "
         f"(looked for workflows order-{order_id} and orders-{order_id})"
     )
+
+
+async def _exists(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if _no_such_workflow(error):
+            return False
+        raise
+    return True
 
 
 def _no_such_workflow(error: RPCError) -> bool:

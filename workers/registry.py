@@ -8,14 +8,22 @@ from workflows.choreography.notifications import NotificationsParticipant
 from workflows.choreography.orders import OrdersParticipant
 from workflows.choreography.payments import PaymentsParticipant
 from workflows.choreography.shipping import ShippingParticipant
+from workflows.hybrid.order import HybridOrderWorkflow
+from workflows.hybrid.warehouse import HandoffParticipant, PackingParticipant, PickingParticipant
 from workflows.orchestrated.order import OrderWorkflow
 from workflows.orchestrated.shipment import ShipmentWorkflow
 
 WORKFLOWS_BY_SERVICE: dict[Service, tuple[type, ...]] = {
-    Service.ORDERS: (OrderWorkflow, OrdersParticipant),
+    Service.ORDERS: (OrderWorkflow, OrdersParticipant, HybridOrderWorkflow),
     Service.INVENTORY: (InventoryParticipant,),
     Service.PAYMENTS: (PaymentsParticipant,),
-    Service.SHIPPING: (ShipmentWorkflow, ShippingParticipant),
+    Service.SHIPPING: (
+        ShipmentWorkflow,
+        ShippingParticipant,
+        PickingParticipant,
+        PackingParticipant,
+        HandoffParticipant,
+    ),
     Service.NOTIFICATIONS: (NotificationsParticipant,),
 }
 

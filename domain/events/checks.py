@@ -15,10 +15,6 @@ from enum import StrEnum
 
 from domain.base import Model
 from domain.events.contract import Contract, EventSpec, EventType
-from domain.events.envelope import Party
-
-ENTRY_PRODUCER = Party.STOREFRONT
-"""Events from the storefront start an order: they are published from outside the contract."""
 
 
 class ContractRule(StrEnum):
@@ -139,7 +135,7 @@ def _publication_problems(specs: Mapping[EventType, EventSpec]) -> Iterator[Cont
                         f"but the producer of {event_type} is {target.producer}",
                     )
     for spec in specs.values():
-        is_published = spec.producer == ENTRY_PRODUCER or spec.type in published
+        is_published = spec.producer.starts_flows or spec.type in published
         consumers = ", ".join(spec.consumers)
         if not is_published and spec.reactions:
             yield _problem(

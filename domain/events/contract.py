@@ -42,6 +42,15 @@ class EventType(StrEnum):
     PAYMENT_REFUNDED = "PaymentRefunded"
     ORDER_ENDED = "OrderEnded"
     CUSTOMER_NOTIFIED = "CustomerNotified"
+    FULFILMENT_REQUESTED = "FulfilmentRequested"
+    ITEMS_PICKED = "ItemsPicked"
+    PARCEL_PACKED = "ParcelPacked"
+    PARCEL_HANDED_OVER = "ParcelHandedOver"
+    HANDOFF_FAILED = "HandoffFailed"
+    SHIPMENT_IN_TRANSIT = "ShipmentInTransit"
+    SHIPMENT_LATE = "ShipmentLate"
+    SHIPMENT_DELIVERED = "ShipmentDelivered"
+    SHIPMENT_LOST = "ShipmentLost"
 
 
 class Reaction(Model):
@@ -129,6 +138,12 @@ def _reacts(consumer: Party, *publishes: EventType) -> Reaction:
 E = EventType
 ORDERS, INVENTORY, PAYMENTS = Party.ORDERS, Party.INVENTORY, Party.PAYMENTS
 SHIPPING, NOTIFICATIONS = Party.SHIPPING, Party.NOTIFICATIONS
+ORCHESTRATOR, PICKING, PACKING, HANDOFF = (
+    Party.ORCHESTRATOR,
+    Party.PICKING,
+    Party.PACKING,
+    Party.HANDOFF,
+)
 
 ORDER_CONTRACT = Contract(
     events=(
@@ -309,6 +324,79 @@ ORDER_CONTRACT = Contract(
             "the customer has the final word: the orders service closes its books",
             _reacts(ORDERS),
             terminal=True,
+        ),
+        # The hybrid style: its orchestrator hands the fulfilment to the warehouse, whose
+        # participants react to one another, and waits for the outcome as events.
+        _event(
+            E.FULFILMENT_REQUESTED,
+            p.Fulfilment,
+            ORCHESTRATOR,
+            "the order is paid for and approved: the warehouse takes over (the pivot)",
+            _reacts(PICKING, E.ITEMS_PICKED),
+        ),
+        _event(
+            E.ITEMS_PICKED,
+            p.ItemsPicked,
+            PICKING,
+            "every line is on the packing bench",
+            _reacts(PACKING, E.PARCEL_PACKED),
+        ),
+        _event(
+            E.PARCEL_PACKED,
+            p.ParcelPacked,
+            PACKING,
+            "the parcel is packed and labelled",
+            _reacts(
+                HANDOFF,
+                E.PARCEL_HANDED_OVER,
+                E.HANDOFF_FAILED,
+                E.SHIPMENT_IN_TRANSIT,
+                E.SHIPMENT_LATE,
+                E.SHIPMENT_DELIVERED,
+                E.SHIPMENT_LOST,
+            ),
+        ),
+        _event(
+            E.HANDOFF_FAILED,
+            p.StepFailed,
+            HANDOFF,
+            "no carrier would take the parcel: the orchestrator compensates",
+            _reacts(ORCHESTRATOR),
+        ),
+        _event(
+            E.PARCEL_HANDED_OVER,
+            p.ParcelHandedOver,
+            HANDOFF,
+            "the carrier has the parcel: the orchestrator captures the payment",
+            _reacts(ORCHESTRATOR),
+        ),
+        _event(
+            E.SHIPMENT_IN_TRANSIT,
+            p.ShipmentInTransit,
+            HANDOFF,
+            "the carrier picked the parcel up",
+            _reacts(ORCHESTRATOR),
+        ),
+        _event(
+            E.SHIPMENT_LATE,
+            p.ShipmentLate,
+            HANDOFF,
+            "the delivery deadline passed (operations are told): escalate, do not undo",
+            _reacts(ORCHESTRATOR),
+        ),
+        _event(
+            E.SHIPMENT_DELIVERED,
+            p.ShipmentDelivered,
+            HANDOFF,
+            "the carrier delivered the parcel: the fulfilment is over",
+            _reacts(ORCHESTRATOR),
+        ),
+        _event(
+            E.SHIPMENT_LOST,
+            p.ShipmentLost,
+            HANDOFF,
+            "the parcel never arrived: the orchestrator refunds",
+            _reacts(ORCHESTRATOR),
         ),
     ),
 )

@@ -35,7 +35,11 @@ def mermaid(contract: Contract) -> str:
         *_nodes(contract),
         *_edges(contract),
         "    classDef entry stroke-width:3px",
-        f"    class {node_id(Party.STOREFRONT)} entry",
+        *(
+            f"    class {node_id(party)} entry"
+            for party in Party
+            if party.starts_flows and party in _parties(contract)
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -48,14 +52,20 @@ def node_id(party: Party) -> str:
 def _nodes(contract: Contract) -> Iterator[str]:
     """The storefront outside, the services inside a subgraph; only parties the contract uses."""
     used = _parties(contract)
-    if Party.STOREFRONT in used:
-        yield f'    {node_id(Party.STOREFRONT)}(["{Party.STOREFRONT.value}"])'
-    services = [party for party in Party if party in used and party is not Party.STOREFRONT]
-    if services:
-        yield '    subgraph services ["services"]'
-        for party in services:
-            yield f'        {node_id(party)}["{party.value}"]'
-        yield "    end"
+    for party in Party:
+        if party.starts_flows and party in used:
+            yield f'    {node_id(party)}(["{party.value}"])'
+    groups = (
+        ("services", "services", lambda party: not party.starts_flows and not party.is_warehouse),
+        ("warehouse", "warehouse (hybrid style)", lambda party: party.is_warehouse),
+    )
+    for group_id, title, belongs in groups:
+        members = [party for party in Party if party in used and belongs(party)]
+        if members:
+            yield f'    subgraph {group_id} ["{title}"]'
+            for party in members:
+                yield f'        {node_id(party)}["{party.value}"]'
+            yield "    end"
     if any(not spec.reactions for spec in contract.events):
         yield f'    {NO_CONSUMER_ID}(("no consumer"))'
 

@@ -19,19 +19,52 @@ SCHEMA_VERSION = 1
 
 
 class Party(StrEnum):
-    """Who may publish or react: the five services, and the storefront where orders come in."""
+    """Who may publish or react: the five services; the warehouse's participants of the hybrid
+    style (picking, packing, carrier hand-off, hosted by shipping); and two that start flows
+    from outside the choreography: the storefront, where orders come in, and the hybrid style's
+    orchestrator, which hands fulfilment to the warehouse."""
 
     STOREFRONT = "storefront"
+    ORCHESTRATOR = "orchestrator"
     ORDERS = Service.ORDERS.value
     INVENTORY = Service.INVENTORY.value
     PAYMENTS = Service.PAYMENTS.value
     SHIPPING = Service.SHIPPING.value
     NOTIFICATIONS = Service.NOTIFICATIONS.value
+    PICKING = "picking"
+    PACKING = "packing"
+    HANDOFF = "handoff"
+
+    @property
+    def starts_flows(self) -> bool:
+        """Publishes from outside the choreography: nothing in the contract makes it publish."""
+        return self in (Party.STOREFRONT, Party.ORCHESTRATOR)
+
+    @property
+    def is_warehouse(self) -> bool:
+        return self in (Party.PICKING, Party.PACKING, Party.HANDOFF)
 
     @property
     def service(self) -> Service | None:
-        """The service that hosts this party's participant (the storefront has none)."""
-        return None if self is Party.STOREFRONT else Service(self.value)
+        """The service whose worker hosts this party (the storefront is no service)."""
+        if self is Party.STOREFRONT:
+            return None
+        if self is Party.ORCHESTRATOR:
+            return Service.ORDERS
+        if self.is_warehouse:
+            return Service.SHIPPING
+        return Service(self.value)
+
+    def workflow_id(self, order_id: str) -> str:
+        """`<party>-<order id>` for a participant; the orchestrator is `order-<order id>`."""
+        if self is Party.ORCHESTRATOR:
+            return f"order-{order_id}"
+        return f"{self.value}-{order_id}"
+
+    @property
+    def workflow_type(self) -> str:
+        """A participant's workflow type, e.g. `InventoryParticipant`, `HandoffParticipant`."""
+        return f"{self.value.capitalize()}Participant"
 
 
 class EventEnvelope(Model):

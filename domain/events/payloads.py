@@ -106,3 +106,45 @@ class CustomerNotified(Model):
     """The last message of the order is sent: every service has done its part."""
 
     kind: str
+
+
+# -- the hybrid style's warehouse ------------------------------------------------------------
+
+
+class Fulfilment(Model):
+    """What the warehouse passes along, from the orchestrator's request to the carrier hand-off."""
+
+    customer_id: str
+    shipment: ShipmentRequest
+
+
+class ItemsPicked(Model):
+    fulfilment: Fulfilment
+    lines: int
+
+
+class ParcelPacked(Model):
+    fulfilment: Fulfilment
+    parcels: int
+
+
+class ParcelHandedOver(Model):
+    tracking_number: str
+    carrier: str
+
+
+class ShipmentInTransit(Model):
+    at: datetime
+
+
+class ShipmentLate(Model):
+    deadline: timedelta
+
+
+class ShipmentDelivered(Model):
+    at: datetime
+    late: bool
+
+
+class ShipmentLost(Model):
+    detail: str

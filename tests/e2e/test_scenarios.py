@@ -18,11 +18,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
+from domain.events.envelope import Party
 from domain.messages.audit import AuditReport
 from domain.messages.notifications import NotificationKind
 from domain.scenarios import SCENARIOS, Scenario
-from domain.services import Service, Style, participant_workflow_id
-from domain.status import CancelReason, OrderStatus
+from domain.services import Service, Style
+from domain.status import OrderStatus
 from starters.audit import check_open_orders
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
@@ -32,7 +33,6 @@ from stores.effects import effects_of
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
 from stores.payments import PaymentsStore
-from stores.shipping import ShippingStore
 from tests.conftest import namespace_client
 from workers.pool import running_workers
 
@@ -138,32 +138,25 @@ async def test_every_style_ends_alike_with_the_same_effects(demo: Demo, scenario
         assert (run.outcome.status, run.outcome.reason, effects) == expected, style
 
 
-async def test_no_choreography_participant_stays_open_after_its_order_ended(demo: Demo) -> None:
+async def test_no_participant_stays_open_after_its_order_ended(demo: Demo) -> None:
     for run in demo.runs:
-        if run.placed.style is not Style.CHOREOGRAPHED:
-            continue
-        for service in Service:
-            handle = demo.client.get_workflow_handle(
-                participant_workflow_id(service, run.placed.order_id)
-            )
+        parties = {
+            Style.ORCHESTRATED: (),
+            Style.CHOREOGRAPHED: tuple(Party(service.value) for service in Service),
+            Style.HYBRID: (Party.PICKING, Party.PACKING, Party.HANDOFF),
+        }[run.placed.style]
+        for party in parties:
+            handle = demo.client.get_workflow_handle(party.workflow_id(run.placed.order_id))
             try:
                 description = await handle.describe()
             except RPCError as error:
                 if error.status is not RPCStatusCode.NOT_FOUND:
                     raise
-                continue  # this order never needed that service
+                continue  # this order never needed that participant
             assert description.status is WorkflowExecutionStatus.COMPLETED, (
                 run.scenario.name,
-                service,
+                party,
             )
-
-
-async def test_cancelled_before_dispatch_means_no_parcel_left(demo: Demo) -> None:
-    shipping = ShippingStore(store_path(demo.data_dir, Service.SHIPPING))
-    for run in demo.runs:
-        if run.outcome.reason not in (None, CancelReason.LOST_IN_TRANSIT):
-            shipment = shipping.shipment(run.placed.order_id)
-            assert shipment is None or str(shipment.state) != "dispatched", run.scenario.name
 
 
 async def test_search_attributes_show_each_order_as_it_ended(demo: Demo) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from domain.events.envelope import Party
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import (
     Service,
@@ -72,6 +73,12 @@ def _workflows_of(run: ScenarioRun) -> dict[str, str]:
         return {
             participant_workflow_type(service): participant_workflow_id(service, order_id)
             for service in services
+        }
+    if run.placed.style is Style.HYBRID:
+        warehouse = (Party.PICKING, Party.PACKING, Party.HANDOFF) if shipped else ()
+        return {
+            "HybridOrderWorkflow": run.placed.workflow_id,
+            **{party.workflow_type: party.workflow_id(order_id) for party in warehouse},
         }
     workflow_ids = {"OrderWorkflow": run.placed.workflow_id}
     if shipped:

@@ -112,29 +112,8 @@ class Participant:
     async def publish(
         self, event_type: EventType, payload: BaseModel, caused_by: Received | None
     ) -> EventEnvelope:
-        """Publish through this service's `publish_event` activity, retried until delivered.
-        The event id comes from the workflow, so a retried delivery is dropped as a duplicate."""
-        envelope = EventEnvelope(
-            event_id=str(workflow.uuid4()),
-            type=event_type.value,
-            order_id=self._order_id,
-            causation_id=caused_by.envelope.event_id if caused_by else None,
-            occurred_at=workflow.now(),
-            producer=self.party,
-            payload=payload.model_dump(mode="json"),
-        )
-        report = await call(
-            self.service,
-            "publish_event",
-            envelope,
-            DeliveryReport,
-            policy=UNTIL_DONE,
-            summary=f"publish {event_type.value}",
-        )
-        note = "delivered to " + (", ".join(p.value for p in report.delivered_to) or "nobody")
-        for undelivered in report.undelivered:
-            note += f"; not to {undelivered.party.value}: {undelivered.reason}"
-        self._published.append(record_of(envelope, workflow.now(), note))
+        envelope, record = await publish(self.party, self._order_id, event_type, payload, caused_by)
+        self._published.append(record)
         return envelope
 
     def tag_customer(self, customer_id: str) -> None:
@@ -149,3 +128,37 @@ class Participant:
 def _cause(failure: ActivityError) -> str:
     cause = failure.cause
     return cause.message if isinstance(cause, ApplicationError) else str(cause or failure)
+
+
+async def publish(
+    party: Party,
+    order_id: str,
+    event_type: EventType,
+    payload: BaseModel,
+    caused_by: Received | None,
+) -> tuple[EventEnvelope, EventRecord]:
+    """Publish through the party's service's `publish_event` activity, retried until delivered.
+    The event id comes from the workflow, so a retried delivery is dropped as a duplicate."""
+    service = party.service
+    assert service is not None
+    envelope = EventEnvelope(
+        event_id=str(workflow.uuid4()),
+        type=event_type.value,
+        order_id=order_id,
+        causation_id=caused_by.envelope.event_id if caused_by else None,
+        occurred_at=workflow.now(),
+        producer=party,
+        payload=payload.model_dump(mode="json"),
+    )
+    report = await call(
+        service,
+        "publish_event",
+        envelope,
+        DeliveryReport,
+        policy=UNTIL_DONE,
+        summary=f"publish {event_type.value}",
+    )
+    note = "delivered to " + (", ".join(p.value for p in report.delivered_to) or "nobody")
+    for undelivered in report.undelivered:
+        note += f"; not to {undelivered.party.value}: {undelivered.reason}"
+    return envelope, record_of(envelope, workflow.now(), note)

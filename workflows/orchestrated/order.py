@@ -63,17 +63,20 @@ class OrderWorkflow:
     stage does not allow, and read it through the `status` query.
     """
 
+    style = Style.ORCHESTRATED
+    """The hybrid style's orchestrator is this workflow with another way to ship."""
+
     @workflow.init
     def __init__(self, order: Order) -> None:
         self._order = order
-        self._tracker = OrderTracker(order, Style.ORCHESTRATED)
+        self._tracker = OrderTracker(order, self.style)
         self._desk = OrderDesk(order.order_id, self._tracker)
         self._tracking_number: str | None = None
 
     @workflow.run
     async def run(self, order: Order) -> OrderOutcome:
         self._tracker.start()
-        await orders.record_order_placed(order, Style.ORCHESTRATED)
+        await orders.record_order_placed(order, self.style)
         await self._notify(NotificationKind.ORDER_RECEIVED, "Thank you: we are on it.")
         try:
             outcome = await self._fulfil()
@@ -101,9 +104,7 @@ class OrderWorkflow:
         saga.pivot()
         return await forward_only(self._deliver(shipment), self._note_ignored_cancel)
 
-    async def _until_dispatch(
-        self, saga: Saga
-    ) -> workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]:
+    async def _until_dispatch(self, saga: Saga) -> Awaitable[ShipmentResult]:
         order = self._order
         saga.before_step("release the stock", lambda: inventory.release_stock(order.order_id))
         reservation = await self._step(inventory.reserve_stock(order))
@@ -144,20 +145,11 @@ class OrderWorkflow:
             ),
         )
 
-    async def _start_shipment(
-        self,
-    ) -> workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]:
+    async def _start_shipment(self) -> Awaitable[ShipmentResult]:
+        """Start the shipment; return once the parcel is dispatched (a business failure before
+        that cancels the order), with what to await for the shipment's result."""
         order = self._order
-        request = ShipmentRequest(
-            order_id=order.order_id,
-            customer_email=order.customer.email,
-            address=self._tracker.address,
-            parcels=len(order.items),
-            delivery_deadline=order.timeouts.delivery_deadline,
-            lost_after=order.timeouts.lost_after,
-            simulate_booking_latency=order.faults.carrier_booking_latency,
-            simulate_carrier=order.faults.carrier,
-        )
+        request = self._shipment_request()
         shipment = await workflow.start_child_workflow(
             ShipmentWorkflow.run,
             request,
@@ -179,9 +171,20 @@ class OrderWorkflow:
                 raise business_failure(failure) from failure
         return shipment
 
-    async def _deliver(
-        self, shipment: workflow.ChildWorkflowHandle[ShipmentWorkflow, ShipmentResult]
-    ) -> OrderOutcome:
+    def _shipment_request(self) -> ShipmentRequest:
+        order = self._order
+        return ShipmentRequest(
+            order_id=order.order_id,
+            customer_email=order.customer.email,
+            address=self._tracker.address,
+            parcels=len(order.items),
+            delivery_deadline=order.timeouts.delivery_deadline,
+            lost_after=order.timeouts.lost_after,
+            simulate_booking_latency=order.faults.carrier_booking_latency,
+            simulate_carrier=order.faults.carrier,
+        )
+
+    async def _deliver(self, shipment: Awaitable[ShipmentResult]) -> OrderOutcome:
         order_id = self._order.order_id
         capture = await payments.capture_payment(order_id)
         self._tracker.record(
@@ -234,7 +237,7 @@ class OrderWorkflow:
         else:
             reason = outcome.reason.value if outcome.reason else "unknown"
             await self._notify(NotificationKind.ORDER_CANCELLED, f"Reason: {reason}.")
-        await orders.record_order_ended(outcome, Style.ORCHESTRATED)
+        await orders.record_order_ended(outcome, self.style)
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     # -- updates, query and signal ---------------------------------------------------------

@@ -1,0 +1,107 @@
+"""The hybrid style's orchestrator: the orchestrated order's lifecycle (reserve, authorize,
+approve, capture, compensate, with the same saga, updates and query), but the fulfilment is not
+its child: it publishes FulfilmentRequested to the warehouse's choreography and hears, as events,
+that the parcel was handed over, travels, is late, arrived or was lost."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from temporalio import workflow
+
+from domain.events import payloads as p
+from domain.events.contract import EventType
+from domain.events.envelope import SIGNAL_EVENT, Party
+from domain.messages.shipment import ShipmentResult, ShipmentStage
+from domain.order import Order
+from domain.services import Service, Style
+from domain.status import OrderStatus
+from domain.views import EntryKind, OrderOutcome
+from workflows.choreography.inbox import Inbox, Received
+from workflows.choreography.participant import publish
+from workflows.failures import OrderCancelledError
+from workflows.orchestrated.order import OrderWorkflow
+
+E = EventType
+
+_STATUS_BY_EVENT = {
+    E.SHIPMENT_IN_TRANSIT: (OrderStatus.IN_TRANSIT, "shipment picked_up"),
+    E.SHIPMENT_LATE: (OrderStatus.DELIVERY_LATE, "shipment late"),
+}
+
+
+@workflow.defn(name="HybridOrderWorkflow")
+class HybridOrderWorkflow(OrderWorkflow):
+    style = Style.HYBRID
+
+    @workflow.init
+    def __init__(self, order: Order) -> None:
+        super().__init__(order)
+        self._inbox = Inbox(Party.ORCHESTRATOR, order.order_id)
+        self._facts: dict[EventType, Received] = {}
+        self._request: Received | None = None
+
+    @workflow.run
+    async def run(self, order: Order) -> OrderOutcome:
+        return await super().run(order)
+
+    @workflow.signal(name=SIGNAL_EVENT)
+    def on_event(self, raw: Any) -> None:
+        """The warehouse's events; refused ones are kept with their reason, duplicates dropped."""
+        received = self._inbox.accept(raw, workflow.now())
+        if received is None:
+            return
+        if received.type in self._facts:
+            self._inbox.note(received, f"ignored: a {received.type.value} came already")
+            return
+        self._facts[received.type] = received
+        self._inbox.note(received, "handled")
+        change = _STATUS_BY_EVENT.get(received.type)
+        if change is not None and not self._tracker.status.is_final:
+            self._tracker.advance(change[0], change[1], Service.SHIPPING)
+        else:
+            self._tracker.record(EntryKind.EVENT, received.type.value, Service.SHIPPING)
+
+    async def _start_shipment(self) -> Awaitable[ShipmentResult]:
+        order = self._order
+        fulfilment = p.Fulfilment(customer_id=order.customer.id, shipment=self._shipment_request())
+        await publish(Party.ORCHESTRATOR, order.order_id, E.FULFILMENT_REQUESTED, fulfilment, None)
+        await workflow.wait_condition(
+            lambda: E.PARCEL_HANDED_OVER in self._facts or E.HANDOFF_FAILED in self._facts
+        )
+        failed = self._facts.get(E.HANDOFF_FAILED)
+        if failed is not None:
+            assert isinstance(failed.payload, p.StepFailed)
+            raise OrderCancelledError(failed.payload.reason, failed.payload.detail)
+        handed = self._facts[E.PARCEL_HANDED_OVER].payload
+        assert isinstance(handed, p.ParcelHandedOver)
+        self._tracking_number = handed.tracking_number
+        self._tracker.advance(
+            OrderStatus.DISPATCHED,
+            "shipment dispatched",
+            Service.SHIPPING,
+            f"tracking number {handed.tracking_number}",
+        )
+        return self._fulfilment_ended(handed.tracking_number)
+
+    async def _fulfilment_ended(self, tracking_number: str) -> ShipmentResult:
+        await workflow.wait_condition(
+            lambda: E.SHIPMENT_DELIVERED in self._facts or E.SHIPMENT_LOST in self._facts
+        )
+        delivered = self._facts.get(E.SHIPMENT_DELIVERED)
+        if delivered is None:
+            return ShipmentResult(
+                order_id=self._order.order_id,
+                stage=ShipmentStage.LOST,
+                tracking_number=tracking_number,
+                late=True,
+            )
+        assert isinstance(delivered.payload, p.ShipmentDelivered)
+        return ShipmentResult(
+            order_id=self._order.order_id,
+            stage=ShipmentStage.DELIVERED,
+            tracking_number=tracking_number,
+            delivered_at=delivered.payload.at,
+            late=delivered.payload.late,
+        )

@@ -1,0 +1,126 @@
+"""The warehouse of the hybrid style: picking, packing and the carrier hand-off, each a
+participant (`<party>-<order id>` on the shipping task queue) that reacts to the event before it.
+Nobody drives them: the orchestrator only asks for the fulfilment and hears how it ends."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from domain.events import payloads as p
+from domain.events.contract import EventType
+from domain.events.envelope import Party
+from domain.events.records import ParticipantStart, ParticipantView
+from domain.messages.shipment import ShipmentStage
+from workflows.choreography.carrier import ParcelShipper, StageNews
+from workflows.choreography.inbox import Received
+from workflows.choreography.participant import Participant
+
+
+@workflow.defn(name="PickingParticipant")
+class PickingParticipant(Participant):
+    """Takes every line of the order off the shelves (the stock was reserved and is consumed by
+    the orchestrator at dispatch: picking moves goods, it does not count them)."""
+
+    party = Party.PICKING
+
+    @workflow.init
+    def __init__(self, start: ParticipantStart) -> None:
+        super().__init__(start)
+        self._picked = False
+
+    @workflow.run
+    async def run(self, start: ParticipantStart) -> ParticipantView:
+        await self.serve()
+        return self.participant()
+
+    def done(self) -> bool:
+        return self._picked
+
+    async def handle(self, received: Received) -> str:
+        assert isinstance(received.payload, p.Fulfilment)
+        fulfilment = received.payload
+        self.tag_customer(fulfilment.customer_id)
+        picked = p.ItemsPicked(fulfilment=fulfilment, lines=fulfilment.shipment.parcels)
+        await self.publish(EventType.ITEMS_PICKED, picked, received)
+        self._picked = True
+        return "handled"
+
+
+@workflow.defn(name="PackingParticipant")
+class PackingParticipant(Participant):
+    """Packs what was picked into the parcel the carrier takes."""
+
+    party = Party.PACKING
+
+    @workflow.init
+    def __init__(self, start: ParticipantStart) -> None:
+        super().__init__(start)
+        self._packed = False
+
+    @workflow.run
+    async def run(self, start: ParticipantStart) -> ParticipantView:
+        await self.serve()
+        return self.participant()
+
+    def done(self) -> bool:
+        return self._packed
+
+    async def handle(self, received: Received) -> str:
+        assert isinstance(received.payload, p.ItemsPicked)
+        fulfilment = received.payload.fulfilment
+        self.tag_customer(fulfilment.customer_id)
+        packed = p.ParcelPacked(fulfilment=fulfilment, parcels=fulfilment.shipment.parcels)
+        await self.publish(EventType.PARCEL_PACKED, packed, received)
+        self._packed = True
+        return "handled"
+
+
+@workflow.defn(name="HandoffParticipant")
+class HandoffParticipant(ParcelShipper):
+    """Hands the packed parcel to a carrier and follows it; a late delivery is escalated to
+    operations here, as the orchestrated shipment does, and only then announced."""
+
+    party = Party.HANDOFF
+    escalates_late_delivery = True
+
+    @workflow.init
+    def __init__(self, start: ParticipantStart) -> None:
+        super().__init__(start)
+
+    @workflow.run
+    async def run(self, start: ParticipantStart) -> ParticipantView:
+        await self.serve()
+        return self.participant()
+
+    async def handle(self, received: Received) -> str:
+        assert isinstance(received.payload, p.ParcelPacked)
+        fulfilment = received.payload.fulfilment
+        self.tag_customer(fulfilment.customer_id)
+        await self.ship(fulfilment.shipment, received)
+        self._finished = True
+        return "handled"
+
+    async def announce(self, news: StageNews, cause: Received) -> None:
+        match news.stage:
+            case None:
+                assert news.failure is not None
+                await self.publish(EventType.HANDOFF_FAILED, news.failure, cause)
+            case ShipmentStage.DISPATCHED:
+                handed = p.ParcelHandedOver(
+                    tracking_number=news.tracking_number, carrier=news.carrier
+                )
+                await self.publish(EventType.PARCEL_HANDED_OVER, handed, cause)
+            case ShipmentStage.PICKED_UP:
+                assert news.at is not None
+                transit = p.ShipmentInTransit(at=news.at)
+                await self.publish(EventType.SHIPMENT_IN_TRANSIT, transit, cause)
+            case ShipmentStage.LATE:
+                late = p.ShipmentLate(deadline=news.request.delivery_deadline)
+                await self.publish(EventType.SHIPMENT_LATE, late, cause)
+            case ShipmentStage.DELIVERED:
+                assert news.at is not None
+                delivered = p.ShipmentDelivered(at=news.at, late=news.late)
+                await self.publish(EventType.SHIPMENT_DELIVERED, delivered, cause)
+            case ShipmentStage.LOST:
+                lost = p.ShipmentLost(detail=f"no delivery within {news.request.lost_after}")
+                await self.publish(EventType.SHIPMENT_LOST, lost, cause)
