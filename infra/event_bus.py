@@ -80,10 +80,26 @@ async def signal_with_start(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=_attributes(envelope.order_id, party, style, customer_id),
             static_summary=f"{party.value} for order {envelope.order_id} ({style.value})",
+            static_details=role_of(party),
             result_type=result_type,
         )
     except WorkflowAlreadyStartedError as error:
         raise ParticipantEndedError from error
+
+
+def role_of(party: Party, contract: Contract = ORDER_CONTRACT) -> str:
+    """What the contract has this party do, for the workflow's page in the Web UI."""
+    lines = [f"**{party.value}**, a participant of the {contract_name(party)}: it reacts to"]
+    for spec in contract.events:
+        for reaction in spec.reactions:
+            if reaction.consumer is party:
+                then = ", ".join(reaction.publishes) or "nothing more"
+                lines.append(f"- {spec.type} (from {spec.producer}) → publishes {then}")
+    return "\n".join(lines)
+
+
+def contract_name(party: Party) -> str:
+    return "hybrid style's warehouse" if party.is_warehouse else "choreographed style"
 
 
 async def _signal_orchestrator(client: Client, envelope: EventEnvelope) -> None:

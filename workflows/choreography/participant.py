@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from domain import search_attributes
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
+from domain.events.progress import moves_forward, status_after
 from domain.events.records import (
     QUERY_PARTICIPANT,
     DeliveryReport,
@@ -21,7 +22,9 @@ from domain.events.records import (
     ParticipantView,
 )
 from domain.services import Service
+from domain.status import OrderStatus
 from workflows.choreography.inbox import Inbox, Received, record_of
+from workflows.choreography.versions import PARTICIPANT_STATUS
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
@@ -42,6 +45,7 @@ class Participant:
         self._inbox = Inbox(self.party, start.order_id)
         self._published: list[EventRecord] = []
         self._deferred: list[Received] = []
+        self._order_status: OrderStatus | None = None
         self._customer_tagged = False
 
     @workflow.signal(name=SIGNAL_EVENT)
@@ -105,6 +109,8 @@ class Participant:
         except ActivityError as failure:  # a store refused: this event cannot apply
             note = f"refused by {self.service.value}: {_cause(failure)}"
         self._inbox.note(received, note)
+        self._learn(received.type, received.payload)
+        self._publish_details(f"{received.type.value}: {note}")
         # What waited for this event may apply now: it goes first, in the order it came.
         self._inbox.pending.extendleft(reversed(self._deferred))
         self._deferred.clear()
@@ -114,7 +120,34 @@ class Participant:
     ) -> EventEnvelope:
         envelope, record = await publish(self.party, self._order_id, event_type, payload, caused_by)
         self._published.append(record)
+        self._learn(event_type, payload)
+        self._publish_details(f"published {event_type.value}")
         return envelope
+
+    def _learn(self, event_type: EventType, payload: BaseModel) -> None:
+        """Keep `OrderStatus` at where the order stands as far as this participant knows, so the
+        Web UI's lists by status hold every workflow of the order. (The order view keeps the
+        order's own status; this is for the others.)"""
+        status = status_after(event_type, payload)
+        if self.party is Party.ORDERS or status is None:
+            return
+        if moves_forward(self._order_status, status) and workflow.patched(PARTICIPANT_STATUS):
+            self._order_status = status
+            workflow.upsert_search_attributes(
+                [search_attributes.ORDER_STATUS.value_set(status.value)]
+            )
+
+    def _publish_details(self, last: str) -> None:
+        """The workflow's current details in the Web UI: what it is and where it stands."""
+        if self.party is Party.ORDERS:  # its OrderTracker writes them
+            return
+        waiting = f"; {len(self._deferred)} event(s) waiting" if self._deferred else ""
+        workflow.set_current_details(
+            f"**{self.party.value}** for order {self._order_id}"
+            f" ({self._order_status.value if self._order_status else 'working'})\n\n"
+            f"received {len(self._inbox.received)}, published {len(self._published)}, "
+            f"refused {len(self._inbox.refused)}{waiting}\n\nlast: {last}"
+        )
 
     def tag_customer(self, customer_id: str) -> None:
         """Add `CustomerId` once an event names the customer (delivery could not know it)."""
