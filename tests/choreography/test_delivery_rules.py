@@ -130,9 +130,21 @@ def _not_for_inventory(order: Order) -> object:
     return envelope(E.PAYMENT_AUTHORIZED, order.order_id, authorized)
 
 
+def _forged_producer(order: Order) -> object:
+    raw = order_accepted(order).model_dump(mode="json")
+    return {**raw, "producer": "payments"}
+
+
 @pytest.mark.parametrize(
     ("bad_event", "reason", "event_id", "event_type"),
     [
+        pytest.param(
+            _forged_producer,
+            "OrderAccepted comes from orders, not from payments",
+            "any",
+            "OrderAccepted",
+            id="forged-producer",
+        ),
         pytest.param(
             _unknown_type,
             "unknown event type 'OrderTeleported'",

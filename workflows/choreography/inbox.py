@@ -69,6 +69,12 @@ class Inbox:
         self._seen.add(envelope.event_id)
         try:
             payload = self.contract.payload_of(envelope)
+            producer = self.contract.spec(envelope.type).producer
+            if envelope.producer is not producer:
+                raise ContractError(
+                    f"{envelope.type} comes from {producer.value}, "
+                    f"not from {envelope.producer.value}"
+                )
             if not self.contract.reacts(self.party, envelope.type):
                 raise ContractError(
                     f"{envelope.type} is not for {self.party.value}: the contract has "
@@ -105,3 +111,10 @@ def _first_problem(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" + (
         f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     )
+
+
+def single_event(args: tuple[Any, ...]) -> Any:
+    """The `event` signal's handlers take any number of arguments: an event is one, and a signal
+    with none or several is refused as malformed instead of a handler raising TypeError, which
+    would fail every workflow task from then on."""
+    return args[0] if len(args) == 1 else {"malformed": f"{len(args)} arguments, not 1"}

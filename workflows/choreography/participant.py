@@ -23,7 +23,7 @@ from domain.events.records import (
 )
 from domain.services import Service
 from domain.status import OrderStatus
-from workflows.choreography.inbox import Inbox, Received, record_of
+from workflows.choreography.inbox import Inbox, Received, record_of, single_event
 from workflows.choreography.versions import PARTICIPANT_STATUS
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
@@ -49,8 +49,8 @@ class Participant:
         self._customer_tagged = False
 
     @workflow.signal(name=SIGNAL_EVENT)
-    def on_event(self, raw: Any) -> None:
-        received = self._inbox.accept(raw, workflow.now())
+    def on_event(self, *raw: Any) -> None:
+        received = self._inbox.accept(single_event(raw), workflow.now())
         if received is not None:
             self.take(received)
 

@@ -6,5 +6,6 @@ CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
 only after it: an order recorded as ended then has every effect in the stores."""
 
 PARTICIPANT_STATUS = "participant-order-status"
-"""Every participant, not only the order view, keeps `OrderStatus` at where the order stands as
-far as it knows, so that a list by status in the Web UI holds every workflow of the order."""
+"""Every participant, not only the order view, keeps `OrderStatus` at where the order stood when
+it last heard of it: a participant whose part ends early (inventory once the stock is consumed)
+keeps the status it last knew. The order view's status is the order's."""

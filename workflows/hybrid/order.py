@@ -18,7 +18,7 @@ from domain.order import Order
 from domain.services import Service, Style
 from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome
-from workflows.choreography.inbox import Inbox, Received
+from workflows.choreography.inbox import Inbox, Received, single_event
 from workflows.choreography.participant import publish
 from workflows.failures import OrderCancelledError
 from workflows.orchestrated.order import OrderWorkflow
@@ -47,9 +47,9 @@ class HybridOrderWorkflow(OrderWorkflow):
         return await super().run(order)
 
     @workflow.signal(name=SIGNAL_EVENT)
-    def on_event(self, raw: Any) -> None:
+    def on_event(self, *raw: Any) -> None:
         """The warehouse's events; refused ones are kept with their reason, duplicates dropped."""
-        received = self._inbox.accept(raw, workflow.now())
+        received = self._inbox.accept(single_event(raw), workflow.now())
         if received is None:
             return
         if received.type in self._facts:

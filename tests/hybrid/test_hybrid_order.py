@@ -1,0 +1,546 @@
+"""The hybrid style on the time-skipping server: HybridOrderWorkflow (the orchestrated lifecycle)
+and the warehouse's participants (picking, packing, carrier hand-off) with real workers, real
+SQLite stores and the real timeouts (24 h approval window, 2 h handling, 5 day delivery deadline,
+14 days before a parcel counts as lost). The carrier is played by the test on the skipped clock,
+from the reports the order's `CarrierBehaviour` put in the shipping store's outbox at dispatch.
+Each test takes a second or two of wall time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType as HistoryEventType
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.converter import decode_typed_search_attributes
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+from domain.commands import UPDATE_CANCEL, Cancel
+from domain.events import payloads as p
+from domain.events.contract import EventType
+from domain.events.envelope import SIGNAL_EVENT, Party
+from domain.events.records import QUERY_PARTICIPANT, ParticipantView
+from domain.faults import CarrierBehaviour, Faults
+from domain.messages.notifications import NotificationKind
+from domain.messages.shipment import ShipmentRequest
+from domain.messages.shipping import CarrierEventKind
+from domain.order import Order
+from domain.services import Service, Style
+from domain.status import CancelReason, OrderStatus
+from domain.views import EntryKind, OrderOutcome, OrderView
+from infra.cli import RefusedError
+from starters.order_client import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+    wait_for_outcome,
+)
+from stores import store_path
+from stores.inventory import InventoryStore, ReservationState
+from stores.notifications import NotificationsStore
+from stores.payments import LedgerKind, PaymentsStore, PaymentState
+from stores.shipping import ShipmentState, ShippingStore
+from tests.choreography.events import envelope
+from tests.support import LARGE_ORDER, make_order, reach
+from workers.pool import running_workers
+
+E = EventType
+WAREHOUSE = (Party.PICKING, Party.PACKING, Party.HANDOFF)
+
+
+@pytest.fixture
+async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
+    async with running_workers(
+        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
+    ):
+        yield time_skipping_env.client
+
+
+@dataclass(frozen=True)
+class Stores:
+    inventory: InventoryStore
+    payments: PaymentsStore
+    shipping: ShippingStore
+    notifications: NotificationsStore
+
+    def reservation_states(self, order: Order) -> set[ReservationState]:
+        return {r.state for r in self.inventory.reservations(order.order_id)}
+
+    def reserved_units(self, order: Order) -> dict[str, int]:
+        return {item.sku: self.inventory.stock(item.sku).reserved for item in order.items}
+
+    def ledger(self, order: Order) -> list[LedgerKind]:
+        return [entry.kind for entry in self.payments.ledger(order.order_id)]
+
+    def notifications_of(self, order: Order, kind: NotificationKind) -> int:
+        return sum(1 for m in self.notifications.messages(order.order_id) if m.kind is kind)
+
+
+@pytest.fixture
+def stores(data_dir: Path) -> Stores:
+    return Stores(
+        InventoryStore(store_path(data_dir, Service.INVENTORY)),
+        PaymentsStore(store_path(data_dir, Service.PAYMENTS)),
+        ShippingStore(store_path(data_dir, Service.SHIPPING)),
+        NotificationsStore(store_path(data_dir, Service.NOTIFICATIONS)),
+    )
+
+
+async def place(client: Client, order: Order) -> PlacedOrder:
+    placed = await place_order(client, order, Style.HYBRID)
+    assert placed.handle is not None, "only the starter's own handle lets time skip"
+    assert placed.workflow_id == f"order-{order.order_id}"
+    return placed
+
+
+async def until_handed_over(env: WorkflowEnvironment, client: Client, order: Order) -> None:
+    """Let the real two-hour handling time pass and the warehouse hand the parcel over."""
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    await env.sleep(order.timeouts.handling_time)
+    await reach(client, order.order_id, OrderStatus.DISPATCHED)
+
+
+class Carrier:
+    """The carrier on the skipped clock: it sends the reports the order's `CarrierBehaviour`
+    scheduled in the shipping outbox at dispatch, each as long after the hand-over as the
+    behaviour says, to the workflow the outbox names (the hand-off participant)."""
+
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        client: Client,
+        stores: Stores,
+        order: Order,
+        handed_over_at: datetime,
+    ) -> None:
+        self._env = env
+        self._client = client
+        self._stores = stores
+        self._order = order
+        self._handed_over_at = handed_over_at
+
+    @classmethod
+    async def at_hand_over(
+        cls, env: WorkflowEnvironment, client: Client, stores: Stores, order: Order
+    ) -> Carrier:
+        """The carrier that took the parcel now (call it once the order is dispatched)."""
+        return cls(env, client, stores, order, await env.get_current_time())
+
+    async def report(self, kind: CarrierEventKind) -> None:
+        """Wait (skipping time) until the report is due, then send it."""
+        shipment = self._stores.shipping.shipment(self._order.order_id)
+        assert shipment is not None
+        assert shipment.dispatched_at is not None
+        (due,) = [r for r in self._stores.shipping.reports(self._order.order_id) if r.kind is kind]
+        assert due.workflow_id == Party.HANDOFF.workflow_id(self._order.order_id)
+        at = self._handed_over_at + (due.due_at - shipment.dispatched_at)
+        now = await self._env.get_current_time()
+        if at > now:
+            await self._env.sleep(at - now)
+        report = due.to_report().model_copy(update={"at": at})
+        await self._client.get_workflow_handle(due.workflow_id).signal(due.signal_name, report)
+
+    def scheduled(self) -> list[CarrierEventKind]:
+        return [r.kind for r in self._stores.shipping.reports(self._order.order_id)]
+
+
+async def warehouse_status(
+    client: Client, party: Party, order_id: str
+) -> WorkflowExecutionStatus | None:
+    """The participant's status once it is no longer running; None if it never started."""
+    handle = client.get_workflow_handle(party.workflow_id(order_id))
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                description = await handle.describe()
+            except RPCError as error:
+                if error.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                raise
+            if description.status is not WorkflowExecutionStatus.RUNNING:
+                return description.status
+            await asyncio.sleep(0.05)
+
+
+async def participant_view(client: Client, party: Party, order_id: str) -> ParticipantView:
+    handle = client.get_workflow_handle(party.workflow_id(order_id))
+    view: ParticipantView = await handle.query(QUERY_PARTICIPANT, result_type=ParticipantView)
+    return view
+
+
+async def status_changes(client: Client, workflow_id: str) -> list[str]:
+    """Every value the workflow gave its `OrderStatus` search attribute, in order."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    changes: list[str] = []
+    for event in history.events:
+        if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            attributes = event.workflow_execution_started_event_attributes.search_attributes
+        elif event.event_type == HistoryEventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            attributes = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        else:
+            continue
+        status = decode_typed_search_attributes(attributes).get(search_attributes.ORDER_STATUS)
+        if status is not None:
+            changes.append(status)
+    return changes
+
+
+async def workflow_task_failures(client: Client, workflow_id: str) -> list[str]:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [
+        event.workflow_task_failed_event_attributes.failure.message
+        for event in history.events
+        if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    ]
+
+
+def whats_of(view: OrderView) -> list[str]:
+    return [entry.what for entry in view.timeline]
+
+
+def subsequence(wanted: list[str], within: list[str]) -> bool:
+    remaining = iter(within)
+    return all(item in remaining for item in wanted)
+
+
+def assert_completed(outcome: OrderOutcome, *, late: bool) -> None:
+    assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, late)
+
+
+# -- the happy path ---------------------------------------------------------------------------
+
+
+async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_step_once(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    assert carrier.scheduled() == [CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED]
+
+    await carrier.report(CarrierEventKind.PICKED_UP)
+    await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
+    await carrier.report(CarrierEventKind.DELIVERED)
+    outcome = await wait_for_outcome(client, placed)
+
+    assert_completed(outcome, late=False)
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE]
+    assert stores.reservation_states(order) == {ReservationState.CONSUMED}
+    assert stores.reserved_units(order) == {"KB-001": 0, "MS-002": 0}
+    shipment = stores.shipping.shipment(order.order_id)
+    assert shipment is not None
+    assert shipment.state is ShipmentState.DELIVERED
+    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 0
+
+    for party in WAREHOUSE:
+        assert await warehouse_status(client, party, order.order_id) is (
+            WorkflowExecutionStatus.COMPLETED
+        ), party
+        view = await participant_view(client, party, order.order_id)
+        assert view.done, party
+        assert [(r.note, r.producer) for r in view.received] == [("handled", _upstream(party))]
+        assert (view.refused, view.duplicates_dropped) == ([], 0), party
+    picking = await participant_view(client, Party.PICKING, order.order_id)
+    packing = await participant_view(client, Party.PACKING, order.order_id)
+    handoff = await participant_view(client, Party.HANDOFF, order.order_id)
+    assert [e.type for e in picking.published] == [E.ITEMS_PICKED]
+    assert [e.type for e in packing.published] == [E.PARCEL_PACKED]
+    assert [e.type for e in handoff.published] == [
+        E.PARCEL_HANDED_OVER,
+        E.SHIPMENT_IN_TRANSIT,
+        E.SHIPMENT_DELIVERED,
+    ]
+    # each hand-over follows from the event before it
+    assert packing.received[0].event_id == picking.published[0].event_id
+    assert handoff.received[0].event_id == packing.published[0].event_id
+    assert {e.causation_id for e in handoff.published} == {packing.published[0].event_id}
+
+    order_view = await order_status(client, order.order_id)
+    assert order_view.status is OrderStatus.COMPLETED
+    assert subsequence(
+        ["shipment dispatched", "shipment picked_up", "order completed"], whats_of(order_view)
+    )
+    changes = await status_changes(client, placed.workflow_id)
+    assert changes[-4:] == ["dispatching", "dispatched", "in_transit", "completed"]
+
+
+def _upstream(party: Party) -> Party:
+    return {
+        Party.PICKING: Party.ORCHESTRATOR,
+        Party.PACKING: Party.PICKING,
+        Party.HANDOFF: Party.PACKING,
+    }[party]
+
+
+# -- before the pivot -------------------------------------------------------------------------
+
+
+async def test_unanswered_approval_cancels_after_the_real_24_hours_and_never_wakes_the_warehouse(
+    client: Client, stores: Stores
+) -> None:
+    order = make_order(items=LARGE_ORDER)
+    started = time.monotonic()
+
+    outcome = await wait_for_outcome(client, await place(client, order))
+
+    wall = time.monotonic() - started
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
+    assert wall < 15, f"the 24 h window took {wall:.1f} s of wall time: time did not skip"
+    view = await order_status(client, order.order_id)
+    requested = next(e.at for e in view.timeline if e.what == "approval requested")
+    assert view.timeline[-1].at - requested >= timedelta(hours=24)
+    assert stores.reservation_states(order) == {ReservationState.RELEASED}
+    assert stores.reserved_units(order) == {"WS-004": 0}
+    payment = stores.payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.VOIDED
+    assert stores.payments.net_captured(order.order_id) == 0
+    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
+    assert stores.shipping.shipment(order.order_id) is None
+    for party in WAREHOUSE:
+        assert await warehouse_status(client, party, order.order_id) is None, party
+
+
+async def test_cancel_during_the_handling_time_is_accepted_and_undoes_everything(
+    client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    view = await send_update(
+        client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
+    )
+
+    assert view.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+    outcome = await wait_for_outcome(client, placed)
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert stores.reservation_states(order) == {ReservationState.RELEASED}
+    assert stores.payments.net_captured(order.order_id) == 0
+    assert stores.shipping.shipment(order.order_id) is None
+    assert stores.notifications_of(order, NotificationKind.ORDER_CANCELLED) == 1
+    for party in WAREHOUSE:
+        assert await warehouse_status(client, party, order.order_id) is None, party
+
+
+# -- after the pivot --------------------------------------------------------------------------
+
+
+async def test_cancel_is_refused_once_the_parcel_is_handed_over(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    before = await order_status(client, order.order_id)
+
+    with pytest.raises(RefusedError, match="can no longer be cancelled"):
+        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
+
+    after = await order_status(client, order.order_id)
+    assert (after.status, after.timeline) == (before.status, before.timeline)
+    await carrier.report(CarrierEventKind.PICKED_UP)
+    await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
+    with pytest.raises(RefusedError, match="it is in_transit and can no longer be cancelled"):
+        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
+    await carrier.report(CarrierEventKind.DELIVERED)
+    assert_completed(await wait_for_outcome(client, placed), late=False)
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+
+
+async def test_late_delivery_is_escalated_once_and_still_completes(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    """The carrier delivers six days after pick-up: a day past the five-day deadline."""
+    behaviour = CarrierBehaviour(pickup_after=timedelta(hours=3), deliver_after=timedelta(days=6))
+    order = make_order(faults=Faults(carrier=behaviour))
+    placed = await place(client, order)
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    await carrier.report(CarrierEventKind.PICKED_UP)
+    await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
+
+    await time_skipping_env.sleep(order.timeouts.delivery_deadline)
+    late = await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
+
+    assert late.timeline[-1].what == "shipment late"
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    await carrier.report(CarrierEventKind.DELIVERED)
+    outcome = await wait_for_outcome(client, placed)
+    assert_completed(outcome, late=True)
+    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 1
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    assert LedgerKind.REFUND not in stores.ledger(order)
+    assert stores.reservation_states(order) == {ReservationState.CONSUMED}
+    changes = await status_changes(client, placed.workflow_id)
+    assert changes[-4:] == ["dispatched", "in_transit", "delivery_late", "completed"]
+    handoff = await participant_view(client, Party.HANDOFF, order.order_id)
+    assert [e.type for e in handoff.published] == [
+        E.PARCEL_HANDED_OVER,
+        E.SHIPMENT_IN_TRANSIT,
+        E.SHIPMENT_LATE,
+        E.SHIPMENT_DELIVERED,
+    ]
+
+
+async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order(faults=Faults(carrier=CarrierBehaviour(deliver_after=None)))
+    placed = await place(client, order)
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    assert carrier.scheduled() == [CarrierEventKind.PICKED_UP]
+    await carrier.report(CarrierEventKind.PICKED_UP)
+
+    outcome = await wait_for_outcome(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
+    assert stores.payments.net_captured(order.order_id) == 0
+    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE, LedgerKind.REFUND]
+    payment = stores.payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.REFUNDED
+    shipment = stores.shipping.shipment(order.order_id)
+    assert shipment is not None
+    assert shipment.state is ShipmentState.LOST
+    view = await order_status(client, order.order_id)
+    lost_at = next(e.at for e in view.timeline if e.what == "cancelled: lost_in_transit")
+    dispatched_at = next(e.at for e in view.timeline if e.what == "shipment dispatched")
+    assert lost_at - dispatched_at >= order.timeouts.lost_after
+    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 1
+    assert await warehouse_status(client, Party.HANDOFF, order.order_id) is (
+        WorkflowExecutionStatus.COMPLETED
+    )
+
+
+# -- events the orchestrator cannot take --------------------------------------------------------
+
+
+def _malformed_events(order: Order) -> list[Any]:
+    """Signalled to `order-<id>` as `event`: none of them fits the orchestrator's contract."""
+    other_order = make_order().order_id
+    delivered = p.ShipmentDelivered(at=datetime(2030, 1, 1, tzinfo=UTC), late=False)
+    unknown = envelope(E.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(mode="json")
+    unknown["type"] = "ParcelTeleported"
+    bad_payload = envelope(E.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(mode="json")
+    bad_payload["payload"] = {"at": "yesterday-ish"}
+    not_for_me = envelope(
+        E.ITEMS_PICKED,
+        order.order_id,
+        p.ItemsPicked(
+            fulfilment=p.Fulfilment(
+                customer_id=order.customer.id,
+                shipment=_shipment_request(order),
+            ),
+            lines=1,
+        ),
+    )
+    return [
+        "not an event at all",
+        None,
+        ["a", "list"],
+        {"event_id": "only-an-id"},
+        unknown,
+        bad_payload,
+        not_for_me,
+        envelope(E.SHIPMENT_DELIVERED, other_order, delivered),
+        envelope(E.SHIPMENT_LOST, other_order, p.ShipmentLost(detail="not yours")),
+    ]
+
+
+def _shipment_request(order: Order) -> ShipmentRequest:
+    return ShipmentRequest(
+        order_id=order.order_id,
+        customer_email=order.customer.email,
+        address=order.shipping_address,
+        parcels=len(order.items),
+        delivery_deadline=order.timeouts.delivery_deadline,
+        lost_after=order.timeouts.lost_after,
+    )
+
+
+async def test_malformed_events_are_refused_and_the_order_still_completes(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    handle = client.get_workflow_handle(placed.workflow_id)
+    before = await order_status(client, order.order_id)
+
+    for raw in _malformed_events(order):
+        await handle.signal(SIGNAL_EVENT, raw)
+
+    after = await order_status(client, order.order_id)  # answered after every signal
+    assert (after.status, after.timeline) == (before.status, before.timeline)
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    for raw in _malformed_events(order):  # and once more while the parcel travels
+        await handle.signal(SIGNAL_EVENT, raw)
+    await carrier.report(CarrierEventKind.PICKED_UP)
+    await carrier.report(CarrierEventKind.DELIVERED)
+    outcome = await wait_for_outcome(client, placed)
+
+    assert_completed(outcome, late=False)
+    assert await workflow_task_failures(client, placed.workflow_id) == []
+    assert stores.payments.net_captured(order.order_id) == order.total_cents
+    view = await order_status(client, order.order_id)
+    events = [e.what for e in view.timeline if e.kind is EntryKind.EVENT]
+    assert events == [E.PARCEL_HANDED_OVER.value, E.SHIPMENT_DELIVERED.value], (
+        "only the warehouse's own events are in the order's timeline"
+    )
+    assert subsequence(
+        ["shipment dispatched", "shipment picked_up", "order completed"], whats_of(view)
+    )
+
+
+async def workflow_task_after_last_signal(client: Client, workflow_id: str) -> str:
+    """How the workflow task that took the last signal ended: `completed`, or its failure."""
+    handle = client.get_workflow_handle(workflow_id)
+    async with asyncio.timeout(10):
+        while True:
+            events = (await handle.fetch_history()).events
+            signalled = max(
+                e.event_id
+                for e in events
+                if e.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+            )
+            for event in events:
+                if event.event_id <= signalled:
+                    continue
+                if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                    return "completed"
+                if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                    return event.workflow_task_failed_event_attributes.failure.message
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("args", [[], ["one", "two"]], ids=["no-argument", "two-arguments"])
+async def test_an_event_signal_without_exactly_one_argument_is_refused_too(
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores, args: list[str]
+) -> None:
+    order = make_order()
+    placed = await place(client, order)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    await client.get_workflow_handle(placed.workflow_id).signal(SIGNAL_EVENT, args=args)
+
+    assert await workflow_task_after_last_signal(client, placed.workflow_id) == "completed"
+    await until_handed_over(time_skipping_env, client, order)
+    carrier = await Carrier.at_hand_over(time_skipping_env, client, stores, order)
+    await carrier.report(CarrierEventKind.PICKED_UP)
+    await carrier.report(CarrierEventKind.DELIVERED)
+    assert_completed(await wait_for_outcome(client, placed), late=False)
