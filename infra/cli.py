@@ -55,6 +55,9 @@ def run(main: Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]) -> NoR
         code = _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)
     except KeyboardInterrupt:
         code = _fail(prog, "interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `... | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (nothing more reaches the pipe)
+        code = EXIT_OK
     _exit(code)
 
 
