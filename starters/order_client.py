@@ -99,6 +99,29 @@ async def _start_orchestrator(
             f"Order {order.order_id} ({style.value}): {len(order.items)} line(s), "
             f"{format_cents(order.total_cents)} for customer {order.customer.id}"
         ),
+        static_details=_static_details(order, style),
+    )
+
+
+_HOW = {
+    Style.ORCHESTRATED: "This workflow drives every service in turn and runs the saga; the "
+    "shipment is its child workflow `shipment-<order id>`.",
+    Style.HYBRID: "This workflow drives the order's lifecycle and the saga; at dispatch it hands "
+    "the fulfilment to the warehouse's participants (`picking-`, `packing-`, `handoff-<order "
+    "id>`) and hears the outcome as `event` signals.",
+}
+
+
+def _static_details(order: Order, style: Style) -> str:
+    """The workflow's page in the Web UI says what the order is and how this style runs it."""
+    lines = "\n".join(
+        f"- {item.quantity} x {item.sku} at {format_cents(item.unit_price_cents)}"
+        for item in order.items
+    )
+    return (
+        f"**Order {order.order_id}** ({style.value}) for customer {order.customer.id}, total "
+        f"{format_cents(order.total_cents)}:\n{lines}\n\n{_HOW[style]} The `status` query "
+        "returns the timeline; `approve`, `reject`, `cancel` and `change_address` are updates."
     )
 
 
