@@ -13,6 +13,7 @@ from domain.messages.inventory import (
     ReserveStock,
     StockLine,
 )
+from infra.metrics import count_compensation
 from stores.inventory import InventoryStore
 
 
@@ -33,6 +34,7 @@ class InventoryActivities:
     def release_stock(self, request: OrderRef) -> ReleaseResult:
         with store_failures(request.order_id):
             result = self._store.release(request.order_id)
+        count_compensation("release_stock", undid=result.released_units > 0)
         activity.logger.info("order %s: released %d units", request.order_id, result.released_units)
         return result
 

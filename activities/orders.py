@@ -1,4 +1,7 @@
-"""orders' activities: keep the register of orders placed and how they ended."""
+"""orders' activities: keep the register of orders placed and how they ended.
+
+Every style records an order's end here, with its outcome and reason, so this is where the
+`orders_completed` and `orders_cancelled` counters are counted: no workflow code is involved."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from temporalio import activity
 
 from activities.common import store_activity, store_failures
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from infra.metrics import count_order_ended
 from stores.orders import OrdersStore
 
 
@@ -24,5 +28,8 @@ class OrdersActivities:
         outcome = request.outcome
         with store_failures(outcome.order_id):
             self._store.record_ended(request)
+        count_order_ended(
+            request.style.value, outcome.status, outcome.reason.value if outcome.reason else None
+        )
         reason = f" ({outcome.reason.value})" if outcome.reason else ""
         activity.logger.info("order %s: ended %s%s", outcome.order_id, outcome.status, reason)

@@ -14,6 +14,7 @@ from domain.messages.payments import (
     CaptureResult,
     ReversalResult,
 )
+from infra.metrics import count_compensation
 from stores.payments import PaymentsStore
 
 
@@ -50,6 +51,8 @@ class PaymentsActivities:
     def reverse_payment(self, request: OrderRef) -> ReversalResult:
         with store_failures(request.order_id):
             result = self._store.reverse(request.order_id)
+        if result.action != "refunded":  # a refund (a lost parcel) moves forward: no compensation
+            count_compensation("void_payment", undid=result.action == "voided")
         activity.logger.info(
             "order %s: payment reversal: %s (%d cents)",
             request.order_id,

@@ -18,6 +18,7 @@ from domain.messages.shipping import (
     DispatchResult,
     DispatchShipment,
 )
+from infra.metrics import count_compensation
 from stores.shipping import ShippingStore
 
 HEARTBEAT_EVERY = timedelta(seconds=1)
@@ -58,6 +59,7 @@ class ShippingActivities:
     def cancel_shipment(self, request: OrderRef) -> CancelShipmentResult:
         with store_failures(request.order_id):
             result = self._store.cancel(request.order_id)
+        count_compensation("cancel_shipment", undid=result.cancelled)
         what = "cancelled the booking" if result.cancelled else "nothing booked, closed"
         activity.logger.info("order %s: shipment %s", request.order_id, what)
         return result

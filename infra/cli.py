@@ -2,6 +2,8 @@
 
 Exit codes: 0 done, 1 refused or failed (the order said no, an invariant is broken, the server is
 unreachable), 2 bad input (usage, a malformed file, an unknown order id), 130 interrupted.
+Logs go to stderr through `infra.logs` (structured, `ORDERS_LOG_FORMAT`), WARNING and above
+unless the command asks for more (a worker logs INFO).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any, NoReturn
 
 from temporalio.service import RPCError
 
+from infra import logs
 from infra.binaries import BinaryNotFoundError
 from infra.client import ConnectionFailedError
+from infra.telemetry import shutdown_tracing
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -43,7 +47,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def run(main: Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]) -> NoReturn:
     """Run a command's async `main` and turn known failures into a message and an exit code."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(level=logging.WARNING)
     prog = _prog()
     try:
         code: int = asyncio.run(main(None))
@@ -75,7 +79,9 @@ def _fail(prog: str, message: str, code: int) -> int:
 def _exit(code: int) -> NoReturn:
     """Exit without the interpreter's teardown. The Temporal client's native threads may still
     call into Python while it finalizes, which aborts the process (`PyGILState_Release`,
-    temporalio/sdk-python#300) and turns a finished command's exit code into 134 or 139."""
+    temporalio/sdk-python#300) and turns a finished command's exit code into 134 or 139.
+    So what atexit would do is done here: spans still batched are exported, logs flushed."""
+    shutdown_tracing()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):

@@ -14,6 +14,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
+from infra.telemetry import TracingConfigError, configure_tracing, tracing_interceptors
+
 DEFAULT_ADDRESS = "localhost:7233"
 
 
@@ -22,9 +24,13 @@ class ConnectionFailedError(RuntimeError):
 
 
 def connect_config(profile: str | None = None) -> dict[str, Any]:
+    """The connection settings; an empty variable counts as unset (`TEMPORAL_PROFILE=` is the
+    default profile, as a shell user means it), not as a profile named ''."""
+    environment = {name: value for name, value in os.environ.items() if value != ""}
     config: dict[str, Any] = dict(
         ClientConfig.load_client_connect_config(
-            profile=profile or os.environ.get("TEMPORAL_PROFILE")
+            profile=profile or environment.get("TEMPORAL_PROFILE"),
+            override_env_vars=environment,
         )
     )
     config.setdefault("target_host", DEFAULT_ADDRESS)
@@ -38,10 +44,23 @@ def target_of(config: dict[str, Any]) -> str:
 
 
 async def connect(profile: str | None = None) -> Client:
-    """Connect with the project's data converter (pydantic v2)."""
-    config = connect_config(profile)
+    """Connect with the project's data converter (pydantic v2) and the tracing interceptors,
+    which workers built from this client inherit. Tracing is set up on the first connection
+    (`infra.telemetry.configure_tracing`), unless the process set it up before with its name."""
     try:
-        return await Client.connect(**config, data_converter=pydantic_data_converter)
+        config = connect_config(profile)
+    except (RuntimeError, OSError) as error:  # an unknown profile, an unreadable TLS file
+        raise ConnectionFailedError(f"cannot read the connection settings: {error}") from error
+    try:
+        configure_tracing()
+    except TracingConfigError as error:  # a command reports it on one line, as it does this
+        raise ConnectionFailedError(f"cannot set up tracing: {error}") from error
+    try:
+        return await Client.connect(
+            **config,
+            data_converter=pydantic_data_converter,
+            interceptors=tracing_interceptors(),
+        )
     except RuntimeError as error:
         raise ConnectionFailedError(
             f"cannot reach Temporal at {target_of(config)}: {error}. "

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from infra.binaries import temporal_cli
+from infra.telemetry import hidden_from_child_processes
 
 DEFAULT_PORT = 7233
 DEFAULT_UI_PORT = 8233
@@ -50,6 +51,17 @@ async def start_dev_server(
             )
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
+    with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
+        return await _start(port, ui_port, db_file, ui, extra_namespaces)
+
+
+async def _start(
+    port: int | None,
+    ui_port: int | None,
+    db_file: Path | None,
+    ui: bool,
+    extra_namespaces: Sequence[str],
+) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         port=port,

@@ -23,6 +23,7 @@ from infra import cli
 from infra.client import connect, connect_config
 from infra.data_dir import data_dir
 from infra.dev_server import DEFAULT_UI_PORT, port_is_free, start_dev_server
+from infra.metrics import DEMO_METRICS_PORT
 from infra.search_attributes import ensure_search_attributes
 from infra.ui import list_url, ui_base, workflow_url
 from starters.audit import describe as describe_audit
@@ -161,8 +162,14 @@ async def _workers(client: Client, start: bool, console: Console) -> AsyncIterat
         console.print("using the workers already running")
         yield
         return
-    async with running_workers(client, list(Service), data_dir()):
-        console.print(f"workers of {', '.join(s.value for s in Service)} running here")
+    port = DEMO_METRICS_PORT if port_is_free(DEMO_METRICS_PORT) else None
+    async with running_workers(client, list(Service), data_dir(), metrics_port=port):
+        where = (
+            f"metrics at http://localhost:{port}/metrics"
+            if port
+            else f"port {DEMO_METRICS_PORT} is taken: no metrics endpoint this time"
+        )
+        console.print(f"workers of {', '.join(s.value for s in Service)} running here; {where}")
         yield
 
 

@@ -14,6 +14,12 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from domain.services import Service
+from infra.metrics import (
+    MetricsEndpoint,
+    active_endpoint,
+    client_on_runtime,
+    start_metrics_endpoint,
+)
 from infra.sandbox import workflow_runner
 from stores import store_path
 from stores.shipping import ShippingStore
@@ -23,9 +29,18 @@ from workers.registry import WORKFLOWS_BY_SERVICE
 DRAIN_TIMEOUT = timedelta(seconds=10)
 """On shutdown, in-flight activities get this long to finish before they are cancelled."""
 
+SHUTDOWN_GRACE = timedelta(seconds=5)
+"""After the drain, how long cancelled activities and the workers' own teardown may take before a
+process gives up waiting (`workers.run` exits anyway): the bound on a shutdown is
+drain + grace."""
+
 
 def build_worker(
-    client: Client, service: Service, data_dir: Path, executor: ThreadPoolExecutor
+    client: Client,
+    service: Service,
+    data_dir: Path,
+    executor: ThreadPoolExecutor,
+    drain_timeout: timedelta = DRAIN_TIMEOUT,
 ) -> Worker:
     return Worker(
         client,
@@ -35,23 +50,63 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
         workflow_runner=workflow_runner(),
-        graceful_shutdown_timeout=DRAIN_TIMEOUT,
+        graceful_shutdown_timeout=drain_timeout,
         identity=f"{service.value}-worker@{client.identity}",
     )
 
 
 @contextlib.asynccontextmanager
 async def running_workers(
-    client: Client, services: Iterable[Service], data_dir: Path, *, simulate_carrier: bool = True
+    client: Client,
+    services: Iterable[Service],
+    data_dir: Path,
+    *,
+    simulate_carrier: bool = True,
+    metrics_port: int | None = None,
+    drain_timeout: timedelta = DRAIN_TIMEOUT,
 ) -> AsyncIterator[list[Worker]]:
-    """Start the workers (and, with shipping, the simulated carrier); stop them on exit.
+    """Start the workers (and, with shipping, the simulated carrier); stop them on exit, each
+    draining its in-flight activities for up to `drain_timeout`.
+
+    With `metrics_port`, `/metrics` on that port serves the workers' SDK metrics and the business
+    counters (`infra.metrics`); the workers then poll through a client on the endpoint's Runtime
+    (the same client, if it was connected with `infra.metrics.metrics_runtime()`). An endpoint
+    already serving that port in this process is reused and left running.
 
     Tests on the time-skipping server turn the carrier off and send its reports themselves: the
     simulated carrier keeps wall-clock time, which the server skips over.
     """
     chosen = list(dict.fromkeys(services))
+    async with contextlib.AsyncExitStack() as stack:
+        if metrics_port is not None:
+            endpoint = _endpoint_on(metrics_port, stack)
+            client = await client_on_runtime(client, endpoint.runtime)
+        yield await stack.enter_async_context(
+            _workers(client, chosen, data_dir, simulate_carrier, drain_timeout)
+        )
+
+
+def _endpoint_on(port: int, stack: contextlib.AsyncExitStack) -> MetricsEndpoint:
+    active = active_endpoint()
+    if active is not None and active.port == port:
+        return active
+    endpoint = start_metrics_endpoint(port)
+    stack.callback(endpoint.close)
+    return endpoint
+
+
+@contextlib.asynccontextmanager
+async def _workers(
+    client: Client,
+    chosen: list[Service],
+    data_dir: Path,
+    simulate_carrier: bool,
+    drain_timeout: timedelta,
+) -> AsyncIterator[list[Worker]]:
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
-        workers = [build_worker(client, service, data_dir, executor) for service in chosen]
+        workers = [
+            build_worker(client, service, data_dir, executor, drain_timeout) for service in chosen
+        ]
         async with contextlib.AsyncExitStack() as stack:
             for worker in workers:
                 await stack.enter_async_context(worker)

@@ -1,19 +1,48 @@
-"""`python -m workers.run [--service all|NAME[,NAME...]]`: the workers of one, several or all
-services in one process, until SIGINT or SIGTERM; in-flight activities are drained first."""
+"""`python -m workers.run [--service all|NAME[,NAME...]] [--metrics-port PORT]
+[--drain-timeout SECONDS]`: the workers of one, several or all services in one process, until
+SIGINT or SIGTERM.
+
+At start it prints one line per service (`worker payments: task queue payments, namespace
+default, server localhost:7233`) before serving. On the first SIGINT or SIGTERM the workers stop
+polling and drain their in-flight activities for up to the drain timeout, then cancel what is
+left; the process exits 0 once they are down. A shutdown is bounded: if cancelled activities or
+the teardown still hang `SHUTDOWN_GRACE` after the drain, or on a second signal, the process
+exits 1 at once (Temporal retries the abandoned activities elsewhere).
+
+Metrics (`--metrics-port`, or `ORDERS_METRICS_PORT`; unset or 0: none): the SDK's runtime
+metrics and the business counters at `http://<host>:<port>/metrics` (`infra.metrics`).
+Logs: structured, on stderr (`infra.logs`; `ORDERS_LOG_FORMAT=json|text`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
+import sys
+import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 from temporalio.client import Client
 
 from domain.services import Service
-from infra import cli
-from infra.client import connect, describe
+from infra import cli, logs
+from infra.client import connect
 from infra.data_dir import data_dir
-from workers.pool import running_workers
+from infra.metrics import (
+    MetricsConfigError,
+    MetricsEndpoint,
+    metrics_port,
+    start_metrics_endpoint,
+)
+from infra.telemetry import configure_tracing, worker_service_name
+from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE, running_workers
+
+DRAIN_TIMEOUT_ENV = "ORDERS_DRAIN_TIMEOUT"
+
+logger = logging.getLogger(__name__)
 
 
 def parse_services(text: str) -> list[Service]:
@@ -30,7 +59,15 @@ def parse_services(text: str) -> list[Service]:
     return [known[name] for name in names]
 
 
-async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:
+def start_line(service: Service, client: Client) -> str:
+    """The one line a worker prints at start: what it serves, and where."""
+    return (
+        f"worker {service.value}: task queue {service.task_queue}, "
+        f"namespace {client.namespace}, server {client.service_client.config.target_host}"
+    )
+
+
+def _parser() -> cli.ArgumentParser:
     parser = cli.ArgumentParser(prog="python -m workers.run", description=__doc__)
     parser.add_argument(
         "--service",
@@ -38,31 +75,101 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         help="all (default), or a comma-separated list of: "
         + ", ".join(service.value for service in Service),
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics at http://<host>:PORT/metrics "
+        "(default: $ORDERS_METRICS_PORT; 0 or unset: no endpoint)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=None,
+        help="seconds in-flight activities get to finish on shutdown "
+        f"(default: ${DRAIN_TIMEOUT_ENV} or {DRAIN_TIMEOUT.total_seconds():g})",
+    )
+    return parser
+
+
+async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:
+    args = _parser().parse_args(argv)
     services = parse_services(args.service)
-    client = client or await connect()
-    stop = asyncio.Event()
+    drain = _drain_timeout(args.drain_timeout)
+    try:
+        port = metrics_port(args.metrics_port)
+    except MetricsConfigError as error:
+        raise cli.BadInputError(str(error)) from error
+    logs.configure(level=logging.INFO, services=[service.value for service in services])
+    stop = asyncio.Event()  # listening before the start line: whoever reads it may signal at once
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, _on_signal, stop, drain)
+    endpoint = _serve_metrics(port) if port is not None else None
+    configure_tracing(worker_service_name(services))  # spans named after the service served
+    client = client or await connect()
+    for service in services:
+        print(start_line(service, client), flush=True)
+    if endpoint is not None:
+        print(f"metrics at {endpoint.url}", flush=True)
     try:
-        await _run_until(stop, client, services)
+        async with running_workers(
+            client, services, data_dir(), metrics_port=port, drain_timeout=drain
+        ):
+            await stop.wait()
+            print(
+                f"stopping: draining in-flight tasks (up to {drain.total_seconds():g} s)...",
+                flush=True,
+            )
     except RuntimeError as error:  # a worker gave up, e.g. its namespace does not exist
         raise cli.RefusedError(f"a worker failed: {error}") from error
+    finally:
+        if endpoint is not None:
+            endpoint.close()
     print("stopped: every worker has shut down", flush=True)
     return cli.EXIT_OK
 
 
-async def _run_until(stop: asyncio.Event, client: Client, services: Sequence[Service]) -> None:
-    async with running_workers(client, services, data_dir()):
-        for service in services:
-            print(
-                f"worker {service.value}: task queue {service.task_queue}, "
-                f"{describe(client)}, data in {data_dir()}",
-                flush=True,
-            )
-        await stop.wait()
-        print("stopping: draining in-flight tasks...", flush=True)
+def _drain_timeout(flag: float | None) -> timedelta:
+    raw = os.environ.get(DRAIN_TIMEOUT_ENV, "").strip()
+    try:
+        seconds = flag if flag is not None else float(raw) if raw else None
+    except ValueError:
+        raise cli.BadInputError(f"{DRAIN_TIMEOUT_ENV}: not a number (got {raw!r})") from None
+    if seconds is None:
+        return DRAIN_TIMEOUT
+    if seconds < 0:
+        raise cli.BadInputError(f"--drain-timeout: must be 0 or more (got {seconds:g})")
+    return timedelta(seconds=seconds)
+
+
+def _serve_metrics(port: int) -> MetricsEndpoint:
+    try:
+        return start_metrics_endpoint(port)
+    except OSError as error:
+        raise cli.RefusedError(f"--metrics-port {port}: cannot serve metrics: {error}") from error
+
+
+def _on_signal(stop: asyncio.Event, drain: timedelta) -> None:
+    """First signal: drain, under a deadline kept by a thread (the event loop may be the thing
+    that is stuck). Second signal: stop now."""
+    if stop.is_set():
+        _give_up("second signal: exiting without waiting for the drain")
+    stop.set()
+    deadline = drain + SHUTDOWN_GRACE
+    watchdog = threading.Timer(
+        deadline.total_seconds(),
+        _give_up,
+        args=(f"shutdown still not done {deadline.total_seconds():g} s after the signal",),
+    )
+    watchdog.daemon = True
+    watchdog.start()
+
+
+def _give_up(why: str) -> None:
+    logger.error("%s: abandoning the tasks in flight (Temporal retries them)", why)
+    print(f"python -m workers.run: error: {why}", file=sys.stderr, flush=True)
+    os._exit(cli.EXIT_REFUSED)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Measurements that decide defaults; run by hand, not by the test suite."""
