@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.messages.shipping import BookShipment
+from domain.messages.shipping import BookingResult, BookShipment
 from infra.sandbox import workflow_runner
 from tests.cli.conftest import PROJECT_ROOT, user_env
 from tests.conftest import namespace_client
@@ -137,7 +137,8 @@ async def test_sigterm_lets_the_activity_in_flight_finish_then_exits_0(setup: Se
     workflow_id = await booking_in_flight(setup.client, timedelta(seconds=3))
     seconds, rest, stderr = await stop(process)
 
-    booking = await setup.client.get_workflow_handle_for(BookOneShipment.run, workflow_id).result()
+    handle = setup.client.get_workflow_handle(workflow_id, result_type=BookingResult)
+    booking: BookingResult = await handle.result()
     assert booking.order_id == workflow_id.removeprefix("observability-")
     assert process.returncode == 0, stderr
     assert seconds < 10, "waited for the whole drain, not for the activity"
