@@ -198,7 +198,10 @@ class OrdersParticipant(Participant):
                 cancelled.detail,
             )
             announcement = p.OrderCancelled(reason=cancelled.reason, detail=cancelled.detail)
-            await self.publish(E.ORDER_CANCELLED, announcement, self._last)
+            # Caused by the failure it reports; a person's request or a timer is no event, and
+            # then the trace links the cancellation to what woke the workflow instead.
+            cause = cancelled.received if isinstance(cancelled, _StepFailedError) else None
+            await self.publish(E.ORDER_CANCELLED, announcement, cause)
         await self._facts_of(E.STOCK_RELEASED, E.PAYMENT_VOIDED)
         tracker.cancelled(cancelled.reason, cancelled.detail)
 
@@ -342,9 +345,17 @@ class OrdersParticipant(Participant):
         return self._desk
 
 
+class _StepFailedError(OrderCancelledError):
+    """A cancellation an event caused: the OrderCancelled it leads to names that event."""
+
+    def __init__(self, received: Received) -> None:
+        assert isinstance(received.payload, p.StepFailed)
+        super().__init__(received.payload.reason, received.payload.detail)
+        self.received = received
+
+
 def _failure(received: Received) -> OrderCancelledError:
-    assert isinstance(received.payload, p.StepFailed)
-    return OrderCancelledError(received.payload.reason, received.payload.detail)
+    return _StepFailedError(received)
 
 
 def _describe(event_type: EventType) -> str:
