@@ -11,9 +11,9 @@ import os
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
+from infra.codec import PayloadKeyError, data_converter
 from infra.telemetry import TracingConfigError, configure_tracing, tracing_interceptors
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -52,13 +52,17 @@ async def connect(profile: str | None = None) -> Client:
     except (RuntimeError, OSError) as error:  # an unknown profile, an unreadable TLS file
         raise ConnectionFailedError(f"cannot read the connection settings: {error}") from error
     try:
+        converter = data_converter()
+    except PayloadKeyError as error:
+        raise ConnectionFailedError(str(error)) from error
+    try:
         configure_tracing()
     except TracingConfigError as error:  # a command reports it on one line, as it does this
         raise ConnectionFailedError(f"cannot set up tracing: {error}") from error
     try:
         return await Client.connect(
             **config,
-            data_converter=pydantic_data_converter,
+            data_converter=converter,
             interceptors=tracing_interceptors(),
         )
     except RuntimeError as error:

@@ -39,6 +39,7 @@ async def start_dev_server(
     db_file: Path | None = None,
     ui: bool = True,
     extra_namespaces: Sequence[str] = (),
+    ui_codec_endpoint: str | None = None,
 ) -> WorkflowEnvironment:
     """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`.
 
@@ -52,7 +53,7 @@ async def start_dev_server(
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
     with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
-        return await _start(port, ui_port, db_file, ui, extra_namespaces)
+        return await _start(port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint)
 
 
 async def _start(
@@ -61,7 +62,9 @@ async def _start(
     db_file: Path | None,
     ui: bool,
     extra_namespaces: Sequence[str],
+    ui_codec_endpoint: str | None,
 ) -> WorkflowEnvironment:
+    codec = ["--ui-codec-endpoint", ui_codec_endpoint] if ui_codec_endpoint else []
     return await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         port=port,
@@ -71,5 +74,8 @@ async def _start(
         dev_server_existing_path=str(temporal_cli()),
         dev_server_database_filename=str(db_file) if db_file else None,
         dev_server_log_level="error",
-        dev_server_extra_args=[arg for name in extra_namespaces for arg in ("--namespace", name)],
+        dev_server_extra_args=[
+            *(arg for name in extra_namespaces for arg in ("--namespace", name)),
+            *codec,
+        ],
     )

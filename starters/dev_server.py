@@ -19,6 +19,11 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gRPC port (7233)")
     parser.add_argument("--ui-port", type=int, default=DEFAULT_UI_PORT, help="Web UI port (8233)")
     parser.add_argument(
+        "--ui-codec-endpoint",
+        help="a codec server for the Web UI (python -m starters.codec_server), when payloads "
+        "are encrypted (ORDERS_PAYLOAD_KEY)",
+    )
+    parser.add_argument(
         "--db-file",
         type=Path,
         default=None,
@@ -27,7 +32,12 @@ async def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     db_file: Path = args.db_file or data_dir() / "temporal.sqlite3"
     try:
-        server = await start_dev_server(port=args.port, ui_port=args.ui_port, db_file=db_file)
+        server = await start_dev_server(
+            port=args.port,
+            ui_port=args.ui_port,
+            db_file=db_file,
+            ui_codec_endpoint=args.ui_codec_endpoint,
+        )
     except PortInUseError as error:
         raise cli.RefusedError(str(error)) from error
     print(

@@ -9,6 +9,7 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowExecution, WorkflowHistory
 
 from domain import search_attributes
+from infra.codec import decrypt_in_place
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,14 @@ async def _history_of(client: Client, execution: WorkflowExecution) -> OrderWork
         status=execution.status.name.lower() if execution.status else "unknown",
         started_at=execution.start_time,
         closed_at=execution.close_time,
-        history=await handle.fetch_history(),
+        history=await _readable(client, await handle.fetch_history()),
     )
+
+
+async def _readable(client: Client, history: WorkflowHistory) -> WorkflowHistory:
+    """A history as stored: with payload encryption on, decrypted with this process's key."""
+    decrypt_in_place(history.events, client.data_converter.payload_codec)
+    return history
 
 
 def _quoted(value: str) -> str:

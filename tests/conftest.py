@@ -16,7 +16,16 @@ from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
 
-TEST_NAMESPACES = ("e2e", "e2e-lists", "cli", "cli-choreographed", "replay", "trace", "compare")
+TEST_NAMESPACES = (
+    "e2e",
+    "e2e-lists",
+    "cli",
+    "cli-choreographed",
+    "replay",
+    "trace",
+    "compare",
+    "codec",
+)
 
 
 @pytest.fixture

@@ -1,0 +1,146 @@
+"""With payload encryption on, every style still runs its orders to the same end, the server
+holds no payment token in clear, and the project's tools (status, trace) and the Web UI's codec
+server read the histories with the key."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+
+import pytest
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain.scenarios import SCENARIOS_BY_NAME
+from domain.services import Service
+from infra.codec import ENCODING, EncryptionCodec
+from starters.causal_trace import EntryKind, trace_order
+from starters.codec_server import handler_for
+from starters.order_client import PLACEABLE_STYLES, order_status
+from starters.scenario_runs import ScenarioRun, run_scenarios
+from tests.conftest import namespace_client
+from workers.pool import running_workers
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "codec"
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    client: Client
+    """With the key: what every process of the deployment would use."""
+    raw: Client
+    """Without it: what the server, its database and the Web UI see."""
+    codec: EncryptionCodec
+    runs: list[ScenarioRun]
+
+
+@pytest.fixture(scope="module")
+async def encrypted(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Encrypted]:
+    codec = EncryptionCodec(os.urandom(32))
+    raw = await namespace_client(dev_env, NAMESPACE)
+    client = await Client.connect(
+        raw.service_client.config.target_host,
+        namespace=NAMESPACE,
+        data_converter=dataclasses.replace(pydantic_data_converter, payload_codec=codec),
+    )
+    data_dir = tmp_path_factory.mktemp("codec-data")
+    scenarios = [SCENARIOS_BY_NAME["happy"], SCENARIOS_BY_NAME["payment_declined"]]
+    async with running_workers(client, list(Service), data_dir):
+        runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES)
+        yield Encrypted(client, raw, codec, runs)
+
+
+async def test_every_style_ends_as_expected_with_encrypted_payloads(encrypted: Encrypted) -> None:
+    assert [run.as_expected for run in encrypted.runs] == [True] * len(encrypted.runs)
+
+
+async def test_the_server_holds_no_payment_token_in_clear(encrypted: Encrypted) -> None:
+    for run in encrypted.runs:
+        history = await encrypted.raw.get_workflow_handle(run.placed.workflow_id).fetch_history()
+        stored = b"".join(event.SerializeToString() for event in history.events)
+
+        assert b"tok_" not in stored, run.placed.workflow_id
+        assert ENCODING in stored
+
+
+async def test_status_and_trace_read_the_encrypted_histories(encrypted: Encrypted) -> None:
+    for run in encrypted.runs:
+        view = await order_status(encrypted.client, run.placed.order_id)
+        trace = await trace_order(encrypted.client, run.placed.order_id)
+
+        assert view.status == run.outcome.status
+        activities = {entry.name for entry in trace.entries if entry.kind is EntryKind.ACTIVITY}
+        assert "authorize_payment" in activities, run.placed.style
+
+
+@pytest.fixture
+def codec_server(encrypted: Encrypted) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(encrypted.codec, "http://ui"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    origin: str | None
+    body: bytes
+
+
+def post(url: str, payloads: Payloads) -> Answer:
+    """What the Web UI's browser does; blocking, so the tests run it in a thread."""
+    request = urllib.request.Request(
+        url,
+        data=json_format.MessageToJson(payloads).encode(),
+        headers={"Content-Type": "application/json", "X-Namespace": NAMESPACE},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            origin = response.headers["Access-Control-Allow-Origin"]
+            return Answer(response.status, origin, response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, error.headers["Access-Control-Allow-Origin"], error.read())
+
+
+async def test_the_web_uis_codec_server_decrypts_what_the_server_stored(
+    encrypted: Encrypted, codec_server: str
+) -> None:
+    run = encrypted.runs[0]
+    history = await encrypted.raw.get_workflow_handle(run.placed.workflow_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes.input
+
+    answer = await asyncio.to_thread(post, f"{codec_server}/decode", started)
+
+    assert (answer.status, answer.origin) == (200, "http://ui")
+    decoded = json_format.Parse(answer.body, Payloads())
+    assert b"tok_" not in started.SerializeToString()
+    assert run.placed.order_id.encode() in decoded.payloads[0].data
+
+
+async def test_the_codec_server_refuses_a_payload_of_another_key(codec_server: str) -> None:
+    (sealed,) = await EncryptionCodec(os.urandom(32)).encode([Payload(data=b"x")])
+
+    answer = await asyncio.to_thread(post, f"{codec_server}/decode", Payloads(payloads=[sealed]))
+
+    assert answer.status == 400
+    assert b"encrypted with key" in answer.body
