@@ -10,7 +10,16 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from domain.commands import Approve, Cancel, ChangeAddress, Reject
+from domain.commands import (
+    UPDATE_APPROVE,
+    UPDATE_CANCEL,
+    UPDATE_CHANGE_ADDRESS,
+    UPDATE_REJECT,
+    Approve,
+    Cancel,
+    ChangeAddress,
+    Reject,
+)
 from domain.money import format_cents
 from domain.policy import APPROVAL_THRESHOLD_CENTS
 from domain.services import Service
@@ -160,3 +169,44 @@ class OrderDesk:
                 CancelReason.APPROVAL_REJECTED,
                 f"rejected by {self.decision.approver}: {self.decision.reason}",
             )
+
+
+class DeskUpdates:
+    """The updates people send an order, with their validators: the same on every workflow that
+    owns an order's lifecycle. `_open_desk` names the desk that answers (or refuses, when there
+    is none yet)."""
+
+    def _open_desk(self) -> OrderDesk:
+        raise NotImplementedError
+
+    @workflow.update(name=UPDATE_APPROVE)
+    async def approve(self, request: Approve) -> OrderView:
+        return await self._open_desk().decide(request)
+
+    @approve.validator
+    def _validate_approve(self, request: Approve) -> None:
+        self._open_desk().validate_decision()
+
+    @workflow.update(name=UPDATE_REJECT)
+    async def reject(self, request: Reject) -> OrderView:
+        return await self._open_desk().decide(request)
+
+    @reject.validator
+    def _validate_reject(self, request: Reject) -> None:
+        self._open_desk().validate_decision()
+
+    @workflow.update(name=UPDATE_CANCEL)
+    async def cancel(self, request: Cancel) -> OrderView:
+        return await self._open_desk().cancel(request)
+
+    @cancel.validator
+    def _validate_cancel(self, request: Cancel) -> None:
+        self._open_desk().validate_cancel()
+
+    @workflow.update(name=UPDATE_CHANGE_ADDRESS)
+    def change_address(self, request: ChangeAddress) -> OrderView:
+        return self._open_desk().change_address(request)
+
+    @change_address.validator
+    def _validate_change_address(self, request: ChangeAddress) -> None:
+        self._open_desk().validate_change_address()

@@ -71,3 +71,18 @@ class ParcelWatch:
             self._recorded.add(kind)
             if kind is CarrierEventKind.PICKED_UP:
                 await on_picked_up(report)
+
+
+class CarrierReports:
+    """The carrier's signals, the same for every workflow that follows a parcel: each is handed
+    to the workflow's `ParcelWatch`, which keeps the first matching report of its kind."""
+
+    _parcel: ParcelWatch
+
+    @workflow.signal(name=CarrierEventKind.PICKED_UP.value)
+    def picked_up(self, report: CarrierReport) -> None:
+        self._parcel.accept(CarrierEventKind.PICKED_UP, report)
+
+    @workflow.signal(name=CarrierEventKind.DELIVERED.value)
+    def delivered(self, report: CarrierReport) -> None:
+        self._parcel.accept(CarrierEventKind.DELIVERED, report)

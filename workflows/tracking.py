@@ -11,11 +11,12 @@ from datetime import datetime
 from temporalio import workflow
 
 from domain import search_attributes
+from domain.money import format_cents
 from domain.order import Address, Order
 from domain.policy import needs_approval
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
-from domain.views import EntryKind, OrderView, TimelineEntry
+from domain.views import EntryKind, OrderOutcome, OrderView, TimelineEntry
 
 
 class OrderTracker:
@@ -68,6 +69,46 @@ class OrderTracker:
         self.reason_detail = detail
         self.advance(OrderStatus.CANCELLED, f"cancelled: {reason.value}", Service.ORDERS, detail)
 
+    def completed(self, late: bool) -> OrderOutcome:
+        """The parcel arrived: the order is complete."""
+        detail = "delivered late" if late else "delivered on time"
+        self.advance(OrderStatus.COMPLETED, "order completed", Service.ORDERS, detail)
+        return OrderOutcome(
+            order_id=self._order.order_id,
+            status="completed",
+            total_cents=self._order.total_cents,
+            delivered_late=late,
+        )
+
+    def lost(self, refund_action: str, refund_cents: int) -> OrderOutcome:
+        """The parcel never arrived and the customer was refunded: the order is cancelled."""
+        self.record(
+            EntryKind.STEP,
+            "payment refunded",
+            Service.PAYMENTS,
+            f"{refund_action} {format_cents(refund_cents)}",
+        )
+        self.cancelled(CancelReason.LOST_IN_TRANSIT, "the carrier lost the parcel")
+        return self.cancelled_outcome()
+
+    def cancelled_outcome(self) -> OrderOutcome:
+        return OrderOutcome(
+            order_id=self._order.order_id,
+            status="cancelled",
+            reason=self.reason or CancelReason.WORKFLOW_CANCELLED,
+            detail=self.reason_detail,
+            total_cents=self._order.total_cents,
+        )
+
+    def note_ignored_cancel(self) -> None:
+        """A cancellation of the workflow after the pivot: noted, and the order goes on."""
+        self.record(
+            EntryKind.DECISION,
+            "workflow cancellation ignored",
+            Service.ORDERS,
+            "the order is past dispatch: it can only go forward",
+        )
+
     def record(
         self,
         kind: EntryKind,
@@ -96,7 +137,7 @@ class OrderTracker:
 
     def _summary(self) -> str:
         items = ", ".join(f"{item.quantity} x {item.sku}" for item in self._order.items)
-        return f"{items}; total {self._order.total_cents / 100:.2f}"
+        return f"{items}; total {format_cents(self._order.total_cents)}"
 
     def _publish_details(self) -> None:
         lines = [f"**{self.status.value}**"]

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from domain.base import Model
 from domain.order import OrderId
-from domain.services import Service
+from domain.services import Service, order_workflow_id
 
 SIGNAL_EVENT = "event"
 """The one signal by which every event reaches a participant."""
@@ -58,7 +58,7 @@ class Party(StrEnum):
     def workflow_id(self, order_id: str) -> str:
         """`<party>-<order id>` for a participant; the orchestrator is `order-<order id>`."""
         if self is Party.ORCHESTRATOR:
-            return f"order-{order_id}"
+            return order_workflow_id(order_id)
         return f"{self.value}-{order_id}"
 
     @property

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from domain.base import Model
 from domain.faults import CarrierBehaviour
-from domain.order import Address, OrderId
+from domain.order import Address, Order, OrderId
 
 
 class ShipmentRequest(Model):
@@ -20,6 +20,21 @@ class ShipmentRequest(Model):
     lost_after: timedelta
     simulate_booking_latency: timedelta = timedelta(0)
     simulate_carrier: CarrierBehaviour = CarrierBehaviour()
+
+    @classmethod
+    def for_order(cls, order: Order, address: Address) -> ShipmentRequest:
+        """What every style hands to shipping at dispatch; `address` is the current one (the
+        customer may have changed it since the order was placed)."""
+        return cls(
+            order_id=order.order_id,
+            customer_email=order.customer.email,
+            address=address,
+            parcels=len(order.items),
+            delivery_deadline=order.timeouts.delivery_deadline,
+            lost_after=order.timeouts.lost_after,
+            simulate_booking_latency=order.faults.carrier_booking_latency,
+            simulate_carrier=order.faults.carrier,
+        )
 
 
 class ShipmentStage(StrEnum):

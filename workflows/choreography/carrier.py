@@ -12,13 +12,11 @@ from temporalio.exceptions import ActivityError
 
 from domain.events import payloads as p
 from domain.events.records import ParticipantStart
-from domain.messages.notifications import NotificationKind
 from domain.messages.shipment import ShipmentRequest, ShipmentStage
-from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
+from domain.messages.shipping import CarrierReport, CarrierSignals
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant
-from workflows.failures import business_failure
-from workflows.parcel import ParcelWatch
+from workflows.choreography.participant import Participant, step_failed
+from workflows.parcel import CarrierReports, ParcelWatch
 from workflows.services import notifications, shipping
 
 
@@ -36,7 +34,7 @@ class StageNews:
     failure: p.StepFailed | None = None
 
 
-class ParcelShipper(Participant):
+class ParcelShipper(CarrierReports, Participant):
     escalates_late_delivery = False
     """Whether this participant tells operations of a late delivery itself (in the
     choreographed style the notifications service reacts to the event instead)."""
@@ -49,14 +47,6 @@ class ParcelShipper(Participant):
     def done(self) -> bool:
         return self._finished
 
-    @workflow.signal(name=CarrierEventKind.PICKED_UP.value)
-    def picked_up(self, report: CarrierReport) -> None:
-        self._parcel.accept(CarrierEventKind.PICKED_UP, report)
-
-    @workflow.signal(name=CarrierEventKind.DELIVERED.value)
-    def delivered(self, report: CarrierReport) -> None:
-        self._parcel.accept(CarrierEventKind.DELIVERED, report)
-
     async def announce(self, news: StageNews, cause: Received) -> None:
         raise NotImplementedError
 
@@ -68,9 +58,7 @@ class ParcelShipper(Participant):
             )
         except ActivityError as failure:
             await shipping.cancel_shipment(order_id)
-            cancelled = business_failure(failure)
-            failed = p.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
-            await self.announce(StageNews(None, request, failure=failed), cause)
+            await self.announce(StageNews(None, request, failure=step_failed(failure)), cause)
             return
         number = booking.tracking_number
         self._parcel.tracking_number = number
@@ -89,12 +77,8 @@ class ParcelShipper(Participant):
             return
         await self.announce(StageNews(ShipmentStage.LATE, request, number), cause)
         if self.escalates_late_delivery:
-            await notifications.notify(
-                order_id,
-                request.customer_email,
-                NotificationKind.DELIVERY_LATE,
-                f"Parcel {number} of order {order_id} was not delivered within "
-                f"{request.delivery_deadline}. The carrier has been chased; the order stands.",
+            await notifications.notify_delivery_late(
+                order_id, request.customer_email, number, request.delivery_deadline
             )
         if await self._parcel.follow(request.lost_after - request.delivery_deadline, picked_up):
             await self._delivered(request, late=True, cause=cause)

@@ -92,6 +92,16 @@ class Inbox:
     def note(self, received: Received, what: str) -> None:
         self.received.append(received.record(what))
 
+    def keep_first(self, received: Received, facts: dict[EventType, Received]) -> bool:
+        """Keep the event in `facts` if it is the first of its type; a later one is noted as
+        ignored. For a workflow that folds events into facts rather than handling each."""
+        if received.type in facts:
+            self.note(received, f"ignored: a {received.type.value} came already")
+            return False
+        facts[received.type] = received
+        self.note(received, "handled")
+        return True
+
     def _refuse(self, at: datetime, raw: Any, reason: str) -> None:
         event_id = raw.get("event_id") if isinstance(raw, dict) else None
         event_type = raw.get("type") if isinstance(raw, dict) else None

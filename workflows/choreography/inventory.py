@@ -12,8 +12,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant, TooEarlyError
-from workflows.failures import business_failure
+from workflows.choreography.participant import Participant, TooEarlyError, step_failed
 from workflows.services import inventory
 
 
@@ -42,10 +41,9 @@ class InventoryParticipant(Participant):
                 try:
                     reservation = await inventory.reserve_stock(order)
                 except ActivityError as failure:
-                    cancelled = business_failure(failure)
-                    failed = p.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
+                    failed = step_failed(failure)
                     await self.publish(EventType.STOCK_RESERVATION_FAILED, failed, received)
-                    return f"handled: {cancelled.reason.value}"
+                    return f"handled: {failed.reason.value}"
                 self._reserved = True
                 units = sum(line.quantity for line in reservation.lines)
                 reserved = p.StockReserved(order=order, units=units)

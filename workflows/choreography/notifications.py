@@ -10,11 +10,10 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.notifications import NotificationKind
-from domain.money import format_cents
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
 from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
-from workflows.services.notifications import notify
+from workflows.services import notifications as n
 
 
 @workflow.defn(name="NotificationsParticipant")
@@ -39,31 +38,19 @@ class NotificationsParticipant(Participant):
         match received.payload:
             case p.OrderPayload(order=order):
                 self.tag_customer(order.customer.id)
-                body = "Thank you: we are on it."
-                await notify(order_id, order.customer.email, NotificationKind.ORDER_RECEIVED, body)
+                kind = NotificationKind.ORDER_RECEIVED
+                await n.notify(order_id, order.customer.email, kind, n.ORDER_RECEIVED_BODY)
             case p.ApprovalRequested(customer_email=email, total_cents=total, window=window):
-                body = (
-                    f"Order {order_id} totals {format_cents(total)}. "
-                    f"Approve or reject it within {window}."
-                )
-                await notify(order_id, email, NotificationKind.APPROVAL_REQUESTED, body)
+                body = n.approval_requested_body(order_id, total, window)
+                await n.notify(order_id, email, NotificationKind.APPROVAL_REQUESTED, body)
             case p.ShipmentDispatched(customer_email=email, tracking_number=number):
-                body = f"Tracking number: {number}."
-                await notify(order_id, email, NotificationKind.ORDER_DISPATCHED, body)
+                body = n.dispatched_body(number)
+                await n.notify(order_id, email, NotificationKind.ORDER_DISPATCHED, body)
             case p.DeliveryLate(customer_email=email, tracking_number=number, deadline=deadline):
-                body = (
-                    f"Parcel {number} of order {order_id} was not delivered within {deadline}. "
-                    "The carrier has been chased; the order stands."
-                )
-                await notify(order_id, email, NotificationKind.DELIVERY_LATE, body)
+                await n.notify_delivery_late(order_id, email, number, deadline)
             case p.OrderEnded(customer_email=email, outcome=outcome):
-                if outcome.status == "completed":
-                    kind = NotificationKind.ORDER_DELIVERED
-                    await notify(order_id, email, kind, "Enjoy!")
-                else:
-                    reason = outcome.reason.value if outcome.reason else "unknown"
-                    kind = NotificationKind.ORDER_CANCELLED
-                    await notify(order_id, email, kind, f"Reason: {reason}.")
+                kind, body = n.final_notice(outcome)
+                await n.notify(order_id, email, kind, body)
                 if workflow.patched(CONFIRMS_FINAL_NOTICE):
                     notified = p.CustomerNotified(kind=kind.value)
                     await self.publish(EventType.CUSTOMER_NOTIFIED, notified, received)

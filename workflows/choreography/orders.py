@@ -15,20 +15,11 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from domain.commands import (
-    QUERY_STATUS,
-    UPDATE_APPROVE,
-    UPDATE_CANCEL,
-    UPDATE_CHANGE_ADDRESS,
-    UPDATE_REJECT,
-    Approve,
-    Cancel,
-    ChangeAddress,
-    Reject,
-)
+from domain.commands import QUERY_STATUS
 from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import Party
+from domain.events.progress import moves_forward, status_after
 from domain.events.records import ParticipantStart
 from domain.messages.shipment import ShipmentRequest
 from domain.money import format_cents
@@ -40,7 +31,7 @@ from domain.views import EntryKind, OrderOutcome, OrderView
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
 from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
-from workflows.desk import UPDATE_REFUSED, OrderDesk
+from workflows.desk import UPDATE_REFUSED, DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError
 from workflows.saga import forward_only
 from workflows.services import orders
@@ -48,20 +39,18 @@ from workflows.tracking import OrderTracker
 
 E = EventType
 
-_STATUS_BY_EVENT = {
-    E.STOCK_RESERVED: OrderStatus.STOCK_RESERVED,
-    E.PAYMENT_AUTHORIZED: OrderStatus.PAYMENT_AUTHORIZED,
-    E.SHIPMENT_DISPATCHED: OrderStatus.DISPATCHED,
-    E.PARCEL_PICKED_UP: OrderStatus.IN_TRANSIT,
-    E.DELIVERY_LATE: OrderStatus.DELIVERY_LATE,
+_STEP_DONE = {
+    E.STOCK_RESERVED: "stock reserved",
+    E.PAYMENT_AUTHORIZED: "payment authorized",
+    E.SHIPMENT_DISPATCHED: "shipment dispatched",
+    E.PARCEL_PICKED_UP: "shipment picked_up",
+    E.DELIVERY_LATE: "shipment late",
 }
-"""The events that move the order's status forward, while it is still going forward."""
-
-_PROGRESS = list(OrderStatus)
+"""How the timeline names the step an event reports, in the words of the orchestrated order."""
 
 
 @workflow.defn(name="OrdersParticipant")
-class OrdersParticipant(Participant):
+class OrdersParticipant(DeskUpdates, Participant):
     party = Party.ORDERS
 
     @workflow.init
@@ -88,7 +77,7 @@ class OrdersParticipant(Participant):
             await self._compensate(
                 OrderCancelledError(CancelReason.WORKFLOW_CANCELLED, "the workflow was cancelled")
             )
-            await self._end(self._cancelled_outcome())
+            await self._end(tracker.cancelled_outcome())
             raise
         await self._end(outcome)
         return outcome
@@ -109,9 +98,11 @@ class OrdersParticipant(Participant):
             authorized = await self._until_dispatch_slot(order)
         except OrderCancelledError as cancelled:
             await self._compensate(cancelled)
-            return self._cancelled_outcome()
+            return tracker.cancelled_outcome()
         # The pivot: from here on the order only goes forward, even if its workflow is cancelled.
-        return await forward_only(self._ship(order, tracker, authorized), self._note_ignored_cancel)
+        return await forward_only(
+            self._ship(order, tracker, authorized), tracker.note_ignored_cancel
+        )
 
     async def _ship(
         self, order: Order, tracker: OrderTracker, authorized: Received
@@ -119,31 +110,16 @@ class OrdersParticipant(Participant):
         await self._confirm(order, tracker, authorized)
         dispatched = await self._first_of(E.SHIPMENT_DISPATCHED, E.SHIPMENT_FAILED)
         if dispatched.type is E.SHIPMENT_FAILED:
-            await self._compensate(_failure(dispatched))
-            return self._cancelled_outcome()
+            await self._compensate(_StepFailedError(dispatched))
+            return tracker.cancelled_outcome()
         ending = await self._first_of(E.PARCEL_DELIVERED, E.PARCEL_LOST)
         await self._facts_of(E.PAYMENT_CAPTURED, E.STOCK_CONSUMED)
         if ending.type is E.PARCEL_LOST:
             refund = await self._fact(E.PAYMENT_REFUNDED)
             assert isinstance(refund.payload, p.PaymentReversed)
-            tracker.record(
-                EntryKind.STEP,
-                "payment refunded",
-                Service.PAYMENTS,
-                f"{refund.payload.action} {format_cents(refund.payload.amount_cents)}",
-            )
-            tracker.cancelled(CancelReason.LOST_IN_TRANSIT, "the carrier lost the parcel")
-            return self._cancelled_outcome()
+            return tracker.lost(refund.payload.action, refund.payload.amount_cents)
         assert isinstance(ending.payload, p.ParcelDelivered)
-        late = ending.payload.late
-        detail = "delivered late" if late else "delivered on time"
-        tracker.advance(OrderStatus.COMPLETED, "order completed", Service.ORDERS, detail)
-        return OrderOutcome(
-            order_id=order.order_id,
-            status="completed",
-            total_cents=order.total_cents,
-            delivered_late=late,
-        )
+        return tracker.completed(ending.payload.late)
 
     async def _until_dispatch_slot(self, order: Order) -> Received:
         """Before the pivot: any failure or request to cancel ends here, to be compensated.
@@ -152,10 +128,10 @@ class OrdersParticipant(Participant):
         assert desk is not None
         reserved = await self._first_of(E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED, cancel=True)
         if reserved.type is E.STOCK_RESERVATION_FAILED:
-            raise _failure(reserved)
+            raise _StepFailedError(reserved)
         authorized = await self._first_of(E.PAYMENT_AUTHORIZED, E.PAYMENT_FAILED, cancel=True)
         if authorized.type is E.PAYMENT_FAILED:
-            raise _failure(authorized)
+            raise _StepFailedError(authorized)
         if needs_approval(order.total_cents):
             window = order.timeouts.approval_window
             requested = p.ApprovalRequested(
@@ -172,16 +148,7 @@ class OrdersParticipant(Participant):
         tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
         confirmed = p.OrderConfirmed(
             customer_id=order.customer.id,
-            shipment=ShipmentRequest(
-                order_id=order.order_id,
-                customer_email=order.customer.email,
-                address=tracker.address,
-                parcels=len(order.items),
-                delivery_deadline=order.timeouts.delivery_deadline,
-                lost_after=order.timeouts.lost_after,
-                simulate_booking_latency=order.faults.carrier_booking_latency,
-                simulate_carrier=order.faults.carrier,
-            ),
+            shipment=ShipmentRequest.for_order(order, tracker.address),
         )
         await self.publish(E.ORDER_CONFIRMED, confirmed, authorized)
 
@@ -220,26 +187,6 @@ class OrdersParticipant(Participant):
         self._ended = True
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    def _note_ignored_cancel(self) -> None:
-        assert self._tracker is not None
-        self._tracker.record(
-            EntryKind.DECISION,
-            "workflow cancellation ignored",
-            Service.ORDERS,
-            "the order is past dispatch: it can only go forward",
-        )
-
-    def _cancelled_outcome(self) -> OrderOutcome:
-        assert self._order is not None
-        assert self._tracker is not None
-        return OrderOutcome(
-            order_id=self._order.order_id,
-            status="cancelled",
-            reason=self._tracker.reason or CancelReason.WORKFLOW_CANCELLED,
-            detail=self._tracker.reason_detail,
-            total_cents=self._order.total_cents,
-        )
-
     # -- events ------------------------------------------------------------------------------
 
     def done(self) -> bool:
@@ -247,12 +194,9 @@ class OrdersParticipant(Participant):
 
     def take(self, received: Received) -> None:
         """Fold the event into what the order knows; the process waits on these facts."""
-        if received.type in self._facts:
-            self._inbox.note(received, f"ignored: a {received.type.value} came already")
+        if not self._inbox.keep_first(received, self._facts):
             return
-        self._facts[received.type] = received
         self._last = received
-        self._inbox.note(received, "handled")
         if self._tracker is not None:
             self._observe(received)
 
@@ -260,14 +204,11 @@ class OrdersParticipant(Participant):
         tracker = self._tracker
         assert tracker is not None
         source = received.envelope.producer.service
-        status = _STATUS_BY_EVENT.get(received.type)
-        going_forward = not (tracker.status.is_final or tracker.status is OrderStatus.COMPENSATING)
-        if (
-            status is not None
-            and going_forward
-            and _PROGRESS.index(status) > _PROGRESS.index(tracker.status)
-        ):
-            tracker.advance(status, _describe(received.type), source, _detail(received))
+        status = status_after(received.type, received.payload)
+        # An event moves the order forward; ending it (completed, cancelled) is the process's call.
+        if status is not None and not status.is_final and moves_forward(tracker.status, status):
+            what = _STEP_DONE.get(received.type, received.type.value)
+            tracker.advance(status, what, source, _detail(received))
         else:
             tracker.record(EntryKind.EVENT, received.type.value, source, _detail(received))
         if isinstance(received.payload, p.StockReserved | p.OrderPayload):
@@ -295,39 +236,7 @@ class OrdersParticipant(Participant):
             desk.stop_if_cancel_requested()
         return next(self._facts[t] for t in event_types if t in self._facts)
 
-    # -- what people may ask ---------------------------------------------------------------------
-
-    @workflow.update(name=UPDATE_APPROVE)
-    async def approve(self, request: Approve) -> OrderView:
-        return await self._open_desk().decide(request)
-
-    @approve.validator
-    def _validate_approve(self, request: Approve) -> None:
-        self._open_desk().validate_decision()
-
-    @workflow.update(name=UPDATE_REJECT)
-    async def reject(self, request: Reject) -> OrderView:
-        return await self._open_desk().decide(request)
-
-    @reject.validator
-    def _validate_reject(self, request: Reject) -> None:
-        self._open_desk().validate_decision()
-
-    @workflow.update(name=UPDATE_CANCEL)
-    async def cancel(self, request: Cancel) -> OrderView:
-        return await self._open_desk().cancel(request)
-
-    @cancel.validator
-    def _validate_cancel(self, request: Cancel) -> None:
-        self._open_desk().validate_cancel()
-
-    @workflow.update(name=UPDATE_CHANGE_ADDRESS)
-    def change_address(self, request: ChangeAddress) -> OrderView:
-        return self._open_desk().change_address(request)
-
-    @change_address.validator
-    def _validate_change_address(self, request: ChangeAddress) -> None:
-        self._open_desk().validate_change_address()
+    # -- what people may ask (the updates: DeskUpdates) ----------------------------------------
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> OrderView:
@@ -352,20 +261,6 @@ class _StepFailedError(OrderCancelledError):
         assert isinstance(received.payload, p.StepFailed)
         super().__init__(received.payload.reason, received.payload.detail)
         self.received = received
-
-
-def _failure(received: Received) -> OrderCancelledError:
-    return _StepFailedError(received)
-
-
-def _describe(event_type: EventType) -> str:
-    return {
-        E.STOCK_RESERVED: "stock reserved",
-        E.PAYMENT_AUTHORIZED: "payment authorized",
-        E.SHIPMENT_DISPATCHED: "shipment dispatched",
-        E.PARCEL_PICKED_UP: "shipment picked_up",
-        E.DELIVERY_LATE: "shipment late",
-    }.get(event_type, event_type.value)
 
 
 def _detail(received: Received) -> str | None:

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import search_attributes
+from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.progress import moves_forward, status_after
@@ -25,6 +26,7 @@ from domain.services import Service
 from domain.status import OrderStatus
 from workflows.choreography.inbox import Inbox, Received, record_of, single_event
 from workflows.choreography.versions import PARTICIPANT_STATUS
+from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
@@ -156,6 +158,12 @@ class Participant:
                 [search_attributes.CUSTOMER_ID.value_set(customer_id)]
             )
             self._customer_tagged = True
+
+
+def step_failed(failure: ActivityError) -> p.StepFailed:
+    """A step's failed activity as the payload of the event that reports it."""
+    cancelled = business_failure(failure)
+    return p.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
 
 
 def _cause(failure: ActivityError) -> str:

@@ -12,8 +12,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant, TooEarlyError
-from workflows.failures import business_failure
+from workflows.choreography.participant import Participant, TooEarlyError, step_failed
 from workflows.services import payments
 
 
@@ -45,10 +44,9 @@ class PaymentsParticipant(Participant):
                 try:
                     authorization = await payments.authorize_payment(order)
                 except ActivityError as failure:
-                    cancelled = business_failure(failure)
-                    failed = p.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
+                    failed = step_failed(failure)
                     await self.publish(EventType.PAYMENT_FAILED, failed, received)
-                    return f"handled: {cancelled.reason.value}"
+                    return f"handled: {failed.reason.value}"
                 authorized = p.PaymentAuthorized(
                     authorization_id=authorization.authorization_id,
                     amount_cents=authorization.amount_cents,
@@ -56,13 +54,8 @@ class PaymentsParticipant(Participant):
                 self._authorized = True
                 await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
             case p.OrderCancelled():
-                reversal = await payments.reverse_payment(
-                    self._order_id, why="compensation: void payment"
-                )
+                voided = await self._reverse(why="compensation: void payment")
                 self._cancelled = True
-                voided = p.PaymentReversed(
-                    action=reversal.action, amount_cents=reversal.amount_cents
-                )
                 await self.publish(EventType.PAYMENT_VOIDED, voided, received)
             case p.ShipmentDispatched():
                 if not self._authorized:
@@ -76,12 +69,12 @@ class PaymentsParticipant(Participant):
             case p.ParcelLost():
                 if not self._captured:
                     raise TooEarlyError
-                reversal = await payments.reverse_payment(
-                    self._order_id, why="refund: the parcel was lost"
-                )
+                refunded = await self._reverse(why="refund: the parcel was lost")
                 self._refunded = True
-                refunded = p.PaymentReversed(
-                    action=reversal.action, amount_cents=reversal.amount_cents
-                )
                 await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
         return "handled"
+
+    async def _reverse(self, why: str) -> p.PaymentReversed:
+        """Void the authorization or refund the capture, as the ledger says."""
+        reversal = await payments.reverse_payment(self._order_id, why=why)
+        return p.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)

@@ -50,13 +50,8 @@ class HybridOrderWorkflow(OrderWorkflow):
     def on_event(self, *raw: Any) -> None:
         """The warehouse's events; refused ones are kept with their reason, duplicates dropped."""
         received = self._inbox.accept(single_event(raw), workflow.now())
-        if received is None:
+        if received is None or not self._inbox.keep_first(received, self._facts):
             return
-        if received.type in self._facts:
-            self._inbox.note(received, f"ignored: a {received.type.value} came already")
-            return
-        self._facts[received.type] = received
-        self._inbox.note(received, "handled")
         change = _STATUS_BY_EVENT.get(received.type)
         if change is not None and not self._tracker.status.is_final:
             self._tracker.advance(change[0], change[1], Service.SHIPPING)

@@ -10,17 +10,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 from domain import search_attributes
-from domain.commands import (
-    QUERY_STATUS,
-    UPDATE_APPROVE,
-    UPDATE_CANCEL,
-    UPDATE_CHANGE_ADDRESS,
-    UPDATE_REJECT,
-    Approve,
-    Cancel,
-    ChangeAddress,
-    Reject,
-)
+from domain.commands import QUERY_STATUS
 from domain.messages.notifications import NotificationKind
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
@@ -35,7 +25,7 @@ from domain.policy import needs_approval
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
-from workflows.desk import OrderDesk
+from workflows.desk import DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError, business_failure
 from workflows.orchestrated.shipment import ShipmentWorkflow
 from workflows.saga import Saga, forward_only
@@ -52,7 +42,7 @@ _STATUS_BY_SHIPMENT_STAGE = {
 
 
 @workflow.defn(name="OrderWorkflow")
-class OrderWorkflow:
+class OrderWorkflow(DeskUpdates):
     """Reserve stock, authorize payment, wait for approval above the threshold, ship, capture at
     dispatch, notify: the order's whole life in one place.
 
@@ -77,11 +67,11 @@ class OrderWorkflow:
     async def run(self, order: Order) -> OrderOutcome:
         self._tracker.start()
         await orders.record_order_placed(order, self.style)
-        await self._notify(NotificationKind.ORDER_RECEIVED, "Thank you: we are on it.")
+        await self._notify(NotificationKind.ORDER_RECEIVED, notifications.ORDER_RECEIVED_BODY)
         try:
             outcome = await self._fulfil()
         except asyncio.CancelledError:
-            await self._end(self._cancelled_outcome())
+            await self._end(self._tracker.cancelled_outcome())
             raise
         await self._end(outcome)
         return outcome
@@ -94,7 +84,7 @@ class OrderWorkflow:
             shipment = await self._until_dispatch(saga)
         except OrderCancelledError as cancelled:
             await self._compensate(saga, cancelled)
-            return self._cancelled_outcome()
+            return self._tracker.cancelled_outcome()
         except asyncio.CancelledError:
             await self._compensate(
                 saga,
@@ -102,7 +92,7 @@ class OrderWorkflow:
             )
             raise
         saga.pivot()
-        return await forward_only(self._deliver(shipment), self._note_ignored_cancel)
+        return await forward_only(self._deliver(shipment), self._tracker.note_ignored_cancel)
 
     async def _until_dispatch(self, saga: Saga) -> Awaitable[ShipmentResult]:
         order = self._order
@@ -132,7 +122,7 @@ class OrderWorkflow:
         await self._desk.await_dispatch_slot(self._order.timeouts.handling_time)
         # From here on `cancel` and `change_address` are refused: the parcel is being handed over.
         self._tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
-        return await forward_only(self._start_shipment(), self._note_ignored_cancel)
+        return await forward_only(self._start_shipment(), self._tracker.note_ignored_cancel)
 
     async def _await_approval(self) -> None:
         window = self._order.timeouts.approval_window
@@ -140,8 +130,9 @@ class OrderWorkflow:
             window,
             lambda: self._notify(
                 NotificationKind.APPROVAL_REQUESTED,
-                f"Order {self._order.order_id} totals {format_cents(self._order.total_cents)}. "
-                f"Approve or reject it within {window}.",
+                notifications.approval_requested_body(
+                    self._order.order_id, self._order.total_cents, window
+                ),
             ),
         )
 
@@ -172,17 +163,7 @@ class OrderWorkflow:
         return shipment
 
     def _shipment_request(self) -> ShipmentRequest:
-        order = self._order
-        return ShipmentRequest(
-            order_id=order.order_id,
-            customer_email=order.customer.email,
-            address=self._tracker.address,
-            parcels=len(order.items),
-            delivery_deadline=order.timeouts.delivery_deadline,
-            lost_after=order.timeouts.lost_after,
-            simulate_booking_latency=order.faults.carrier_booking_latency,
-            simulate_carrier=order.faults.carrier,
-        )
+        return ShipmentRequest.for_order(self._order, self._tracker.address)
 
     async def _deliver(self, shipment: Awaitable[ShipmentResult]) -> OrderOutcome:
         order_id = self._order.order_id
@@ -198,27 +179,13 @@ class OrderWorkflow:
             EntryKind.STEP, "stock consumed", Service.INVENTORY, f"{consumed.consumed_units} units"
         )
         await self._notify(
-            NotificationKind.ORDER_DISPATCHED, f"Tracking number: {self._tracking_number}."
+            NotificationKind.ORDER_DISPATCHED, notifications.dispatched_body(self._tracking_number)
         )
         result = await shipment
         if result.stage is ShipmentStage.LOST:
             reversal = await payments.reverse_payment(order_id, why="refund: the parcel was lost")
-            self._tracker.record(
-                EntryKind.STEP,
-                "payment refunded",
-                Service.PAYMENTS,
-                f"{reversal.action} {format_cents(reversal.amount_cents)}",
-            )
-            self._tracker.cancelled(CancelReason.LOST_IN_TRANSIT, "the carrier lost the parcel")
-            return self._cancelled_outcome()
-        detail = "delivered late" if result.late else "delivered on time"
-        self._tracker.advance(OrderStatus.COMPLETED, "order completed", Service.ORDERS, detail)
-        return OrderOutcome(
-            order_id=order_id,
-            status="completed",
-            total_cents=self._order.total_cents,
-            delivered_late=result.late,
-        )
+            return self._tracker.lost(reversal.action, reversal.amount_cents)
+        return self._tracker.completed(result.late)
 
     async def _compensate(self, saga: Saga, cancelled: OrderCancelledError) -> None:
         self._tracker.reason = cancelled.reason
@@ -232,47 +199,14 @@ class OrderWorkflow:
         self._tracker.cancelled(cancelled.reason, cancelled.detail)
 
     async def _end(self, outcome: OrderOutcome) -> None:
-        if outcome.status == "completed":
-            await self._notify(NotificationKind.ORDER_DELIVERED, "Enjoy!")
-        else:
-            reason = outcome.reason.value if outcome.reason else "unknown"
-            await self._notify(NotificationKind.ORDER_CANCELLED, f"Reason: {reason}.")
+        await self._notify(*notifications.final_notice(outcome))
         await orders.record_order_ended(outcome, self.style)
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    # -- updates, query and signal ---------------------------------------------------------
+    # -- updates (from DeskUpdates), query and signal ------------------------------------------
 
-    @workflow.update(name=UPDATE_APPROVE)
-    async def approve(self, request: Approve) -> OrderView:
-        return await self._desk.decide(request)
-
-    @approve.validator
-    def _validate_approve(self, request: Approve) -> None:
-        self._desk.validate_decision()
-
-    @workflow.update(name=UPDATE_REJECT)
-    async def reject(self, request: Reject) -> OrderView:
-        return await self._desk.decide(request)
-
-    @reject.validator
-    def _validate_reject(self, request: Reject) -> None:
-        self._desk.validate_decision()
-
-    @workflow.update(name=UPDATE_CANCEL)
-    async def cancel(self, request: Cancel) -> OrderView:
-        return await self._desk.cancel(request)
-
-    @cancel.validator
-    def _validate_cancel(self, request: Cancel) -> None:
-        self._desk.validate_cancel()
-
-    @workflow.update(name=UPDATE_CHANGE_ADDRESS)
-    def change_address(self, request: ChangeAddress) -> OrderView:
-        return self._desk.change_address(request)
-
-    @change_address.validator
-    def _validate_change_address(self, request: ChangeAddress) -> None:
-        self._desk.validate_change_address()
+    def _open_desk(self) -> OrderDesk:
+        return self._desk
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> OrderView:
@@ -302,22 +236,5 @@ class OrderWorkflow:
         await notifications.notify(self._order.order_id, self._order.customer.email, kind, body)
         self._tracker.record(EntryKind.NOTIFICATION, kind.value, Service.NOTIFICATIONS)
 
-    def _cancelled_outcome(self) -> OrderOutcome:
-        return OrderOutcome(
-            order_id=self._order.order_id,
-            status="cancelled",
-            reason=self._tracker.reason or CancelReason.WORKFLOW_CANCELLED,
-            detail=self._tracker.reason_detail,
-            total_cents=self._order.total_cents,
-        )
-
     def _note_compensated(self, what: str) -> None:
         self._tracker.record(EntryKind.COMPENSATION, what)
-
-    def _note_ignored_cancel(self) -> None:
-        self._tracker.record(
-            EntryKind.DECISION,
-            "workflow cancellation ignored",
-            Service.ORDERS,
-            "the order is past dispatch: it can only go forward",
-        )

@@ -7,7 +7,6 @@ from datetime import timedelta
 from temporalio import workflow
 
 from domain import search_attributes
-from domain.messages.notifications import NotificationKind
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
     ShipmentProgress,
@@ -17,12 +16,11 @@ from domain.messages.shipment import (
 )
 from domain.messages.shipping import (
     BookingResult,
-    CarrierEventKind,
     CarrierReport,
     CarrierSignals,
 )
 from domain.status import OrderStatus
-from workflows.parcel import ParcelWatch
+from workflows.parcel import CarrierReports, ParcelWatch
 from workflows.saga import Saga, forward_only
 from workflows.services import notifications, shipping
 
@@ -37,7 +35,7 @@ _ORDER_STATUS_BY_STAGE = {
 
 
 @workflow.defn(name="ShipmentWorkflow")
-class ShipmentWorkflow:
+class ShipmentWorkflow(CarrierReports):
     """Books a carrier, dispatches the parcel, then waits for the carrier's reports (`picked_up`,
     `delivered`) under the delivery deadline.
 
@@ -95,14 +93,6 @@ class ShipmentWorkflow:
             self._request.order_id,
         )
 
-    @workflow.signal(name=CarrierEventKind.PICKED_UP.value)
-    def picked_up(self, report: CarrierReport) -> None:
-        self._parcel.accept(CarrierEventKind.PICKED_UP, report)
-
-    @workflow.signal(name=CarrierEventKind.DELIVERED.value)
-    def delivered(self, report: CarrierReport) -> None:
-        self._parcel.accept(CarrierEventKind.DELIVERED, report)
-
     @workflow.query(name="stage")
     def stage(self) -> ShipmentStage | None:
         return self._stage
@@ -116,12 +106,11 @@ class ShipmentWorkflow:
     async def _escalate_late_delivery(self) -> None:
         deadline = self._request.delivery_deadline
         await self._report(ShipmentStage.LATE, f"not delivered within {deadline}")
-        await notifications.notify(
+        await notifications.notify_delivery_late(
             self._request.order_id,
             self._request.customer_email,
-            NotificationKind.DELIVERY_LATE,
-            f"Parcel {self._parcel.tracking_number} of order {self._request.order_id} was not "
-            f"delivered within {deadline}. The carrier has been chased; the order stands.",
+            self._parcel.tracking_number,
+            deadline,
         )
 
     async def _delivered(self, late: bool) -> ShipmentResult:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.messages.notifications import (
     OPERATIONS_RECIPIENT,
     NotificationKind,
     NotificationResult,
     SendNotification,
 )
+from domain.money import format_cents
 from domain.services import Service
+from domain.views import OrderOutcome
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
@@ -22,6 +26,34 @@ _SUBJECTS: dict[NotificationKind, str] = {
 }
 
 _TO_OPERATIONS = frozenset({NotificationKind.APPROVAL_REQUESTED, NotificationKind.DELIVERY_LATE})
+
+ORDER_RECEIVED_BODY = "Thank you: we are on it."
+
+
+def approval_requested_body(order_id: str, total_cents: int, window: timedelta) -> str:
+    return (
+        f"Order {order_id} totals {format_cents(total_cents)}. "
+        f"Approve or reject it within {window}."
+    )
+
+
+def dispatched_body(tracking_number: str | None) -> str:
+    return f"Tracking number: {tracking_number}."
+
+
+def delivery_late_body(order_id: str, tracking_number: str, deadline: timedelta) -> str:
+    return (
+        f"Parcel {tracking_number} of order {order_id} was not delivered within {deadline}. "
+        "The carrier has been chased; the order stands."
+    )
+
+
+def final_notice(outcome: OrderOutcome) -> tuple[NotificationKind, str]:
+    """The last message of an order: delivered, or cancelled and why."""
+    if outcome.status == "completed":
+        return NotificationKind.ORDER_DELIVERED, "Enjoy!"
+    reason = outcome.reason.value if outcome.reason else "unknown"
+    return NotificationKind.ORDER_CANCELLED, f"Reason: {reason}."
 
 
 async def notify(order_id: str, customer_email: str, kind: NotificationKind, body: str) -> None:
@@ -42,3 +74,11 @@ async def notify(order_id: str, customer_email: str, kind: NotificationKind, bod
         policy=UNTIL_DONE,
         summary=f"notify: {kind.value}",
     )
+
+
+async def notify_delivery_late(
+    order_id: str, customer_email: str, tracking_number: str, deadline: timedelta
+) -> None:
+    """Escalate a parcel not delivered by its deadline to operations."""
+    body = delivery_late_body(order_id, tracking_number, deadline)
+    await notify(order_id, customer_email, NotificationKind.DELIVERY_LATE, body)

@@ -7,6 +7,7 @@ from domain.messages.payments import (
     CaptureResult,
     ReversalResult,
 )
+from domain.money import format_cents
 from domain.order import Order
 from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE
@@ -26,7 +27,7 @@ async def authorize_payment(order: Order) -> AuthorizationResult:
         "authorize_payment",
         request,
         AuthorizationResult,
-        summary=f"authorize {order.total_cents / 100:.2f}",
+        summary=f"authorize {format_cents(order.total_cents)}",
     )
 
 
