@@ -33,7 +33,6 @@ from starters.trace_model import (
     OrderTrace,
     TracedWorkflow,
     TraceEntry,
-    walk,
 )
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "TracedWorkflow",
     "build_trace",
     "trace_order",
-    "walk",
 ]
 
 

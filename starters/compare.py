@@ -23,26 +23,24 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from domain.scenarios import SCENARIOS_BY_NAME, Scenario
-from domain.services import Service, Style
+from domain.services import Style
 from infra import cli
-from infra.data_dir import data_dir
 from starters.billing import NOT_IN_HISTORY, actions_of
-from starters.demo import temporal_server
+from starters.demo import temporal_server, workers_here
 from starters.history_stats import HistoryStats, total_stats
 from starters.order_client import PLACEABLE_STYLES
-from starters.order_histories import OrderWorkflowHistory, histories_of
+from starters.order_histories import OrderWorkflowHistory, history_of, workflows_of
 from starters.scenario_runs import ScenarioRun, run_scenario
-from workers.pool import running_workers
 
 MAX_ORDERS = 100
 SETTLE_SECONDS = 30.0
@@ -136,7 +134,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         if client is None:
             with _stdout_to_stderr():
                 client = await stack.enter_async_context(temporal_server(status))
-        await stack.enter_async_context(_workers(client, not args.no_workers, status))
+        await stack.enter_async_context(workers_here(client, not args.no_workers, status))
         results = await compare(client, scenario, args.orders, status)
     if args.json:
         print(json.dumps(as_json(scenario, args.orders, results), indent=2))
@@ -195,19 +193,18 @@ def order_result(
 async def settled_histories(
     client: Client, order_id: str, patience: float = SETTLE_SECONDS
 ) -> tuple[list[OrderWorkflowHistory], bool]:
-    """The order's histories once every workflow has closed and two reads agree (the list is
+    """The order's histories once every workflow has closed and two listings agree (the list is
     eventually consistent: a workflow started last may show up a moment late). After `patience`
-    whatever is there, and False."""
+    whatever is there, and False. Only the listing is polled; the histories are read once."""
     deadline = time.monotonic() + patience
-    previous: list[tuple[str, str, str]] | None = None
+    previous: list[tuple[str, str, WorkflowExecutionStatus | None]] | None = None
     while True:
-        histories = await histories_of(client, order_id)
-        seen = [(entry.workflow_id, entry.run_id, entry.status) for entry in histories]
-        closed = all(entry.closed_at is not None for entry in histories)
-        if closed and seen == previous:
-            return histories, True
-        if time.monotonic() > deadline:
-            return histories, False
+        executions = await workflows_of(client, order_id)
+        seen = [(execution.id, execution.run_id, execution.status) for execution in executions]
+        closed = all(execution.close_time is not None for execution in executions)
+        settled = closed and seen == previous
+        if settled or time.monotonic() > deadline:
+            return [await history_of(client, execution) for execution in executions], settled
         previous = seen
         await asyncio.sleep(POLL_SECONDS)
 
@@ -326,18 +323,6 @@ def _stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-@contextlib.asynccontextmanager
-async def _workers(client: Client, start: bool, status: Console) -> AsyncIterator[None]:
-    """The workers of every service, here, as the demo runs them; or none (`--no-workers`)."""
-    if not start:
-        status.print("using the workers already running")
-        yield
-        return
-    async with running_workers(client, list(Service), data_dir()):
-        status.print(f"workers of {', '.join(s.value for s in Service)} running here")
-        yield
 
 
 if __name__ == "__main__":

@@ -7,9 +7,7 @@ Ctrl-C (`--exit`: stop when done)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import AsyncIterator, Sequence
 
 from rich.console import Console
@@ -28,6 +26,7 @@ from infra.search_attributes import ensure_search_attributes
 from infra.ui import list_url, ui_base, workflow_url
 from starters.audit import describe as describe_audit
 from starters.audit import run_audit
+from starters.dev_server import default_db_file, until_interrupted
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from stores.effects import effects_of
@@ -42,7 +41,7 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
     local = host in ("localhost", "127.0.0.1", "")
     if local and port_text.isdigit() and port_is_free(int(port_text)):
         ui_port = DEFAULT_UI_PORT if port_is_free(DEFAULT_UI_PORT) else None
-        db_file = data_dir() / "temporal.sqlite3"
+        db_file = default_db_file()
         server = await start_dev_server(
             port=int(port_text), ui_port=ui_port, db_file=db_file, ui=ui_port is not None
         )
@@ -128,7 +127,10 @@ async def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [SCENARIOS_BY_NAME[name] for name in args.scenario] if args.scenario else SCENARIOS
     console = Console(width=max(Console().width, 200))
 
-    async with temporal_server(console) as client, _workers(client, not args.no_workers, console):
+    async with (
+        temporal_server(console) as client,
+        workers_here(client, not args.no_workers, console, metrics=True),
+    ):
         styles = len(PLACEABLE_STYLES)
         console.print(f"running {len(scenarios)} scenario(s) in {styles} style(s)...")
         runs = await run_scenarios(
@@ -152,33 +154,31 @@ async def main(argv: Sequence[str] | None = None) -> int:
         ok = all(run.as_expected for run in runs) and report.clean
         if not args.exit:
             console.print("server, UI and workers stay up for inspection; Ctrl-C stops them")
-            await _until_interrupted()
+            await until_interrupted()
     return cli.EXIT_OK if ok else cli.EXIT_REFUSED
 
 
 @contextlib.asynccontextmanager
-async def _workers(client: Client, start: bool, console: Console) -> AsyncIterator[None]:
+async def workers_here(
+    client: Client, start: bool, console: Console, *, metrics: bool = False
+) -> AsyncIterator[None]:
+    """The workers of every service, in this process; or none (`--no-workers`). With `metrics`,
+    their `/metrics` endpoint too, on the demo's port when it is free."""
     if not start:
         console.print("using the workers already running")
         yield
         return
-    port = DEMO_METRICS_PORT if port_is_free(DEMO_METRICS_PORT) else None
+    port = DEMO_METRICS_PORT if metrics and port_is_free(DEMO_METRICS_PORT) else None
     async with running_workers(client, list(Service), data_dir(), metrics_port=port):
-        where = (
-            f"metrics at http://localhost:{port}/metrics"
-            if port
-            else f"port {DEMO_METRICS_PORT} is taken: no metrics endpoint this time"
-        )
-        console.print(f"workers of {', '.join(s.value for s in Service)} running here; {where}")
+        note = f"workers of {', '.join(s.value for s in Service)} running here"
+        if metrics:
+            note += (
+                f"; metrics at http://localhost:{port}/metrics"
+                if port
+                else f"; port {DEMO_METRICS_PORT} is taken: no metrics endpoint this time"
+            )
+        console.print(note)
         yield
-
-
-async def _until_interrupted() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 if __name__ == "__main__":

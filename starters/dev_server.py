@@ -14,6 +14,20 @@ from infra.data_dir import data_dir
 from infra.dev_server import DEFAULT_PORT, DEFAULT_UI_PORT, PortInUseError, start_dev_server
 
 
+def default_db_file() -> Path:
+    """Where the dev server keeps its history unless told otherwise."""
+    return data_dir() / "temporal.sqlite3"
+
+
+async def until_interrupted() -> None:
+    """Until Ctrl-C (SIGINT) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m starters.dev_server", description=__doc__)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gRPC port (7233)")
@@ -30,7 +44,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
         help="SQLite file that keeps the history (default: <data dir>/temporal.sqlite3)",
     )
     args = parser.parse_args(argv)
-    db_file: Path = args.db_file or data_dir() / "temporal.sqlite3"
+    db_file: Path = args.db_file or default_db_file()
     try:
         server = await start_dev_server(
             port=args.port,
@@ -45,12 +59,8 @@ async def main(argv: Sequence[str] | None = None) -> int:
         f"history in {db_file}. Ctrl-C stops it.",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_interrupted()
     finally:
         await server.shutdown()
     return cli.EXIT_OK

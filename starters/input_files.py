@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from domain.order import Address, Order, OrderId
+from domain.scenarios import Scenario
 from infra.cli import BadInputError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -21,6 +22,11 @@ _SECRET_FIELDS = frozenset({"payment_token"})
 
 def new_order_id(prefix: str = "ord") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def scenario_order_id(scenario: Scenario) -> str:
+    """A fresh id that names the scenario: `approval-granted-1a2b3c4d`."""
+    return new_order_id(scenario.name.replace("_", "-"))
 
 
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(OrderId)

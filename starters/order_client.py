@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from temporalio.api.errordetails.v1 import NamespaceNotFoundFailure
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
+    WorkflowExecutionDescription,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -56,6 +56,9 @@ class PlacedOrder:
 
 
 PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED, Style.CHOREOGRAPHED, Style.HYBRID)
+
+QUERY_TIMEOUT = timedelta(seconds=10)
+"""How long a query may take before the order (or a participant) is reported not answering."""
 
 _ORCHESTRATOR_TYPE = {Style.ORCHESTRATED: "OrderWorkflow", Style.HYBRID: "HybridOrderWorkflow"}
 
@@ -136,7 +139,7 @@ async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[
         payload=OrderPayload(order=order).model_dump(mode="json"),
     )
     (consumer,) = ORDER_CONTRACT.spec(EventType.ORDER_PLACED).consumers
-    if await _exists(client, consumer.workflow_id(order.order_id)):
+    if await _describe(client, consumer.workflow_id(order.order_id)) is not None:
         # signal-with-start would only signal it: a second OrderPlaced it would ignore
         raise ParticipantEndedError(f"{consumer.workflow_id(order.order_id)} exists")
     assert consumer is Party.ORDERS, "the order view is the one that answers for the order"
@@ -151,28 +154,24 @@ async def find_order(client: Client, order_id: str) -> PlacedOrder:
         lifecycle_workflow_id(style, order_id) for style in PLACEABLE_STYLES
     )
     for workflow_id in workflow_ids:
-        try:
-            description = await client.get_workflow_handle(workflow_id).describe()
-        except RPCError as error:
-            if _no_such_workflow(error):
-                continue
-            raise
+        description = await _describe(client, workflow_id)
+        if description is None:
+            continue
         style = description.typed_search_attributes.get(search_attributes.ORDER_STYLE)
         return PlacedOrder(order_id, workflow_id, Style(style or Style.ORCHESTRATED))
     raise BadInputError(
-        f"no order with id {order_id!r} "
-        f"(looked for workflows order-{order_id} and orders-{order_id})"
+        f"no order with id {order_id!r} (looked for workflows {' and '.join(workflow_ids)})"
     )
 
 
-async def _exists(client: Client, workflow_id: str) -> bool:
+async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
+    """The workflow's description; None if there is no such workflow."""
     try:
-        await client.get_workflow_handle(workflow_id).describe()
+        return await client.get_workflow_handle(workflow_id).describe()
     except RPCError as error:
         if _no_such_workflow(error):
-            return False
+            return None
         raise
-    return True
 
 
 def _no_such_workflow(error: RPCError) -> bool:
@@ -183,28 +182,38 @@ def _no_such_workflow(error: RPCError) -> bool:
 
 
 async def order_status(client: Client, order_id: str) -> OrderView:
-    placed = await find_order(client, order_id)
+    return await status_of(client, await find_order(client, order_id))
+
+
+async def status_of(client: Client, placed: PlacedOrder) -> OrderView:
+    """The order's status query, asked of the workflow already found."""
     handle = client.get_workflow_handle(placed.workflow_id)
     try:
         view: OrderView = await handle.query(
-            QUERY_STATUS, result_type=OrderView, rpc_timeout=timedelta(seconds=10)
+            QUERY_STATUS, result_type=OrderView, rpc_timeout=QUERY_TIMEOUT
         )
     except RPCError as error:
         raise RefusedError(
-            f"order {order_id} did not answer its status query ({error.message}): "
+            f"order {placed.order_id} did not answer its status query ({error.message}): "
             "are the workers running? (python -m workers.run)"
         ) from error
     except WorkflowQueryFailedError as error:  # the workflow could not answer, e.g. it no
         # longer replays on the code the workers run
         raise RefusedError(
-            f"order {order_id} could not answer its status query: {error}"
+            f"order {placed.order_id} could not answer its status query: {error}"
         ) from error
     return view
 
 
 async def send_update(client: Client, order_id: str, update: str, request: BaseModel) -> OrderView:
     """Ask the order to do something; its validator may refuse, and then nothing changes."""
-    placed = await find_order(client, order_id)
+    return await update_order(client, await find_order(client, order_id), update, request)
+
+
+async def update_order(
+    client: Client, placed: PlacedOrder, update: str, request: BaseModel
+) -> OrderView:
+    """`send_update` to the workflow already found."""
     handle: WorkflowHandle[object, object] = client.get_workflow_handle(placed.workflow_id)
     try:
         view: OrderView = await handle.execute_update(update, request, result_type=OrderView)
@@ -217,7 +226,7 @@ async def send_update(client: Client, order_id: str, update: str, request: BaseM
             description = await handle.describe()
             ended = description.status.name.lower() if description.status else "closed"
             raise RefusedError(
-                f"order {order_id} has ended ({ended}): nothing to {update}"
+                f"order {placed.order_id} has ended ({ended}): nothing to {update}"
             ) from error
         raise
     return view
@@ -234,11 +243,6 @@ async def wait_for_outcome(client: Client, placed: PlacedOrder) -> OrderOutcome:
     return outcome
 
 
-async def is_running(client: Client, workflow_id: str) -> bool:
-    description = await client.get_workflow_handle(workflow_id).describe()
-    return description.status == WorkflowExecutionStatus.RUNNING
-
-
 async def _outcome_of_failure(
     client: Client, placed: PlacedOrder, error: WorkflowFailureError
 ) -> OrderOutcome:
@@ -246,7 +250,7 @@ async def _outcome_of_failure(
     cause = error.cause
     if isinstance(cause, CancelledError | TerminatedError):
         how = "terminated" if isinstance(cause, TerminatedError) else "cancelled"
-        view = await order_status(client, placed.order_id)
+        view = await status_of(client, placed)
         return OrderOutcome(
             order_id=placed.order_id,
             status="cancelled",

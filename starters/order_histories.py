@@ -27,13 +27,20 @@ class OrderWorkflowHistory:
 async def histories_of(client: Client, order_id: str) -> list[OrderWorkflowHistory]:
     """Oldest first. A workflow started moments ago may take a moment to be listed (visibility
     is eventually consistent), which the trace of a running order simply shows next time."""
+    return [
+        await history_of(client, execution) for execution in await workflows_of(client, order_id)
+    ]
+
+
+async def workflows_of(client: Client, order_id: str) -> list[WorkflowExecution]:
+    """The order's workflows as listed, oldest first, without their histories."""
     query = f"{search_attributes.ORDER_ID.name} = {_quoted(order_id)}"
     executions = [execution async for execution in client.list_workflows(query)]
     executions.sort(key=lambda execution: (execution.start_time, execution.id))
-    return [await _history_of(client, execution) for execution in executions]
+    return executions
 
 
-async def _history_of(client: Client, execution: WorkflowExecution) -> OrderWorkflowHistory:
+async def history_of(client: Client, execution: WorkflowExecution) -> OrderWorkflowHistory:
     handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
     return OrderWorkflowHistory(
         workflow_id=execution.id,

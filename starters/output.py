@@ -32,8 +32,7 @@ def describe_view(view: OrderView) -> str:
         service = f"[{entry.service.value}] " if entry.service else ""
         detail = f": {entry.detail}" if entry.detail else ""
         lines.append(
-            f"    {entry.at:%H:%M:%S.%f}"[:-3]
-            + f"  {entry.kind.value:<12} {service}{entry.what}{detail}"
+            f"    {_clock(entry.at)}  {entry.kind.value:<12} {service}{entry.what}{detail}"
         )
     return "\n".join(lines)
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
 
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.events.records import QUERY_PARTICIPANT, ParticipantView
 from domain.services import Service, participant_workflow_id
-
-QUERY_TIMEOUT = timedelta(seconds=10)
-"""As long as the status query is given: a participant that takes longer is reported silent."""
+from starters.order_client import QUERY_TIMEOUT
 
 
 @dataclass(frozen=True)

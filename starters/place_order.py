@@ -17,8 +17,14 @@ from domain.views import OrderOutcome
 from infra import cli
 from infra.client import connect
 from infra.ui import workflow_url
-from starters.input_files import new_order_id, order_id_argument, read_order
-from starters.order_client import PLACEABLE_STYLES, order_status, place_order, wait_for_outcome
+from starters.input_files import order_id_argument, read_order, scenario_order_id
+from starters.order_client import (
+    PLACEABLE_STYLES,
+    PlacedOrder,
+    place_order,
+    status_of,
+    wait_for_outcome,
+)
 from starters.output import print_json
 from starters.scenario_player import play_actor
 
@@ -47,7 +53,7 @@ def _order_of(scenario: Scenario | None, order_file: Path | None, order_id: str 
     if order_file is not None:
         return read_order(order_file, order_id)
     assert scenario is not None
-    return scenario.order(order_id or new_order_id(scenario.name.replace("_", "-")))
+    return scenario.order(order_id or scenario_order_id(scenario))
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:
@@ -60,13 +66,13 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     placed = await place_order(client, order, style)
     if not args.json:
         print(f"placed order {placed.order_id} ({style.value}): {workflow_url(placed.workflow_id)}")
-    actor = asyncio.create_task(play_actor(client, scenario, placed.order_id)) if scenario else None
+    actor = asyncio.create_task(play_actor(client, scenario, placed)) if scenario else None
     outcome: OrderOutcome | None = None
     if args.wait:
         outcome = await wait_for_outcome(client, placed)
     if actor is not None:
         await actor
-    status, reason, detail = await _state(client, placed.order_id, outcome)
+    status, reason, detail = await _state(client, placed, outcome)
     if args.json:
         print_json(
             {
@@ -87,11 +93,11 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
 
 
 async def _state(
-    client: Client, order_id: str, outcome: OrderOutcome | None
+    client: Client, placed: PlacedOrder, outcome: OrderOutcome | None
 ) -> tuple[str, str | None, str | None]:
     if outcome is not None:
         return outcome.status, outcome.reason.value if outcome.reason else None, outcome.detail
-    view = await order_status(client, order_id)
+    view = await status_of(client, placed)
     return view.status.value, view.reason.value if view.reason else None, None
 
 

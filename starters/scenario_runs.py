@@ -13,7 +13,7 @@ from temporalio.client import Client
 from domain.scenarios import Scenario
 from domain.services import Style
 from domain.views import OrderOutcome
-from starters.input_files import new_order_id
+from starters.input_files import scenario_order_id
 from starters.order_client import PlacedOrder, place_order, wait_for_outcome
 from starters.scenario_player import play_actor
 
@@ -34,10 +34,10 @@ class ScenarioRun:
 
 
 async def run_scenario(client: Client, scenario: Scenario, style: Style) -> ScenarioRun:
-    order = scenario.order(new_order_id(scenario.name.replace("_", "-")))
+    order = scenario.order(scenario_order_id(scenario))
     started = time.monotonic()
     placed = await place_order(client, order, style)
-    actor = asyncio.create_task(play_actor(client, scenario, order.order_id))
+    actor = asyncio.create_task(play_actor(client, scenario, placed))
     outcome = await wait_for_outcome(client, placed)
     await actor
     return ScenarioRun(scenario, placed, outcome, time.monotonic() - started)

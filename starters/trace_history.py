@@ -9,7 +9,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.common.v1 import Payloads
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import PayloadConverter
@@ -124,7 +124,7 @@ class Reader:
         for event in self._history.history.events:
             attributes = event.WhichOneof("attributes")
             if attributes in _CLOSED_STATUS:
-                self._closed(event, _CLOSED_STATUS[attributes])
+                self._closed(event, attributes, _CLOSED_STATUS[attributes])
             elif attributes in _ACTIVITY_CLOSED:
                 self._activity_closed(event, attributes, _ACTIVITY_CLOSED[attributes])
             elif attributes in _CHILD_CLOSED:
@@ -201,11 +201,11 @@ class Reader:
         else:
             self._pending.append(entry.id)
 
-    def _closed(self, event: HistoryEvent, status: str) -> None:
+    def _closed(self, event: HistoryEvent, attributes: str, status: str) -> None:
         entry = self._close(1, event, status)
         if entry is None:
             return
-        attrs = getattr(event, event.WhichOneof("attributes") or "")
+        attrs = getattr(event, attributes)
         result = self._decoded(attrs.result) if hasattr(attrs, "result") else None
         outcome = _outcome_of(result) or _failure_text(
             attrs.failure if hasattr(attrs, "failure") else None
@@ -266,9 +266,7 @@ class Reader:
     def _activity_scheduled(self, event: HistoryEvent) -> None:
         attrs = event.activity_task_scheduled_event_attributes
         activity = attrs.activity_type.name
-        summary = (
-            self._text(event.user_metadata.summary) if event.HasField("user_metadata") else None
-        )
+        summary = self._summary(event)
         entry = self._add(
             event,
             EntryKind.EVENT_PUBLISHED if activity == PUBLISH_ACTIVITY else EntryKind.ACTIVITY,
@@ -315,9 +313,7 @@ class Reader:
 
     def _timer_started(self, event: HistoryEvent) -> None:
         attrs = event.timer_started_event_attributes
-        summary = (
-            self._text(event.user_metadata.summary) if event.HasField("user_metadata") else None
-        )
+        summary = self._summary(event)
         name = summary or f"timer {attrs.timer_id}"
         timeout = attrs.start_to_fire_timeout.ToTimedelta()
         self._timers[attrs.timer_id] = event.event_id
@@ -485,7 +481,9 @@ class Reader:
         except Exception:  # a payload this tool cannot read is shown without its content
             return None
 
-    def _text(self, payload: Payload) -> str | None:
+    def _summary(self, event: HistoryEvent) -> str | None:
+        """The summary a command was given (an activity's, a timer's), if any."""
+        payload = event.user_metadata.summary  # empty when the command was given none
         if not payload.data:
             return None
         try:

@@ -3,7 +3,6 @@ entry that caused it, and the workflows they happened in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -69,17 +68,3 @@ class OrderTrace(BaseModel):
     order_id: str
     workflows: list[TracedWorkflow]
     entries: list[TraceEntry]
-
-    def entry(self, entry_id: str) -> TraceEntry:
-        return next(entry for entry in self.entries if entry.id == entry_id)
-
-    def caused_by(self, entry: TraceEntry) -> TraceEntry | None:
-        return self.entry(entry.caused_by) if entry.caused_by else None
-
-
-def walk(trace: OrderTrace, entry: TraceEntry) -> Iterator[TraceEntry]:
-    """The entry and the chain of its causes, nearest first."""
-    current: TraceEntry | None = entry
-    while current is not None:
-        yield current
-        current = trace.caused_by(current)
