@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from infra.codec import PayloadKeyError, data_converter
 from infra.telemetry import TracingConfigError, configure_tracing, tracing_interceptors
@@ -43,10 +44,12 @@ def target_of(config: dict[str, Any]) -> str:
     return f"{config['target_host']} (namespace {config.get('namespace') or 'default'})"
 
 
-async def connect(profile: str | None = None) -> Client:
+async def connect(profile: str | None = None, *, runtime: Runtime | None = None) -> Client:
     """Connect with the project's data converter (pydantic v2) and the tracing interceptors,
     which workers built from this client inherit. Tracing is set up on the first connection
-    (`infra.telemetry.configure_tracing`), unless the process set it up before with its name."""
+    (`infra.telemetry.configure_tracing`), unless the process set it up before with its name.
+    `runtime`: the one whose metrics a worker's endpoint serves (`infra.metrics`); None for the
+    SDK's default."""
     try:
         config = connect_config(profile)
     except (RuntimeError, OSError) as error:  # an unknown profile, an unreadable TLS file
@@ -64,6 +67,7 @@ async def connect(profile: str | None = None) -> Client:
             **config,
             data_converter=converter,
             interceptors=tracing_interceptors(),
+            runtime=runtime,
         )
     except RuntimeError as error:
         raise ConnectionFailedError(

@@ -30,7 +30,7 @@ import temporalio.activity
 import temporalio.workflow
 
 from domain.events.envelope import Party
-from domain.services import Service
+from domain.services import Service, order_workflow_id, shipment_workflow_id
 
 LOG_FORMAT_ENV = "ORDERS_LOG_FORMAT"
 FORMATS = ("text", "json")
@@ -41,7 +41,15 @@ TOKEN_PATTERN = re.compile(r"tok_[A-Za-z0-9_]+")
 is a SecretStr everywhere, so it should never reach a log in the first place)."""
 MASKED_TOKEN = "tok_***"
 
-_WORKFLOW_PREFIXES = frozenset({"order", "shipment", *(party.value for party in Party)})
+_WORKFLOW_PREFIXES = frozenset(
+    workflow_id("").removesuffix("-")
+    for workflow_id in (
+        order_workflow_id,
+        shipment_workflow_id,
+        *(party.workflow_id for party in Party),
+    )
+)
+"""What the workflow ids of an order start with, as the domain builds them."""
 _ORDER_IN_MESSAGE = re.compile(r"\border ([A-Za-z0-9][\w.-]*):")
 _SERVICE_OF_LOGGER = {"workers.carrier_simulator": Service.SHIPPING.value}
 _SERVICES = frozenset(service.value for service in Service)

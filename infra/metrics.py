@@ -9,8 +9,8 @@ after the other: the Prometheus text format allows that as long as no metric fam
 both (the core's are `temporal_*`, ours `orders_*`). The core's text is passed through as it is,
 so its metric names are exactly the SDK's documented ones.
 
-The runtime metrics come from the `Runtime` a client was connected with: `metrics_runtime()` is
-the one to pass to `Client.connect(..., runtime=...)`, and `client_on_runtime` reconnects an
+The runtime metrics come from the `Runtime` a client was connected with: an endpoint's `runtime`
+is the one to pass to `infra.client.connect(runtime=...)`, and `client_on_runtime` reconnects an
 existing client's target with it when the client was made before the endpoint.
 """
 
@@ -175,12 +175,6 @@ _active: MetricsEndpoint | None = None
 
 def active_endpoint() -> MetricsEndpoint | None:
     return _active
-
-
-def metrics_runtime() -> Runtime | None:
-    """The Runtime a client of this process should be connected with so that its workers' SDK
-    metrics are served, or None (no endpoint: the SDK's default runtime)."""
-    return _active.runtime if _active is not None else None
 
 
 def start_metrics_endpoint(port: int, host: str = "0.0.0.0") -> MetricsEndpoint:

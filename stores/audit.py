@@ -24,7 +24,7 @@ from stores.database import read_only
 from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore, read_orders
-from stores.payments import PaymentsStore, PaymentState
+from stores.payments import NET_CAPTURED, PaymentsStore, PaymentState
 from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
 
 Ended = dict[str, OrderOutcome]
@@ -45,6 +45,10 @@ FINAL_NOTIFICATION = {
 
 
 def audit_stores(data_dir: Path) -> AuditReport:
+    # Holds first, then the orders: an order is recorded before anything is held for it, so
+    # reading in this order never mistakes an order placed during the audit for an orphan. The
+    # other checks read their stores after the orders: an order that ended had its effects first.
+    holds = _holds(data_dir)
     with _snapshot(data_dir, Service.ORDERS) as db:
         orders = read_orders(db)
     ended = {order.order_id: order.outcome for order in orders if order.outcome is not None}
@@ -52,7 +56,7 @@ def audit_stores(data_dir: Path) -> AuditReport:
     for service, check in _CHECKS.items():
         with _snapshot(data_dir, service) as db:
             violations.extend(check(db, ended))
-    violations.extend(_holds_without_order(data_dir))
+    violations.extend(_holds_without_order(holds, {order.order_id for order in orders}))
     return AuditReport(
         orders_placed=len(orders),
         orders_checked=len(ended),
@@ -66,9 +70,11 @@ def audit_stores(data_dir: Path) -> AuditReport:
     )
 
 
-def _holds_without_order(data_dir: Path) -> Iterator[Violation]:
-    """Holds first, then the orders: an order is recorded before anything is held for it, so
-    reading in this order never mistakes an order placed during the audit for an orphan."""
+Holds = list[tuple[Service, list[str], str]]
+
+
+def _holds(data_dir: Path) -> Holds:
+    """The orders that hold something: stock, or an open authorization."""
     with _snapshot(data_dir, Service.INVENTORY) as db:
         held = [
             row[0]
@@ -85,12 +91,14 @@ def _holds_without_order(data_dir: Path) -> Iterator[Violation]:
                 (PaymentState.AUTHORIZED.value,),
             )
         ]
-    with _snapshot(data_dir, Service.ORDERS) as db:
-        known = {order.order_id for order in read_orders(db)}
-    for service, order_ids, what in (
+    return [
         (Service.INVENTORY, held, "holds stock"),
         (Service.PAYMENTS, authorized, "has an open authorization"),
-    ):
+    ]
+
+
+def _holds_without_order(holds: Holds, known: set[str]) -> Iterator[Violation]:
+    for service, order_ids, what in holds:
         for order_id in order_ids:
             if order_id not in known:
                 yield _reporter(service)(
@@ -167,10 +175,7 @@ def _payments(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
     violation = _reporter(Service.PAYMENTS)
     states = dict(db.execute("SELECT order_id, state FROM payments").fetchall())
     net = dict(
-        db.execute(
-            "SELECT order_id, SUM(CASE kind WHEN 'capture' THEN amount_cents"
-            " WHEN 'refund' THEN -amount_cents ELSE 0 END) FROM ledger GROUP BY order_id"
-        ).fetchall()
+        db.execute(f"SELECT order_id, {NET_CAPTURED} FROM ledger GROUP BY order_id").fetchall()
     )
     for order_id, outcome in ended.items():
         expected = outcome.total_cents if outcome.status == "completed" else 0

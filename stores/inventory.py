@@ -195,17 +195,8 @@ class InventoryStore(SqliteStore):
                 (order_id, now),
             )
             held = _quantities(db, order_id, ReservationState.HELD)
-            for sku, quantity in held.items():
-                db.execute(
-                    "UPDATE stock SET reserved = reserved - ? WHERE sku = ?", (quantity, sku)
-                )
-            db.execute(
-                "UPDATE reservations SET state = 'released', released_at = ?"
-                " WHERE order_id = ? AND state = 'held'",
-                (now, order_id),
-            )
-            released = _quantities(db, order_id, ReservationState.RELEASED)
-        return ReleaseResult(order_id=order_id, released_units=sum(released.values()))
+            released = _end_holds(db, order_id, held, ReservationState.RELEASED, now)
+        return ReleaseResult(order_id=order_id, released_units=released)
 
     def consume(self, order_id: str) -> ConsumeResult:
         """At dispatch the held units leave the warehouse. A repeated call consumes nothing more."""
@@ -215,18 +206,8 @@ class InventoryStore(SqliteStore):
             held = _quantities(db, order_id, ReservationState.HELD)
             if not held and not _quantities(db, order_id):
                 raise StepOutOfOrderError(f"order {order_id}: nothing reserved, nothing to consume")
-            for sku, quantity in held.items():
-                db.execute(
-                    "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ? WHERE sku = ?",
-                    (quantity, quantity, sku),
-                )
-            db.execute(
-                "UPDATE reservations SET state = 'consumed', consumed_at = ?"
-                " WHERE order_id = ? AND state = 'held'",
-                (now, order_id),
-            )
-            consumed = _quantities(db, order_id, ReservationState.CONSUMED)
-        return ConsumeResult(order_id=order_id, consumed_units=sum(consumed.values()))
+            consumed = _end_holds(db, order_id, held, ReservationState.CONSUMED, now)
+        return ConsumeResult(order_id=order_id, consumed_units=consumed)
 
     def stock(self, sku: str) -> StockLevel:
         with self._db.read() as db:
@@ -273,6 +254,29 @@ def _refuse_if_closed(db: sqlite3.Connection, order_id: str, step: str) -> None:
     ).fetchone()
     if row is not None:
         raise InventoryClosedError(order_id, step, row["closed_at"])
+
+
+def _end_holds(
+    db: sqlite3.Connection,
+    order_id: str,
+    held: dict[str, int],
+    state: ReservationState,
+    now: str,
+) -> int:
+    """Move the order's `held` units to `state`: released back to stock, or consumed (they leave
+    `on_hand` too). Returns the order's units in `state`, earlier calls' included."""
+    leaving = state is ReservationState.CONSUMED
+    for sku, quantity in held.items():
+        db.execute(
+            "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ? WHERE sku = ?",
+            (quantity if leaving else 0, quantity, sku),
+        )
+    db.execute(
+        f"UPDATE reservations SET state = ?, {state.value}_at = ?"
+        " WHERE order_id = ? AND state = 'held'",
+        (state, now, order_id),
+    )
+    return sum(_quantities(db, order_id, state).values())
 
 
 def _quantities(

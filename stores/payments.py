@@ -248,12 +248,15 @@ class PaymentsStore(SqliteStore):
         return 0 if row is None else int(row["calls"])
 
 
+NET_CAPTURED = (
+    "SUM(CASE kind WHEN 'capture' THEN amount_cents WHEN 'refund' THEN -amount_cents ELSE 0 END)"
+)
+"""Captures minus refunds over `ledger` rows, in SQL: per order here, per order in the audit."""
+
+
 def net_captured(db: sqlite3.Connection, order_id: str) -> int:
     row = db.execute(
-        "SELECT COALESCE(SUM(CASE kind WHEN 'capture' THEN amount_cents"
-        " WHEN 'refund' THEN -amount_cents ELSE 0 END), 0) AS net"
-        " FROM ledger WHERE order_id = ?",
-        (order_id,),
+        f"SELECT COALESCE({NET_CAPTURED}, 0) AS net FROM ledger WHERE order_id = ?", (order_id,)
     ).fetchone()
     return int(row["net"])
 

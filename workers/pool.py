@@ -70,8 +70,8 @@ async def running_workers(
 
     With `metrics_port`, `/metrics` on that port serves the workers' SDK metrics and the business
     counters (`infra.metrics`); the workers then poll through a client on the endpoint's Runtime
-    (the same client, if it was connected with `infra.metrics.metrics_runtime()`). An endpoint
-    already serving that port in this process is reused and left running.
+    (the same client, if it was connected with `infra.client.connect(runtime=...)`). An
+    endpoint already serving that port in this process is reused and left running.
 
     Tests on the time-skipping server turn the carrier off and send its reports themselves: the
     simulated carrier keeps wall-clock time, which the server skips over.

@@ -107,7 +107,8 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         loop.add_signal_handler(sig, _on_signal, stop, drain)
     endpoint = _serve_metrics(port) if port is not None else None
     configure_tracing(worker_service_name(services))  # spans named after the service served
-    client = client or await connect()
+    # On the endpoint's runtime from the start, so the workers need no second connection for it.
+    client = client or await connect(runtime=endpoint.runtime if endpoint is not None else None)
     for service in services:
         print(start_line(service, client), flush=True)
     if endpoint is not None:
