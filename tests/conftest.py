@@ -12,9 +12,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.services import Service
 from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
+from workers.pool import running_workers
 
 TEST_NAMESPACES = (
     "e2e",
@@ -39,6 +41,15 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture
+async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
+    """The time-skipping server with every service's worker; the test plays the carrier."""
+    async with running_workers(
+        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
+    ):
+        yield time_skipping_env.client
 
 
 @pytest.fixture(scope="session")

@@ -24,18 +24,11 @@ from domain.messages.shipping import (
     CarrierSignals,
     DispatchShipment,
 )
-from domain.order import Address
 from stores import database
 from stores.shipping import ShipmentState, ShippingStore
+from tests.support import ADDRESS
 
 ORDER = OrderRef(order_id="order-1")
-ADDRESS = Address(
-    recipient="Ada Lovelace",
-    line1="1 Analytical Way",
-    city="Berlin",
-    postal_code="10115",
-    country="DE",
-)
 
 
 def book(latency: timedelta = timedelta(0)) -> BookShipment:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,7 +34,6 @@ from stores.payments import PaymentsStore, PaymentState
 from stores.shipping import ShippingStore
 from tests.choreography.events import closed_status, view_of, view_when
 from tests.support import LARGE_ORDER, make_order, reach
-from workers.pool import running_workers
 
 E = EventType
 COMPLETED = WorkflowExecutionStatus.COMPLETED
@@ -46,14 +43,6 @@ SERVICES_BEFORE_DISPATCH = (
     Service.PAYMENTS,
     Service.NOTIFICATIONS,
 )
-
-
-@pytest.fixture
-async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
-    async with running_workers(
-        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
-    ):
-        yield time_skipping_env.client
 
 
 async def place(client: Client, order: Order) -> PlacedOrder:

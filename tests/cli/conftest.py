@@ -4,9 +4,6 @@ every service running in this process against the same data directory."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,18 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.services import Service
 from tests.conftest import namespace_client
+from tests.support import Result, run_module, user_env
 from workers.pool import running_workers
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "cli"
-COMMAND_TIMEOUT_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    stdout: str
-    stderr: str
 
 
 @dataclass(frozen=True)
@@ -40,32 +29,10 @@ class Shell:
     data_dir: Path
 
     async def run(self, *args: str) -> Result:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            *args,
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
-        assert process.returncode is not None
-        return Result(process.returncode, stdout.decode(), stderr.decode())
+        return await run_module(self.env, *args)
 
     def with_env(self, **overrides: str) -> Shell:
         return Shell({**self.env, **overrides}, self.client, self.data_dir)
-
-
-def user_env(address: str, namespace: str, data_dir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
-    return {
-        **env,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_NAMESPACE": namespace,
-        "ORDERS_DATA_DIR": str(data_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ bad input refused in one line before anything connects."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.services import Service
 from tests.conftest import namespace_client
+from tests.support import run_module, user_env
 from workers.pool import running_workers
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "compare"
 EXIT_BAD_INPUT = 2
 COMMAND_TIMEOUT_SECONDS = 90.0
@@ -28,25 +25,10 @@ three warehouse participants."""
 
 
 async def compare(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run the command without blocking the event loop the in-process workers need."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "starters.compare",
-        *args,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    result = await run_module(
+        env, "starters.compare", *args, within_seconds=COMMAND_TIMEOUT_SECONDS
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
-
-
-def user_env(**variables: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
-    return {**env, **variables, "PYTHONUNBUFFERED": "1"}
+    return result.code, result.stdout, result.stderr
 
 
 @pytest.mark.e2e
@@ -54,11 +36,7 @@ async def test_happy_orders_in_the_three_styles(
     dev_env: WorkflowEnvironment, data_dir: Path
 ) -> None:
     client = await namespace_client(dev_env, NAMESPACE)
-    env = user_env(
-        TEMPORAL_ADDRESS=client.service_client.config.target_host,
-        TEMPORAL_NAMESPACE=NAMESPACE,
-        ORDERS_DATA_DIR=str(data_dir),
-    )
+    env = user_env(client.service_client.config.target_host, NAMESPACE, data_dir)
     async with running_workers(client, list(Service), data_dir):
         code, stdout, stderr = await compare(
             env, "--scenario", "happy", "--orders", "2", "--json", "--no-workers"
@@ -94,9 +72,11 @@ def check_happy_style(style: dict[str, Any]) -> None:
     ],
     ids=["zero-orders", "not-a-number", "unknown-scenario"],
 )
-async def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], fragment: str) -> None:
+async def test_bad_input_is_one_line_and_exit_2(
+    args: tuple[str, ...], fragment: str, tmp_path: Path
+) -> None:
     # no server needed: the arguments are refused before anything connects
-    code, stdout, stderr = await compare(user_env(TEMPORAL_ADDRESS="localhost:1"), *args)
+    code, stdout, stderr = await compare(user_env("localhost:1", NAMESPACE, tmp_path), *args)
     assert code == EXIT_BAD_INPUT, (code, stdout, stderr)
     assert stdout == ""
     lines = [line for line in stderr.splitlines() if line.strip()]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from domain.events.contract import ORDER_CONTRACT, Contract, EventType
 from domain.events.diagram import mermaid
 from starters.contract import main
 from tests.contract import with_event
+from tests.support import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 60
 
 

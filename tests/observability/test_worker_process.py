@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import sys
 import time
 import urllib.request
 import uuid
@@ -23,10 +22,9 @@ from temporalio.worker import Worker
 
 from domain.messages.shipping import BookingResult, BookShipment
 from infra.sandbox import workflow_runner
-from tests.cli.conftest import PROJECT_ROOT, user_env
 from tests.conftest import namespace_client
 from tests.observability.drain_workflow import TASK_QUEUE, BookOneShipment
-from tests.support import ADDRESS
+from tests.support import ADDRESS, start_module, user_env
 from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE
 
 NAMESPACE = "default"
@@ -63,16 +61,7 @@ def free_port() -> int:
 
 
 async def start_worker(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "workers.run",
-        *args,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_module(env, "workers.run", *args)
 
 
 async def line(process: asyncio.subprocess.Process) -> str:

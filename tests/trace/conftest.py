@@ -21,10 +21,10 @@ from starters.input_files import new_order_id, read_order
 from starters.order_client import PlacedOrder, place_order
 from starters.scenario_runs import ScenarioRun, run_scenario
 from tests.conftest import namespace_client
+from tests.support import PROJECT_ROOT
 from workers.pool import running_workers
 
 NAMESPACE = "trace"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NEEDS_APPROVAL = PROJECT_ROOT / "examples" / "orders" / "needs_approval.json"
 CASES = (
     ("happy", Style.ORCHESTRATED),

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from domain.services import Style
-from tests.cli.conftest import Result, Shell, one_line_error, user_env
-from tests.trace.conftest import PROJECT_ROOT, Orders
+from tests.cli.conftest import Shell, one_line_error
+from tests.support import PROJECT_ROOT, Result, user_env
+from tests.trace.conftest import Orders
 
 pytestmark = pytest.mark.e2e
 MERMAID_TOOL = PROJECT_ROOT / "tools" / "mermaid"

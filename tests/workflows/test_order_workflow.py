@@ -4,7 +4,6 @@ counts as lost), real activities and real SQLite stores. Each test takes seconds
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,18 +45,16 @@ from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore
 from stores.payments import PaymentsStore
 from stores.shipping import ShippingStore
-from tests.support import LARGE_ORDER, TOKEN, carrier_reports, make_order, reach
-from workers.pool import running_workers
+from tests.support import (
+    LARGE_ORDER,
+    TOKEN,
+    carrier_reports,
+    make_order,
+    reach,
+    until_dispatched,
+)
 
 PICKED_UP, DELIVERED = CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED
-
-
-@pytest.fixture
-async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
-    async with running_workers(
-        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
-    ):
-        yield time_skipping_env.client
 
 
 class Stores:
@@ -84,13 +81,6 @@ async def place(client: Client, order: Order) -> PlacedOrder:
     return await place_order(client, order, Style.ORCHESTRATED)
 
 
-async def until_dispatched(env: WorkflowEnvironment, client: Client, order: Order) -> None:
-    """Let the warehouse's (real, two-hour) handling time pass and the parcel leave."""
-    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-    await env.sleep(order.timeouts.handling_time)
-    await reach(client, order.order_id, OrderStatus.DISPATCHED)
-
-
 async def deliver(env: WorkflowEnvironment, client: Client, data_dir: Path, order: Order) -> None:
     now = await env.get_current_time()
     await carrier_reports(client, data_dir, order.order_id, now, PICKED_UP, DELIVERED)
@@ -109,7 +99,7 @@ async def test_happy_path_charges_once_consumes_stock_and_notifies(
     assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, False)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
     assert stores.reservation_states(order.order_id) == {"consumed"}
-    assert stores.notification_kinds(order.order_id) >= {
+    assert stores.notification_kinds(order.order_id) == {
         NotificationKind.ORDER_RECEIVED,
         NotificationKind.ORDER_DISPATCHED,
         NotificationKind.ORDER_DELIVERED,
@@ -202,7 +192,8 @@ async def test_customer_cancellation_before_dispatch_undoes_everything(
         client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
     )
 
-    assert view.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+    # the update answers once compensation begins, before any undo (an activity) has finished
+    assert view.status is OrderStatus.COMPENSATING
     outcome = await wait_for_outcome(client, placed)
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
     assert stores.reservation_states(order.order_id) == {"released"}
@@ -292,7 +283,8 @@ async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: St
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.OUT_OF_STOCK)
     assert stores.payments.payment(order.order_id) is None
-    assert stores.reservation_states(order.order_id) <= {"released"}
+    # the reserve refused every line, so nothing was ever held
+    assert stores.reservation_states(order.order_id) == set()
 
 
 async def test_declined_payment_releases_the_stock(client: Client, stores: Stores) -> None:

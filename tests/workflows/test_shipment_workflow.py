@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,16 +19,7 @@ from stores import store_path
 from stores.notifications import NotificationsStore
 from stores.shipping import ShippingStore
 from tests.support import ADDRESS
-from workers.pool import running_workers
 from workflows.orchestrated.shipment import ShipmentWorkflow
-
-
-@pytest.fixture
-async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> AsyncIterator[Client]:
-    async with running_workers(
-        time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
-    ):
-        yield time_skipping_env.client
 
 
 async def start_shipment(
