@@ -40,8 +40,3 @@ def shipment_workflow_id(order_id: str) -> str:
 def participant_workflow_id(service: Service, order_id: str) -> str:
     """A choreography participant: one per service and order."""
     return f"{service.value}-{order_id}"
-
-
-def participant_workflow_type(service: Service) -> str:
-    """The workflow type of a service's choreography participant, e.g. `InventoryParticipant`."""
-    return f"{service.value.capitalize()}Participant"

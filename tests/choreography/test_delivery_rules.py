@@ -19,7 +19,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.order import Order
-from domain.services import Service, participant_workflow_id, participant_workflow_type
+from domain.services import Service, participant_workflow_id
 from infra.event_bus import deliver
 from stores.inventory import InventoryStore, ReservationState
 from stores.payments import PaymentsStore, PaymentState
@@ -55,7 +55,7 @@ async def start(
 ) -> WorkflowHandle[Any, ParticipantView]:
     """Start the participant with its first event, as the event bus does."""
     return await client.start_workflow(
-        participant_workflow_type(service),
+        Party(service.value).workflow_type,
         ParticipantStart(order_id=order_id),
         id=participant_workflow_id(service, order_id),
         task_queue=service.task_queue,

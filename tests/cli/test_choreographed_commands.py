@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.events.records import ParticipantStart
-from domain.services import Service, Style, participant_workflow_id, participant_workflow_type
+from domain.services import Service, Style, participant_workflow_id
 from domain.status import OrderStatus
 from domain.views import OrderView
 from starters import participants
@@ -148,7 +148,7 @@ async def test_a_participant_that_does_not_answer_is_reported_not_fatal(
     """A payments participant on a task queue no worker polls: its query cannot be answered."""
     order_id = f"silent-{uuid.uuid4().hex[:8]}"
     handle = await shell.client.start_workflow(
-        participant_workflow_type(Service.PAYMENTS),
+        Party.PAYMENTS.workflow_type,
         ParticipantStart(order_id=order_id),
         id=participant_workflow_id(Service.PAYMENTS, order_id),
         task_queue="nobody-polls-this",

@@ -18,7 +18,6 @@ from domain.services import (
     Service,
     Style,
     participant_workflow_id,
-    participant_workflow_type,
     shipment_workflow_id,
 )
 from domain.status import CancelReason
@@ -71,7 +70,7 @@ def _workflows_of(run: ScenarioRun) -> dict[str, str]:
         if shipped:
             services.append(Service.SHIPPING)
         return {
-            participant_workflow_type(service): participant_workflow_id(service, order_id)
+            Party(service.value).workflow_type: participant_workflow_id(service, order_id)
             for service in services
         }
     if run.placed.style is Style.HYBRID:
