@@ -32,7 +32,12 @@ class ShippingActivities:
     def book_shipment(self, request: BookShipment) -> BookingResult:
         wait_for_carrier(request.order_id, request.simulate_booking_latency)
         with store_failures(request.order_id):
-            result = self._store.book(request.order_id, request.address.one_line(), request.parcels)
+            result = self._store.book(
+                request.order_id,
+                request.address.one_line(),
+                request.parcels,
+                simulate_rejection=request.simulate_rejection,
+            )
         activity.logger.info(
             "order %s: booked %s, tracking %s",
             request.order_id,

@@ -42,4 +42,7 @@ class Faults(Model):
             description="how long the carrier takes to confirm a booking",
         ),
     ] = timedelta(0)
+    carrier_rejects: Annotated[
+        bool, Field(description="no carrier takes the parcel: the booking is refused")
+    ] = False
     carrier: CarrierBehaviour = CarrierBehaviour()

@@ -150,6 +150,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         acts_at=OrderStatus.AWAITING_DISPATCH,
     ),
     Scenario(
+        "carrier_rejects",
+        "no carrier takes the parcel at dispatch: the booking, payment and stock are undone",
+        OrderStatus.CANCELLED,
+        CancelReason.CARRIER_REJECTED,
+        _SMALL,
+        _DEMO,
+        Faults(carrier_rejects=True),
+    ),
+    Scenario(
         "late_delivery",
         "the carrier misses the deadline: escalated, not undone",
         OrderStatus.COMPLETED,

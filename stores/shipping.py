@@ -129,6 +129,12 @@ class ShipmentClosedError(StoreError):
     error_type = BusinessError.ORDER_CLOSED.value
 
 
+class CarrierRejectedError(StoreError):
+    """No carrier takes the parcel: a business answer, retrying cannot change it."""
+
+    error_type = BusinessError.CARRIER_REJECTED.value
+
+
 class AlreadyDispatchedError(StoreError):
     """Past the pivot: the parcel left the warehouse and can no longer be cancelled or changed."""
 
@@ -180,11 +186,19 @@ class OutboxReport:
 class ShippingStore(SqliteStore):
     SCHEMA = _SCHEMA
 
-    def book(self, order_id: str, address_line: str, parcels: int) -> BookingResult:
+    def book(
+        self, order_id: str, address_line: str, parcels: int, simulate_rejection: bool = False
+    ) -> BookingResult:
         """Book the carrier. Booking again before dispatch keeps the shipment and tracking number
-        and takes the new address, which is how an address change reaches the carrier."""
+        and takes the new address, which is how an address change reaches the carrier. A
+        rejected booking books nothing."""
         if parcels < 1:
             raise InvalidRequestError(f"order {order_id}: cannot book {parcels} parcels")
+        if simulate_rejection:
+            raise CarrierRejectedError(
+                f"order {order_id}: no carrier takes {parcels} parcel(s) to {address_line}"
+                " (simulated)"
+            )
         now = self._now()
         with self._db.write() as db:
             _refuse_if_cancelled(db, order_id, "book")

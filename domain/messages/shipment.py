@@ -19,6 +19,7 @@ class ShipmentRequest(Model):
     delivery_deadline: timedelta
     lost_after: timedelta
     simulate_booking_latency: timedelta = timedelta(0)
+    simulate_rejection: bool = False
     simulate_carrier: CarrierBehaviour = CarrierBehaviour()
 
     @classmethod
@@ -33,6 +34,7 @@ class ShipmentRequest(Model):
             delivery_deadline=order.timeouts.delivery_deadline,
             lost_after=order.timeouts.lost_after,
             simulate_booking_latency=order.faults.carrier_booking_latency,
+            simulate_rejection=order.faults.carrier_rejects,
             simulate_carrier=order.faults.carrier,
         )
 

@@ -15,6 +15,7 @@ class BookShipment(Model):
     address: Address
     parcels: int
     simulate_booking_latency: timedelta = timedelta(0)
+    simulate_rejection: bool = False
 
 
 class BookingResult(Model):

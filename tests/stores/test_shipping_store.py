@@ -10,6 +10,7 @@ from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSig
 from stores.database import Clock, InvalidRequestError, StepOutOfOrderError
 from stores.shipping import (
     AlreadyDispatchedError,
+    CarrierRejectedError,
     OutboxState,
     ShipmentClosedError,
     ShipmentState,
@@ -43,6 +44,14 @@ def test_a_repeated_booking_returns_the_same_shipment(shipping: ShippingStore) -
     first = shipping.book("order-1", ADDRESS, 2)
     assert first == shipping.book("order-1", ADDRESS, 2)
     assert first.tracking_number.startswith("TRK")
+
+
+def test_a_rejected_booking_books_nothing_and_is_not_retryable(shipping: ShippingStore) -> None:
+    with pytest.raises(CarrierRejectedError, match="no carrier takes") as rejected:
+        shipping.book("order-1", ADDRESS, 1, simulate_rejection=True)
+
+    assert (rejected.value.error_type, rejected.value.retryable) == ("CarrierRejected", False)
+    assert shipping.shipment("order-1") is None
 
 
 def test_booking_again_before_dispatch_changes_the_address(shipping: ShippingStore) -> None:

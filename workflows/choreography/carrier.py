@@ -53,9 +53,7 @@ class ParcelShipper(CarrierReports, Participant):
     async def ship(self, request: ShipmentRequest, cause: Received) -> None:
         order_id = request.order_id
         try:
-            booking = await shipping.book_shipment(
-                order_id, request.address, request.parcels, request.simulate_booking_latency
-            )
+            booking = await shipping.book_shipment(request)
         except ActivityError as failure:
             await shipping.cancel_shipment(order_id)
             await self.announce(StageNews(None, request, failure=step_failed(failure)), cause)

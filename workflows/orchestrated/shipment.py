@@ -55,9 +55,7 @@ class ShipmentWorkflow(CarrierReports):
         saga = Saga()
         saga.before_step("cancel the shipment", lambda: shipping.cancel_shipment(request.order_id))
         try:
-            booking = await shipping.book_shipment(
-                request.order_id, request.address, request.parcels, request.simulate_booking_latency
-            )
+            booking = await shipping.book_shipment(request)
         except BaseException:
             await saga.compensate()
             raise

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from domain.faults import CarrierBehaviour
 from domain.messages.common import OrderRef
+from domain.messages.shipment import ShipmentRequest
 from domain.messages.shipping import (
     BookingResult,
     BookShipment,
@@ -13,18 +14,20 @@ from domain.messages.shipping import (
     DispatchResult,
     DispatchShipment,
 )
-from domain.order import Address
 from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
 
-async def book_shipment(
-    order_id: str, address: Address, parcels: int, latency: timedelta
-) -> BookingResult:
+async def book_shipment(shipment: ShipmentRequest) -> BookingResult:
     """The carrier may take a while to confirm: the activity heartbeats while it waits."""
+    latency = shipment.simulate_booking_latency
     request = BookShipment(
-        order_id=order_id, address=address, parcels=parcels, simulate_booking_latency=latency
+        order_id=shipment.order_id,
+        address=shipment.address,
+        parcels=shipment.parcels,
+        simulate_booking_latency=latency,
+        simulate_rejection=shipment.simulate_rejection,
     )
     return await call(
         Service.SHIPPING,
