@@ -4,12 +4,20 @@ wake up in another test's skipped time), the dev server for end-to-end runs (one
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from domain.services import Service
@@ -17,6 +25,30 @@ from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
 from workers.pool import running_workers
+
+class _WithoutHeartbeatCapabilityWarning(logging.Filter):
+    """The time-skipping server does not advertise `activity_failure_include_heartbeat`, so the
+    SDK warns once per worker it starts against it: hundreds of identical lines per run, which
+    say nothing about the test and drown what does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "activity_failure_include_heartbeat" not in record.getMessage()
+
+
+def _suite_runtime() -> Runtime:
+    """The default runtime of every client the tests connect: the SDK core's own log lines go
+    through Python logging (so pytest shows them with a failing test) instead of straight to
+    the terminal, less the one warning above."""
+    core = logging.getLogger("temporalio.core")
+    core.addFilter(_WithoutHeartbeatCapabilityWarning())
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=core),
+    )
+    return Runtime(telemetry=TelemetryConfig(logging=logging_config))
+
+
+Runtime.set_default(_suite_runtime(), error_if_already_set=False)
 
 TEST_NAMESPACES = (
     "e2e",
