@@ -7,6 +7,7 @@ which style it is.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -232,14 +233,26 @@ async def update_order(
     return view
 
 
-async def wait_for_outcome(client: Client, placed: PlacedOrder) -> OrderOutcome:
+async def wait_for_outcome(
+    client: Client, placed: PlacedOrder, within: timedelta | None = None
+) -> OrderOutcome:
+    """The order's outcome once it has ended; with `within`, a refusal that says where the order
+    stands if it has not ended by then (a stuck order is reported, not waited for forever)."""
     handle = placed.handle or client.get_workflow_handle(
         placed.workflow_id, result_type=OrderOutcome
     )
     try:
-        outcome: OrderOutcome = await handle.result()
+        async with asyncio.timeout(within.total_seconds() if within is not None else None):
+            outcome: OrderOutcome = await handle.result()
     except WorkflowFailureError as error:
         return await _outcome_of_failure(client, placed, error)
+    except TimeoutError:
+        view = await status_of(client, placed)
+        waiting = f", waiting for {view.waiting_for}" if view.waiting_for else ""
+        raise RefusedError(
+            f"order {placed.order_id} has not ended within {within}: it is {view.status.value}"
+            f"{waiting}"
+        ) from None
     return outcome
 
 

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from temporalio.client import Client
 
@@ -16,6 +17,10 @@ from domain.views import OrderOutcome
 from starters.input_files import scenario_order_id
 from starters.order_client import PlacedOrder, place_order, wait_for_outcome
 from starters.scenario_player import play_actor
+
+PATIENCE = timedelta(minutes=5)
+"""How long one scenario's order may take before it is reported stuck (each ends in seconds; a
+stuck one is named, with where it stands, instead of keeping the run waiting forever)."""
 
 
 @dataclass(frozen=True)
@@ -33,13 +38,19 @@ class ScenarioRun:
         )
 
 
-async def run_scenario(client: Client, scenario: Scenario, style: Style) -> ScenarioRun:
+async def run_scenario(
+    client: Client, scenario: Scenario, style: Style, patience: timedelta = PATIENCE
+) -> ScenarioRun:
     order = scenario.order(scenario_order_id(scenario))
     started = time.monotonic()
     placed = await place_order(client, order, style)
-    actor = asyncio.create_task(play_actor(client, scenario, placed))
-    outcome = await wait_for_outcome(client, placed)
-    await actor
+    actor = asyncio.create_task(play_actor(client, scenario, placed, patience))
+    try:
+        outcome = await wait_for_outcome(client, placed, patience)
+    except BaseException:
+        actor.cancel()
+        raise
+    await actor  # it acted, or it says why it could not (the order ended before its stage)
     return ScenarioRun(scenario, placed, outcome, time.monotonic() - started)
 
 
@@ -48,11 +59,12 @@ async def run_scenarios(
     scenarios: Iterable[Scenario],
     styles: Iterable[Style],
     on_done: Callable[[ScenarioRun], None] | None = None,
+    patience: timedelta = PATIENCE,
 ) -> list[ScenarioRun]:
     """Every scenario in every style, all at once; results in the order they were asked for."""
 
     async def one(scenario: Scenario, style: Style) -> ScenarioRun:
-        run = await run_scenario(client, scenario, style)
+        run = await run_scenario(client, scenario, style, patience)
         if on_done:
             on_done(run)
         return run

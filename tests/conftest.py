@@ -26,6 +26,7 @@ from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
 from workers.pool import running_workers
 
+
 class _WithoutHeartbeatCapabilityWarning(logging.Filter):
     """The time-skipping server does not advertise `activity_failure_include_heartbeat`, so the
     SDK warns once per worker it starts against it: hundreds of identical lines per run, which

@@ -7,26 +7,37 @@ import asyncio
 import os
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from domain.events.envelope import Party
 from domain.faults import Faults
 from domain.messages.shipping import CarrierEventKind, CarrierReport
 from domain.order import Address, Customer, LineItem, Order, OrderTimeouts
-from domain.services import Service, shipment_workflow_id
+from domain.services import Service, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
-from domain.views import OrderView
-from starters.order_client import order_status
+from domain.views import OrderOutcome, OrderView
+from starters.order_client import PlacedOrder, order_status, wait_for_outcome
 from starters.scenario_player import wait_for_status
 from stores import store_path
 from stores.shipping import ShippingStore
 
+T = TypeVar("T")
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT_SECONDS = 60.0
+
+PATIENCE = timedelta(seconds=60)
+"""How long a test waits for an order or a workflow to end. Every order ends in seconds (the
+time-skipping server jumps over the real timers); one that has not ended by then fails its test,
+naming where it stands, instead of hanging the suite."""
 
 SMALL_ORDER = (
     LineItem(sku="KB-001", quantity=1, unit_price_cents=8_900),
@@ -68,20 +79,98 @@ async def reach(
     return await order_status(client, order_id)
 
 
-async def settled(
-    client: Client, order_id: str, quiet: timedelta = timedelta(milliseconds=500)
+async def outcome_of(
+    client: Client, placed: PlacedOrder, within: timedelta = PATIENCE
+) -> OrderOutcome:
+    """The order's outcome, waited for at most `within` (then a failure that says where the
+    order stands)."""
+    return await wait_for_outcome(client, placed, within)
+
+
+async def result_of(handle: WorkflowHandle[Any, T], within: timedelta = PATIENCE) -> T:
+    """A workflow's result, waited for at most `within`; if it has not ended by then, the
+    failure says what it is still doing."""
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            return await handle.result()
+    except TimeoutError:
+        description = (await handle.describe()).raw_description
+        pending = [activity.activity_type.name for activity in description.pending_activities]
+        raise AssertionError(
+            f"workflow {handle.id} has not ended within {within}; pending activities: "
+            f"{pending or 'none'}"
+        ) from None
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    ready: Callable[[T], bool],
+    *,
+    what: str,
+    within: timedelta = timedelta(seconds=30),
+    every: timedelta = timedelta(milliseconds=50),
+) -> T:
+    """Ask `probe` until its answer is `ready`; if it never is within the time, fail with `what`
+    should have happened and the last answer."""
+    answer = await probe()
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            while not ready(answer):
+                await asyncio.sleep(every.total_seconds())
+                answer = await probe()
+    except TimeoutError:
+        raise AssertionError(f"{what}: not within {within}; last: {answer!r}") from None
+    return answer
+
+
+def workflow_ids_of(order_id: str) -> list[str]:
+    """Every workflow an order may have, in any style: its orchestrator, the shipment child and
+    each participant. Which of them exist depends on the style and on how far the order got."""
+    participants = [
+        party.workflow_id(order_id)
+        for party in Party
+        if party.service is not None and party is not Party.ORCHESTRATOR
+    ]
+    return [order_workflow_id(order_id), shipment_workflow_id(order_id), *participants]
+
+
+async def _in_flight(client: Client, order_id: str) -> tuple[bool, dict[str, int]]:
+    """Whether any workflow of the order has an activity or a workflow task pending, and the
+    length of each one's history."""
+    busy = False
+    lengths: dict[str, int] = {}
+    for workflow_id in workflow_ids_of(order_id):
+        try:
+            description = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                continue  # the order has no such workflow (another style, or not so far yet)
+            raise
+        raw = description.raw_description
+        lengths[workflow_id] = description.history_length
+        running = description.status is WorkflowExecutionStatus.RUNNING
+        busy |= running and (bool(raw.pending_activities) or raw.HasField("pending_workflow_task"))
+    return busy, lengths
+
+
+async def at_rest(
+    client: Client, order_id: str, within: timedelta = timedelta(seconds=30)
 ) -> OrderView:
-    """The order once its view has stopped changing: reaching a status can come a step before
-    the activities that follow it (a notification, a capture) add to the timeline, and a test
-    that compares before and after must not take the before in between."""
-    async with asyncio.timeout(30):
-        view = await order_status(client, order_id)
-        while True:
-            await asyncio.sleep(quiet.total_seconds())
-            again = await order_status(client, order_id)
-            if again == view:
-                return view
-            view = again
+    """The order once nothing of it is in flight: no activity and no workflow task pending in
+    any of its workflows, and no history grown between two looks in a row (a signal sent
+    between them would show). What changes it after that is a timer or someone outside (a
+    person, the carrier), so a test can take a "before" that nothing in flight will change."""
+    previous: dict[str, int] | None = None
+
+    async def look() -> bool:
+        nonlocal previous
+        busy, lengths = await _in_flight(client, order_id)
+        quiet = not busy and lengths == previous
+        previous = lengths
+        return quiet
+
+    await eventually(look, bool, what=f"order {order_id} at rest", within=within)
+    return await order_status(client, order_id)
 
 
 async def carrier_reports(

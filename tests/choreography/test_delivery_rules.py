@@ -33,7 +33,7 @@ from tests.choreography.events import (
     view_of,
     view_when,
 )
-from tests.support import make_order
+from tests.support import make_order, result_of
 from workers.pool import running_workers
 
 E = EventType
@@ -214,7 +214,7 @@ async def test_an_event_that_does_not_fit_is_refused_with_a_reason_and_breaks_no
     view = await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.published))
     assert held(inventory, order) == {"KB-001": 1, "MS-002": 2}
     await handle.signal(SIGNAL_EVENT, order_cancelled(order.order_id))
-    final = await handle.result()
+    final = await result_of(handle)
     assert handled(final) == [(E.ORDER_ACCEPTED, "handled"), (E.ORDER_CANCELLED, "handled")]
     assert [e.type for e in final.published] == [E.STOCK_RESERVED, E.STOCK_RELEASED]
     assert len(final.refused) == 1
@@ -227,7 +227,7 @@ async def test_cancellation_before_acceptance_closes_inventory_and_a_late_accept
     order = make_order()
     handle = await start(client, Service.INVENTORY, order.order_id, order_cancelled(order.order_id))
 
-    view = await handle.result()
+    view = await result_of(handle)
 
     assert view.done
     assert handled(view) == [(E.ORDER_CANCELLED, "handled")]
@@ -249,7 +249,7 @@ async def test_cancellation_before_reservation_closes_payments_and_nothing_is_ev
     order = make_order()
     handle = await start(client, Service.PAYMENTS, order.order_id, order_cancelled(order.order_id))
 
-    view = await handle.result()
+    view = await result_of(handle)
 
     assert view.done
     assert [e.type for e in view.published] == [E.PAYMENT_VOIDED]

@@ -18,7 +18,7 @@ from domain.status import OrderStatus
 from starters.order_client import PLACEABLE_STYLES, order_status
 from stores.inventory import InventoryStore
 from tests.cli.conftest import Shell, one_line_error
-from tests.support import PROJECT_ROOT, Result, reach, settled, start_module
+from tests.support import PROJECT_ROOT, Result, at_rest, reach, start_module
 
 pytestmark = pytest.mark.e2e
 
@@ -193,7 +193,7 @@ async def test_bad_address_file_leaves_the_order_unchanged(shell: Shell, tmp_pat
     address["country"] = "Narnia"
     bad = tmp_path / "address.json"
     bad.write_text(json.dumps(address))
-    before = await settled(shell.client, order_id)
+    before = await at_rest(shell.client, order_id)
 
     result = await shell.run("starters.change_address", order_id, "--address-file", str(bad))
 

@@ -29,6 +29,7 @@ from starters.codec_server import handler_for
 from starters.order_client import PLACEABLE_STYLES, order_status
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
+from tests.support import PATIENCE
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ async def encrypted(
     data_dir = tmp_path_factory.mktemp("codec-data")
     scenarios = [SCENARIOS_BY_NAME["happy"], SCENARIOS_BY_NAME["payment_declined"]]
     async with running_workers(client, list(Service), data_dir):
-        runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES)
+        runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES, patience=PATIENCE)
         yield Encrypted(client, raw, codec, runs)
 
 

@@ -28,6 +28,7 @@ from infra.metrics import business_exposition, start_metrics_endpoint
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
+from tests.support import PATIENCE
 from workers.pool import running_workers
 
 NAMESPACE = "default"
@@ -111,6 +112,7 @@ async def observed_run(
                 SCENARIOS,
                 PLACEABLE_STYLES,
                 on_done=lambda run: pending.append(asyncio.create_task(scrape_once(run))),
+                patience=PATIENCE,
             )
             await asyncio.gather(*pending)
             await wait_until_quiet(client)

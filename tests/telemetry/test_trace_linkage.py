@@ -26,7 +26,8 @@ from domain.services import Service, Style
 from domain.status import OrderStatus
 from infra.telemetry import TASK_QUEUE_ATTRIBUTE, tracing_interceptors
 from starters.input_files import new_order_id
-from starters.order_client import PlacedOrder, place_order, wait_for_outcome
+from starters.order_client import PlacedOrder, place_order
+from tests.support import outcome_of
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -83,9 +84,7 @@ async def traced(
             style: await place_order(client, happy.order(new_order_id("traced")), style)
             for style in styles
         }
-        outcomes = await asyncio.gather(
-            *(wait_for_outcome(client, placed[style]) for style in styles)
-        )
+        outcomes = await asyncio.gather(*(outcome_of(client, placed[style]) for style in styles))
         # the participants may still be finishing their last activities: the workers drain them
     assert [outcome.status for outcome in outcomes] == [OrderStatus.COMPLETED.value] * 3
     provider.shutdown()

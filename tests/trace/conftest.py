@@ -21,7 +21,7 @@ from starters.input_files import new_order_id, read_order
 from starters.order_client import PlacedOrder, place_order
 from starters.scenario_runs import ScenarioRun, run_scenario
 from tests.conftest import namespace_client
-from tests.support import PROJECT_ROOT
+from tests.support import PATIENCE, PROJECT_ROOT
 from workers.pool import running_workers
 
 NAMESPACE = "trace"
@@ -59,7 +59,10 @@ async def orders(
         waiting, runs = await asyncio.gather(
             _place_waiting_order(client),
             asyncio.gather(
-                *(run_scenario(client, SCENARIOS_BY_NAME[name], style) for name, style in CASES)
+                *(
+                    run_scenario(client, SCENARIOS_BY_NAME[name], style, PATIENCE)
+                    for name, style in CASES
+                )
             ),
         )
         await _settled(client, [run.placed.order_id for run in runs])

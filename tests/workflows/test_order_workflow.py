@@ -37,7 +37,6 @@ from starters.order_client import (
     order_status,
     place_order,
     send_update,
-    wait_for_outcome,
 )
 from stores import store_path
 from stores.inventory import InventoryStore
@@ -50,7 +49,9 @@ from tests.support import (
     TOKEN,
     carrier_reports,
     make_order,
+    outcome_of,
     reach,
+    result_of,
     until_dispatched,
 )
 
@@ -94,7 +95,7 @@ async def test_happy_path_charges_once_consumes_stock_and_notifies(
     await until_dispatched(time_skipping_env, client, order)
     await deliver(time_skipping_env, client, data_dir, order)
 
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
 
     assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, False)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
@@ -116,7 +117,7 @@ async def test_unanswered_approval_cancels_after_the_real_24_hours(
     order = make_order(items=LARGE_ORDER)
     placed = await place(client, order)
 
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
     view = await order_status(client, order.order_id)
@@ -147,7 +148,7 @@ async def test_approval_late_in_the_window_still_counts(
     await time_skipping_env.sleep(order.timeouts.handling_time)
     await reach(client, order.order_id, OrderStatus.DISPATCHED)
     await deliver(time_skipping_env, client, data_dir, order)
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
     assert outcome.status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
@@ -158,7 +159,7 @@ async def test_rejection_compensates_in_reverse(client: Client, stores: Stores) 
     await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
 
     await send_update(client, order.order_id, UPDATE_REJECT, Reject(approver="bob", reason="no"))
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_REJECTED)
     view = await order_status(client, order.order_id)
@@ -194,7 +195,7 @@ async def test_customer_cancellation_before_dispatch_undoes_everything(
 
     # the update answers once compensation begins, before any undo (an activity) has finished
     assert view.status is OrderStatus.COMPENSATING
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
     assert stores.reservation_states(order.order_id) == {"released"}
     assert stores.payments.net_captured(order.order_id) == 0
@@ -220,7 +221,7 @@ async def test_cancel_and_address_change_are_refused_after_dispatch(
     after = await order_status(client, order.order_id)
     assert (after.status, after.shipping_address) == (before.status, before.shipping_address)
     await deliver(time_skipping_env, client, data_dir, order)
-    assert (await wait_for_outcome(client, placed)).status == "completed"
+    assert (await outcome_of(client, placed)).status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
 
@@ -256,7 +257,7 @@ async def test_late_delivery_escalates_and_is_not_undone(
     assert NotificationKind.DELIVERY_LATE in stores.notification_kinds(order.order_id)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
     await deliver(time_skipping_env, client, data_dir, order)
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
     assert (outcome.status, outcome.delivered_late) == ("completed", True)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
@@ -268,7 +269,7 @@ async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
     placed = await place(client, order)
     await until_dispatched(time_skipping_env, client, order)
 
-    outcome = await wait_for_outcome(client, placed)
+    outcome = await outcome_of(client, placed)
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
     assert stores.payments.net_captured(order.order_id) == 0
@@ -279,7 +280,7 @@ async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
 
 async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: Stores) -> None:
     order = make_order(faults=Faults(out_of_stock=True))
-    outcome = await wait_for_outcome(client, await place(client, order))
+    outcome = await outcome_of(client, await place(client, order))
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.OUT_OF_STOCK)
     assert stores.payments.payment(order.order_id) is None
@@ -289,7 +290,7 @@ async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: St
 
 async def test_declined_payment_releases_the_stock(client: Client, stores: Stores) -> None:
     order = make_order(faults=Faults(payment_decline=True))
-    outcome = await wait_for_outcome(client, await place(client, order))
+    outcome = await outcome_of(client, await place(client, order))
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.PAYMENT_DECLINED)
     assert stores.reservation_states(order.order_id) == {"released"}
@@ -307,7 +308,7 @@ async def test_transient_gateway_errors_are_retried_until_authorized(
 
     assert attempts == 4
     await deliver(time_skipping_env, client, data_dir, order)
-    assert (await wait_for_outcome(client, placed)).status == "completed"
+    assert (await outcome_of(client, placed)).status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
 
@@ -321,7 +322,7 @@ async def test_cancelling_the_workflow_before_dispatch_compensates(
     handle = client.get_workflow_handle(placed.workflow_id)
     await handle.cancel()
     with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
+        await result_of(handle)
 
     assert isinstance(failure.value.cause, CancelledError)
     assert stores.reservation_states(order.order_id) == {"released"}
@@ -342,7 +343,7 @@ async def test_cancelling_the_workflow_after_dispatch_only_goes_forward(
     await client.get_workflow_handle(placed.workflow_id).cancel()
     await deliver(time_skipping_env, client, data_dir, order)
 
-    assert (await wait_for_outcome(client, placed)).status == "completed"
+    assert (await outcome_of(client, placed)).status == "completed"
     view = await order_status(client, order.order_id)
     assert "workflow cancellation ignored" in [e.what for e in view.timeline]
     assert stores.payments.net_captured(order.order_id) == order.total_cents
@@ -355,7 +356,7 @@ async def test_status_and_search_attributes_stay_current_and_hide_the_token(
     placed = await place(client, order)
     await until_dispatched(time_skipping_env, client, order)
     await deliver(time_skipping_env, client, data_dir, order)
-    await wait_for_outcome(client, placed)
+    await outcome_of(client, placed)
 
     view = await order_status(client, order.order_id)
     description = await client.get_workflow_handle(placed.workflow_id).describe()

@@ -18,7 +18,7 @@ from domain.services import Service, shipment_workflow_id
 from stores import store_path
 from stores.notifications import NotificationsStore
 from stores.shipping import ShippingStore
-from tests.support import ADDRESS
+from tests.support import ADDRESS, result_of
 from workflows.orchestrated.shipment import ShipmentWorkflow
 
 
@@ -96,7 +96,7 @@ async def test_repeated_and_mismatched_reports_are_recorded_once(
     await handle.signal(ShipmentWorkflow.delivered, delivered)
     await handle.signal(ShipmentWorkflow.delivered, delivered)
 
-    result = await handle.result()
+    result = await result_of(handle)
 
     assert (result.stage, result.late, result.delivered_at) == (
         ShipmentStage.DELIVERED,
@@ -144,5 +144,5 @@ async def test_no_delivery_within_the_deadline_escalates_once(
         ShipmentWorkflow.delivered,
         report(order_id, CarrierEventKind.DELIVERED, timedelta(days=6), tracking),
     )
-    result = await handle.result()
+    result = await result_of(handle)
     assert (result.stage, result.late) == (ShipmentStage.DELIVERED, True)
