@@ -8,9 +8,9 @@ Visibility is eventually consistent, so each query is polled briefly until it se
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,13 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
+from domain.events.envelope import Party
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
+from tests.support import PATIENCE, eventually
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +37,7 @@ WORKFLOWS_OF_A_HAPPY_ORDER: dict[Style, set[tuple[str, str]]] = {
     # (workflow id prefix, workflow type)
     Style.ORCHESTRATED: {("order", "OrderWorkflow"), ("shipment", "ShipmentWorkflow")},
     Style.CHOREOGRAPHED: {
-        (service.value, f"{service.value.capitalize()}Participant") for service in Service
+        (service.value, Party(service.value).workflow_type) for service in Service
     },
     Style.HYBRID: {
         ("order", "HybridOrderWorkflow"),
@@ -47,7 +49,7 @@ WORKFLOWS_OF_A_HAPPY_ORDER: dict[Style, set[tuple[str, str]]] = {
 CANCELLED_BEFORE_DISPATCH: dict[Style, set[tuple[str, str]]] = {
     Style.ORCHESTRATED: {("order", "OrderWorkflow")},
     Style.CHOREOGRAPHED: {
-        (service.value, f"{service.value.capitalize()}Participant")
+        (service.value, Party(service.value).workflow_type)
         for service in Service
         if service is not Service.SHIPPING
     },
@@ -77,7 +79,7 @@ async def orders(
     data_dir: Path = tmp_path_factory.mktemp("e2e-lists-data")
     scenarios = [SCENARIOS_BY_NAME[name] for name in SCENARIO_NAMES]
     async with running_workers(client, list(Service), data_dir):
-        runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES)
+        runs = await run_scenarios(client, scenarios, PLACEABLE_STYLES, patience=PATIENCE)
         assert [run for run in runs if not run.as_expected] == []
         yield Orders(client, runs)
 
@@ -90,23 +92,21 @@ async def listed(client: Client, query: str) -> list[WorkflowExecution]:
     return [execution async for execution in client.list_workflows(query)]
 
 
-async def settled(
-    client: Client, query: str, ready: set[str] | Callable[[set[str]], bool]
-) -> set[str]:
-    """The workflow ids the query lists, polled until they are `ready` (a set to equal, or a
-    test) or the time runs out; the last answer either way."""
-    done = ready if callable(ready) else ready.__eq__
-    ids: set[str] = set()
-    try:
-        async with asyncio.timeout(SETTLE_SECONDS):
-            while True:
-                ids = {execution.id for execution in await listed(client, query)}
-                if done(ids):
-                    return ids
-                await asyncio.sleep(0.2)
-    except TimeoutError:
-        pass
-    return ids
+async def listed_eventually(client: Client, query: str, expected: set[str]) -> set[str]:
+    """The workflow ids the query lists, once they are exactly `expected`: visibility catches up
+    within seconds, so a list that is still different after SETTLE_SECONDS fails the test,
+    showing what was listed."""
+    return await eventually(
+        lambda: ids_listed(client, query),
+        expected.__eq__,
+        what=f"{query!r} lists exactly {sorted(expected)}",
+        within=timedelta(seconds=SETTLE_SECONDS),
+        every=timedelta(milliseconds=200),
+    )
+
+
+async def ids_listed(client: Client, query: str) -> set[str]:
+    return {execution.id for execution in await listed(client, query)}
 
 
 def ids_of(prefixes: set[tuple[str, str]], order_id: str) -> set[str]:
@@ -123,23 +123,28 @@ def workflows_of(orders: Orders, scenario: str, style: Style) -> set[str]:
 async def test_cancelled_choreographed_orders_are_listed_by_their_order_views(
     orders: Orders,
 ) -> None:
-    """Every participant keeps OrderStatus as far as it knows, so the list holds the order views
-    and the participants that heard of the end (notifications); the order views alone are what
-    the README's query with the workflow type returns."""
+    """Every participant keeps OrderStatus as far as it knows: of a cancelled order, the order
+    view and notifications (which sent the final notice) know it was cancelled; inventory and
+    payments last heard of the compensation. The README's query with the workflow type lists
+    the order views alone."""
     query = "OrderStyle = 'choreographed' AND OrderStatus = 'cancelled'"
-    order_views = {
-        f"orders-{orders.order_id(name, Style.CHOREOGRAPHED)}"
+    cancelled = [
+        orders.order_id(name, Style.CHOREOGRAPHED)
         for name in ("payment_declined", "customer_cancels")
+    ]
+    order_views = {Party.ORDERS.workflow_id(order_id) for order_id in cancelled}
+    told = {Party.NOTIFICATIONS.workflow_id(order_id) for order_id in cancelled}
+
+    assert await listed_eventually(orders.client, query, order_views | told) == order_views | told
+    by_type = f"{query} AND WorkflowType = '{Party.ORDERS.workflow_type}'"
+    assert await listed_eventually(orders.client, by_type, order_views) == order_views
+    compensating = "OrderStyle = 'choreographed' AND OrderStatus = 'compensating'"
+    undone = {
+        party.workflow_id(order_id)
+        for party in (Party.INVENTORY, Party.PAYMENTS)
+        for order_id in cancelled
     }
-    of_those_orders = workflows_of(orders, "payment_declined", Style.CHOREOGRAPHED) | workflows_of(
-        orders, "customer_cancels", Style.CHOREOGRAPHED
-    )
-
-    listed_ids = await settled(orders.client, query, lambda ids: order_views <= ids)
-
-    assert order_views <= listed_ids <= of_those_orders
-    by_type = f"{query} AND WorkflowType = 'OrdersParticipant'"
-    assert await settled(orders.client, by_type, order_views) == order_views
+    assert await listed_eventually(orders.client, compensating, undone) == undone
 
 
 @pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
@@ -148,7 +153,7 @@ async def test_order_id_lists_every_workflow_of_a_happy_order(orders: Orders, st
     query = f"OrderId = {quoted(order_id)}"
     expected = ids_of(WORKFLOWS_OF_A_HAPPY_ORDER[style], order_id)
 
-    assert await settled(orders.client, query, expected) == expected
+    assert await listed_eventually(orders.client, query, expected) == expected
     executions = await listed(orders.client, query)
     assert (
         len(executions) == {Style.ORCHESTRATED: 2, Style.CHOREOGRAPHED: 5, Style.HYBRID: 4}[style]
@@ -166,9 +171,9 @@ async def test_order_id_lists_every_workflow_of_an_order_cancelled_before_dispat
         order_id = orders.order_id(name, style)
         expected = ids_of(CANCELLED_BEFORE_DISPATCH[style], order_id)
 
-        assert await settled(orders.client, f"OrderId = {quoted(order_id)}", expected) == (
-            expected
-        ), name
+        assert await listed_eventually(
+            orders.client, f"OrderId = {quoted(order_id)}", expected
+        ) == (expected), name
 
 
 async def test_customer_id_lists_every_workflow_of_that_customers_orders(orders: Orders) -> None:
@@ -181,26 +186,32 @@ async def test_customer_id_lists_every_workflow_of_that_customers_orders(orders:
         )
     }
 
-    assert await settled(orders.client, f"CustomerId = {quoted(customer_id)}", expected) == (
-        expected
-    )
+    assert await listed_eventually(
+        orders.client, f"CustomerId = {quoted(customer_id)}", expected
+    ) == (expected)
     running = f"CustomerId = {quoted(customer_id)} AND ExecutionStatus = 'Running'"
-    assert await settled(orders.client, running, set()) == set()
+    assert await listed_eventually(orders.client, running, set()) == set()
 
 
 async def test_completed_hybrid_orders_are_listed_by_their_orchestrator(orders: Orders) -> None:
+    """Of a delivered hybrid order, the orchestrator and the hand-off (which heard the parcel
+    arrive) say completed; picking and packing last knew it was being dispatched."""
     query = "OrderStatus = 'completed' AND OrderStyle = 'hybrid'"
-    orchestrator = f"order-{orders.order_id('happy', Style.HYBRID)}"
+    order_id = orders.order_id("happy", Style.HYBRID)
+    orchestrator = Party.ORCHESTRATOR.workflow_id(order_id)
+    completed = {orchestrator, Party.HANDOFF.workflow_id(order_id)}
 
-    listed_ids = await settled(orders.client, query, lambda ids: orchestrator in ids)
-
-    assert orchestrator in listed_ids
-    assert listed_ids <= workflows_of(orders, "happy", Style.HYBRID)
+    assert await listed_eventually(orders.client, query, completed) == completed
     by_type = f"{query} AND WorkflowType = 'HybridOrderWorkflow'"
-    assert await settled(orders.client, by_type, {orchestrator}) == {orchestrator}
-    every_hybrid_order = {f"order-{orders.order_id(name, Style.HYBRID)}" for name in SCENARIO_NAMES}
+    assert await listed_eventually(orders.client, by_type, {orchestrator}) == {orchestrator}
+    every_hybrid_order = {
+        Party.ORCHESTRATOR.workflow_id(orders.order_id(name, Style.HYBRID))
+        for name in SCENARIO_NAMES
+    }
     all_hybrid = "OrderStyle = 'hybrid' AND WorkflowType = 'HybridOrderWorkflow'"
-    assert await settled(orders.client, all_hybrid, every_hybrid_order) == every_hybrid_order
+    assert await listed_eventually(orders.client, all_hybrid, every_hybrid_order) == (
+        every_hybrid_order
+    )
 
 
 Attributes = dict[str, str | None]
@@ -212,7 +223,7 @@ async def attributes_of_every_workflow(orders: Orders) -> dict[tuple[ScenarioRun
     for run in orders.runs:
         expected = workflows_of(orders, run.scenario.name, run.placed.style)
         query = f"OrderId = {quoted(run.placed.order_id)}"
-        await settled(orders.client, query, expected)
+        assert await listed_eventually(orders.client, query, expected) == expected
         for execution in await listed(orders.client, query):
             attributes = execution.typed_search_attributes
             found[run, execution.id] = {
