@@ -224,13 +224,22 @@ async def update_order(
         raise RefusedError(message) from error
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            description = await handle.describe()
-            ended = description.status.name.lower() if description.status else "closed"
             raise RefusedError(
-                f"order {placed.order_id} has ended ({ended}): nothing to {update}"
+                f"order {placed.order_id} has ended ({await _how_it_ended(client, placed)}): "
+                f"nothing to {update}"
             ) from error
         raise
     return view
+
+
+async def _how_it_ended(client: Client, placed: PlacedOrder) -> str:
+    """The order's own last status (`cancelled`, not the workflow's `completed`), or the
+    workflow's when it cannot say (terminated before it answered, say)."""
+    try:
+        return (await status_of(client, placed)).status.value
+    except RefusedError:
+        description = await client.get_workflow_handle(placed.workflow_id).describe()
+        return f"workflow {description.status.name.lower() if description.status else 'closed'}"
 
 
 async def wait_for_outcome(

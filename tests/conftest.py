@@ -56,6 +56,7 @@ TEST_NAMESPACES = (
     "e2e-lists",
     "cli",
     "cli-choreographed",
+    "cli-audit",
     "replay",
     "trace",
     "compare",

@@ -31,6 +31,12 @@ class Shell:
     async def run(self, *args: str) -> Result:
         return await run_module(self.env, *args)
 
+    async def ok(self, *args: str) -> Result:
+        """Run a command that must succeed: exit 0, nothing on stderr that says otherwise."""
+        result = await self.run(*args)
+        assert result.code == 0, (args, result.code, result.stdout, result.stderr)
+        return result
+
     def with_env(self, **overrides: str) -> Shell:
         return Shell({**self.env, **overrides}, self.client, self.data_dir)
 
