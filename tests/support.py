@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,8 +26,9 @@ from domain.events.envelope import Party
 from domain.faults import Faults
 from domain.messages.shipping import CarrierEventKind, CarrierReport
 from domain.order import Address, Customer, LineItem, Order, OrderTimeouts
-from domain.services import Service, order_workflow_id, shipment_workflow_id
-from domain.status import OrderStatus
+from domain.scenarios import Scenario
+from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
+from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome, OrderView
 from starters.order_client import PlacedOrder, order_status, wait_for_outcome
 from starters.scenario_player import wait_for_status
@@ -134,18 +140,47 @@ def workflow_ids_of(order_id: str) -> list[str]:
     return [order_workflow_id(order_id), shipment_workflow_id(order_id), *participants]
 
 
+def reaches_dispatch(scenario: Scenario) -> bool:
+    """Whether a scenario's order gets as far as dispatch (and so wakes shipping or the
+    warehouse)."""
+    return scenario.expected_status is OrderStatus.COMPLETED or scenario.expected_reason in (
+        CancelReason.LOST_IN_TRANSIT,
+        CancelReason.CARRIER_REJECTED,
+    )
+
+
+def expected_workflow_ids(scenario: Scenario, style: Style, order_id: str) -> set[str]:
+    """The workflows an order of this scenario has in this style, and no others."""
+    shipped = reaches_dispatch(scenario)
+    if style is Style.CHOREOGRAPHED:
+        parties = [Party.ORDERS, Party.INVENTORY, Party.PAYMENTS, Party.NOTIFICATIONS]
+        return {party.workflow_id(order_id) for party in parties + [Party.SHIPPING] * shipped}
+    if style is Style.HYBRID:
+        warehouse = [Party.PICKING, Party.PACKING, Party.HANDOFF] * shipped
+        return {order_workflow_id(order_id)} | {party.workflow_id(order_id) for party in warehouse}
+    return {order_workflow_id(order_id)} | ({shipment_workflow_id(order_id)} if shipped else set())
+
+
+async def existing_workflows(
+    client: Client, order_id: str
+) -> dict[str, WorkflowExecutionDescription]:
+    """Every workflow the order has (of those `workflow_ids_of` names), described."""
+    found: dict[str, WorkflowExecutionDescription] = {}
+    for workflow_id in workflow_ids_of(order_id):
+        try:
+            found[workflow_id] = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
+    return found
+
+
 async def _in_flight(client: Client, order_id: str) -> tuple[bool, dict[str, int]]:
     """Whether any workflow of the order has an activity or a workflow task pending, and the
     length of each one's history."""
     busy = False
     lengths: dict[str, int] = {}
-    for workflow_id in workflow_ids_of(order_id):
-        try:
-            description = await client.get_workflow_handle(workflow_id).describe()
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                continue  # the order has no such workflow (another style, or not so far yet)
-            raise
+    for workflow_id, description in (await existing_workflows(client, order_id)).items():
         raw = description.raw_description
         lengths[workflow_id] = description.history_length
         running = description.status is WorkflowExecutionStatus.RUNNING
