@@ -12,13 +12,17 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.scenarios import SCENARIOS
@@ -28,10 +32,63 @@ from infra.metrics import business_exposition, start_metrics_endpoint
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
-from tests.support import PATIENCE
+from tests.support import PATIENCE, eventually, existing_workflows
 from workers.pool import running_workers
 
 NAMESPACE = "default"
+PAYLOADS = pydantic_data_converter.payload_converter
+"""Reads an activity's result from a history as plain JSON values (no type given)."""
+
+
+@dataclass(frozen=True)
+class ActivityRun:
+    """One activity of one order's workflow, as its history tells it."""
+
+    order_id: str
+    activity_type: str
+    task_queue: str
+    completed: bool
+    result: Any
+    """The decoded result of a completed activity (a dict, as JSON), else None."""
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """What the server holds of one order once the run is over: how each of its workflows
+    closed, and every activity they scheduled."""
+
+    workflows: dict[str, tuple[str, WorkflowExecutionStatus | None]]
+    """workflow id -> (workflow type, status)"""
+    activities: list[ActivityRun]
+
+
+async def record_of(client: Client, order_id: str) -> OrderRecord:
+    workflows: dict[str, tuple[str, WorkflowExecutionStatus | None]] = {}
+    activities: list[ActivityRun] = []
+    for workflow_id, description in (await existing_workflows(client, order_id)).items():
+        workflows[workflow_id] = (description.workflow_type, description.status)
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        activities += activities_in(order_id, history.events)
+    return OrderRecord(workflows, activities)
+
+
+def activities_in(order_id: str, events: Sequence[HistoryEvent]) -> list[ActivityRun]:
+    scheduled: dict[int, tuple[str, str]] = {}
+    results: dict[int, Any] = {}
+    for event in events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attributes = event.activity_task_scheduled_event_attributes
+            scheduled[event.event_id] = (attributes.activity_type.name, attributes.task_queue.name)
+        elif event.HasField("activity_task_completed_event_attributes"):
+            completed = event.activity_task_completed_event_attributes
+            payloads = completed.result.payloads
+            results[completed.scheduled_event_id] = (
+                PAYLOADS.from_payload(payloads[0]) if payloads else None
+            )
+    return [
+        ActivityRun(order_id, name, queue, event_id in results, results.get(event_id))
+        for event_id, (name, queue) in scheduled.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -43,11 +100,15 @@ class ObservedRun:
     """The business counters before the run: they are per process, so the tests read deltas."""
     scrape_during: str
     """GET /metrics while orders were still running."""
+    first_done: ScenarioRun
+    """The order whose end triggered that scrape."""
     scrape_after: str
     log_lines: list[str]
     """What the configured handler wrote, one JSON object per line."""
     records: list[logging.LogRecord]
     """The same records, unformatted (before masking)."""
+    orders: dict[str, OrderRecord]
+    """order id -> what the server holds of it, read after the run."""
 
     @property
     def order_ids(self) -> set[str]:
@@ -73,10 +134,16 @@ def scrape(url: str) -> str:
 async def wait_until_quiet(client: Client, within: float = 30.0) -> None:
     """Participants may still be finishing after the orders ended: wait for every workflow of
     the namespace to close, so that the counters are final and the next module starts clean."""
-    deadline = time.monotonic() + within
-    while (await client.count_workflows('ExecutionStatus = "Running"')).count:
-        assert time.monotonic() < deadline, "workflows still running after the run"
-        await asyncio.sleep(0.2)
+
+    async def running() -> int:
+        return (await client.count_workflows('ExecutionStatus = "Running"')).count
+
+    await eventually(
+        running,
+        lambda count: count == 0,
+        what="every workflow closed",
+        within=timedelta(seconds=within),
+    )
 
 
 @pytest.fixture(scope="package")
@@ -94,12 +161,14 @@ async def observed_run(
     root.addHandler(keep)
     endpoint = start_metrics_endpoint(0, host="127.0.0.1")
     before = business_exposition().decode()
-    during: list[str] = []
+    during: list[tuple[ScenarioRun, str]] = []
+    claimed = False
 
-    async def scrape_once(_: ScenarioRun) -> None:
-        if not during:
-            during.append("")  # claim it: one scrape is enough
-            during[0] = await asyncio.to_thread(scrape, endpoint.url)
+    async def scrape_once(run: ScenarioRun) -> None:
+        nonlocal claimed
+        if not claimed:
+            claimed = True  # one scrape is enough
+            during.append((run, await asyncio.to_thread(scrape, endpoint.url)))
 
     pending: list[asyncio.Task[None]] = []
     try:
@@ -117,6 +186,9 @@ async def observed_run(
             await asyncio.gather(*pending)
             await wait_until_quiet(client)
             after = await asyncio.to_thread(scrape, endpoint.url)
+            orders = {
+                run.placed.order_id: await record_of(client, run.placed.order_id) for run in runs
+            }
             assert worker_client.service_client.config.runtime is endpoint.runtime
     finally:
         endpoint.close()
@@ -128,8 +200,10 @@ async def observed_run(
         data_dir=data_dir,
         runs=runs,
         business_before=before,
-        scrape_during=during[0],
+        first_done=during[0][0],
+        scrape_during=during[0][1],
         scrape_after=after,
         log_lines=stream.getvalue().splitlines(),
         records=keep.records,
+        orders=orders,
     )
