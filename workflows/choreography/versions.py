@@ -1,5 +1,18 @@
-"""Version markers (`workflow.patched`) of the participants: each names a change of behaviour
-that histories recorded before it must still replay without."""
+"""Version markers (`workflow.patched`) of every workflow: each names a change of behaviour that
+histories recorded before it must still replay without.
+
+Every patch id is declared here once, in `ALL_PATCHES`, with the workflow types that reach its
+`workflow.patched` call. `tests/replay` holds each to it: every `workflow.patched` under
+`workflows/` names a patch of this registry, and each type that calls it has a recorded history
+from before the change (without the marker) and one from after (with it), so that both branches
+keep replaying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.events.envelope import Party
 
 CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
 """The final message is confirmed by CustomerNotified, and the orders service records the end
@@ -9,3 +22,33 @@ PARTICIPANT_STATUS = "participant-order-status"
 """Every participant, not only the order view, keeps `OrderStatus` at where the order stood when
 it last heard of it: a participant whose part ends early (inventory once the stock is consumed)
 keeps the status it last knew. The order view's status is the order's."""
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A patch id, and the workflow types whose code reaches `workflow.patched` with it."""
+
+    patch_id: str
+    called_by: frozenset[str]
+
+
+ALL_PATCHES: tuple[Patch, ...] = (
+    # The order view records the end (OrdersParticipant._end); notifications confirms the final
+    # notice (NotificationsParticipant, on OrderEnded).
+    Patch(
+        CONFIRMS_FINAL_NOTICE,
+        frozenset({Party.ORDERS.workflow_type, Party.NOTIFICATIONS.workflow_type}),
+    ),
+    # Participant._learn, once an event moves the participant's status forward: every
+    # participant, the warehouse's included, but the order view, which keeps the order's own.
+    Patch(
+        PARTICIPANT_STATUS,
+        frozenset(
+            party.workflow_type
+            for party in Party
+            if not party.starts_flows and party is not Party.ORDERS
+        ),
+    ),
+)
+
+PATCHES_BY_ID: dict[str, Patch] = {patch.patch_id: patch for patch in ALL_PATCHES}

@@ -1,0 +1,167 @@
+"""The paths of the process that replay must cover, and the workflows each runs in each style.
+
+A history replays only the code its workflow ran: a change to the branch that handles a refused
+carrier is invisible to the replay of a happy order. So replay covers every path, not only every
+workflow type, and this table says which recorded histories that takes. `test_coverage` fails,
+naming the file to record, when one is missing; `record_histories` records exactly those.
+
+Every scenario of `domain.scenarios` is a path, so a new scenario asks for its histories; the
+other paths are what no scenario does: an operator cancelling the workflow (before and after the
+pivot), and updates refused or accepted while the order waits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from domain.faults import CarrierBehaviour, Faults
+from domain.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Actor, Scenario
+from domain.services import Style
+from domain.status import CancelReason, OrderStatus
+from starters.order_client import PLACEABLE_STYLES
+from tests.support import reaches_dispatch
+from workflows.choreography.inventory import InventoryParticipant
+from workflows.choreography.notifications import NotificationsParticipant
+from workflows.choreography.orders import OrdersParticipant
+from workflows.choreography.payments import PaymentsParticipant
+from workflows.choreography.shipping import ShippingParticipant
+from workflows.hybrid.order import HybridOrderWorkflow
+from workflows.hybrid.warehouse import HandoffParticipant, PackingParticipant, PickingParticipant
+from workflows.orchestrated.order import OrderWorkflow
+from workflows.orchestrated.shipment import ShipmentWorkflow
+
+
+def workflow_type(workflow_class: type) -> str:
+    """The name Temporal knows a workflow class by, from its `workflow.defn`: histories name
+    their workflow by it, so the table never spells one out."""
+    return str(getattr(workflow_class, "__temporal_workflow_definition").name)
+
+
+@dataclass(frozen=True)
+class StyleWorkflows:
+    """The workflows one order runs in a style: the one that answers for the order (its status
+    query, its updates, its outcome), the others every order runs, and those that start only
+    once dispatch begins (the shipment child, the shipping participant, the warehouse), of which
+    an order cancelled before dispatch has no history."""
+
+    lifecycle: type
+    every_order: tuple[type, ...] = ()
+    from_dispatch: tuple[type, ...] = ()
+
+    @property
+    def before_dispatch(self) -> tuple[type, ...]:
+        return (self.lifecycle, *self.every_order)
+
+    @property
+    def all(self) -> tuple[type, ...]:
+        return (*self.before_dispatch, *self.from_dispatch)
+
+
+WORKFLOWS_BY_STYLE: dict[Style, StyleWorkflows] = {
+    Style.ORCHESTRATED: StyleWorkflows(OrderWorkflow, from_dispatch=(ShipmentWorkflow,)),
+    Style.CHOREOGRAPHED: StyleWorkflows(
+        OrdersParticipant,
+        (InventoryParticipant, PaymentsParticipant, NotificationsParticipant),
+        (ShippingParticipant,),
+    ),
+    Style.HYBRID: StyleWorkflows(
+        HybridOrderWorkflow,
+        from_dispatch=(PickingParticipant, PackingParticipant, HandoffParticipant),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReplayPath:
+    """One path through the process: the order that takes it and the outcome it must reach
+    (`scenario`), and the styles it is recorded in."""
+
+    scenario: Scenario
+    styles: tuple[Style, ...] = PLACEABLE_STYLES
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def reaches_dispatch(self) -> bool:
+        """Whether the order got as far as dispatch, and so started the workflows that ship."""
+        return reaches_dispatch(self.scenario)
+
+    def workflows(self, style: Style) -> tuple[type, ...]:
+        """The workflow classes this path runs in `style`: one recorded history each."""
+        runs = WORKFLOWS_BY_STYLE[style]
+        return runs.all if self.reaches_dispatch else runs.before_dispatch
+
+
+def history_name(style: Style, path: str, workflow_type_name: str) -> str:
+    """`{style}-{path}-{WorkflowType}.json`, the name every recorded history has."""
+    return f"{style.value}-{path}-{workflow_type_name}.json"
+
+
+_HAPPY = SCENARIOS_BY_NAME["happy"]
+_PROMPT_CARRIER = Faults(
+    carrier=CarrierBehaviour(pickup_after=timedelta(seconds=3), deliver_after=timedelta(seconds=1))
+)
+"""Picks up three seconds after dispatch: time to act on an order that is `dispatched`."""
+
+WORKFLOW_CANCELLED_BEFORE_PIVOT = replace(
+    SCENARIOS_BY_NAME["customer_cancels"],
+    name="workflow_cancelled_before_pivot",
+    description="an operator cancels the workflow while the parcel is prepared: all undone",
+    expected_reason=CancelReason.WORKFLOW_CANCELLED,
+    actor=Actor.NOBODY,
+    acts_at=OrderStatus.AWAITING_DISPATCH,
+)
+"""A workflow cancel request (`temporal workflow cancel`) during the long handling time: the
+lifecycle workflow compensates, then ends cancelled."""
+
+WORKFLOW_CANCELLED_AFTER_PIVOT = replace(
+    _HAPPY,
+    name="workflow_cancelled_after_pivot",
+    description="an operator cancels the workflow once the parcel is dispatched: it goes on",
+    faults=_PROMPT_CARRIER,
+    actor=Actor.NOBODY,
+    acts_at=OrderStatus.DISPATCHED,
+)
+"""A workflow cancel request past the pivot is noted and ignored: the order completes."""
+
+UPDATES_REFUSED_AND_ADDRESS_CHANGED = replace(
+    _HAPPY,
+    name="updates_refused_and_address_changed",
+    description="an approval and a late cancel are refused, an address change is accepted",
+    timeouts=_HAPPY.timeouts.model_copy(update={"handling_time": timedelta(seconds=6)}),
+    faults=_PROMPT_CARRIER,
+    actor=Actor.NOBODY,
+    acts_at=OrderStatus.AWAITING_DISPATCH,
+)
+"""While it waits for dispatch, the order refuses an `approve` (nothing to approve) and accepts a
+`change_address`; once dispatched it refuses a `cancel`."""
+
+OPERATOR_PATHS: tuple[Scenario, ...] = (
+    WORKFLOW_CANCELLED_BEFORE_PIVOT,
+    WORKFLOW_CANCELLED_AFTER_PIVOT,
+    UPDATES_REFUSED_AND_ADDRESS_CHANGED,
+)
+"""Paths no scenario takes: someone outside the scenario acts on the order (`record_histories`
+plays them)."""
+
+PATHS: tuple[ReplayPath, ...] = tuple(
+    ReplayPath(scenario) for scenario in (*SCENARIOS, *OPERATOR_PATHS)
+)
+PATHS_BY_NAME: dict[str, ReplayPath] = {path.name: path for path in PATHS}
+
+
+def required_histories() -> dict[str, tuple[Style, ReplayPath, type]]:
+    """Every history the table asks for, by file name, with what it is a history of."""
+    return {
+        history_name(style, path.name, workflow_type(workflow_class)): (
+            style,
+            path,
+            workflow_class,
+        )
+        for path in PATHS
+        for style in path.styles
+        for workflow_class in path.workflows(style)
+    }
