@@ -175,6 +175,19 @@ async def existing_workflows(
     return found
 
 
+async def closed_workflows(
+    client: Client, order_id: str, within: timedelta = timedelta(seconds=30)
+) -> dict[str, WorkflowExecutionDescription]:
+    """Every workflow of the order, once none is running any more (an order's outcome can come
+    before its last participants have finished their part)."""
+    return await eventually(
+        lambda: existing_workflows(client, order_id),
+        lambda found: all(d.status is not WorkflowExecutionStatus.RUNNING for d in found.values()),
+        what=f"every workflow of order {order_id} closed",
+        within=within,
+    )
+
+
 async def _in_flight(client: Client, order_id: str) -> tuple[bool, dict[str, int]]:
     """Whether any workflow of the order has an activity or a workflow task pending, and the
     length of each one's history."""

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,7 +28,7 @@ from domain.status import OrderStatus
 from infra.telemetry import TASK_QUEUE_ATTRIBUTE, tracing_interceptors
 from starters.input_files import new_order_id
 from starters.order_client import PlacedOrder, place_order
-from tests.support import eventually, existing_workflows, outcome_of
+from tests.support import closed_workflows, outcome_of
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -99,15 +99,7 @@ async def traced(
 
 async def activities_scheduled(client: Client, order_id: str) -> int:
     """Once every workflow of the order has closed: the activities their histories schedule."""
-
-    async def closed() -> dict[str, WorkflowExecutionDescription]:
-        return await existing_workflows(client, order_id)
-
-    workflows = await eventually(
-        closed,
-        lambda found: all(d.status is not WorkflowExecutionStatus.RUNNING for d in found.values()),
-        what=f"every workflow of order {order_id} closed",
-    )
+    workflows = await closed_workflows(client, order_id)
     scheduled = 0
     for workflow_id in workflows:
         history = await client.get_workflow_handle(workflow_id).fetch_history()

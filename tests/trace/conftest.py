@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
@@ -21,7 +22,7 @@ from starters.input_files import new_order_id, read_order
 from starters.order_client import PlacedOrder, place_order
 from starters.scenario_runs import ScenarioRun, run_scenario
 from tests.conftest import namespace_client
-from tests.support import PATIENCE, PROJECT_ROOT
+from tests.support import PATIENCE, PROJECT_ROOT, closed_workflows, eventually
 from workers.pool import running_workers
 
 NAMESPACE = "trace"
@@ -80,27 +81,20 @@ async def _place_waiting_order(client: Client) -> PlacedOrder:
     """Placed, then traced until its approval window is open (the trace itself says so)."""
     order = read_order(NEEDS_APPROVAL, new_order_id("trace-waiting"))
     placed = await place_order(client, order, Style.CHOREOGRAPHED)
-    async with asyncio.timeout(SETTLE_SECONDS * 2):
-        while True:
-            trace = await trace_order(client, order.order_id)
-            if any(entry.kind is EntryKind.TIMER for entry in trace.entries):
-                return placed
-            await asyncio.sleep(0.2)
+    await eventually(
+        lambda: trace_order(client, order.order_id),
+        lambda trace: any(entry.kind is EntryKind.TIMER for entry in trace.entries),
+        what=f"the approval window of {order.order_id} open in its trace",
+        within=timedelta(seconds=SETTLE_SECONDS * 2),
+        every=timedelta(milliseconds=200),
+    )
+    return placed
 
 
 async def _settled(client: Client, order_ids: list[str]) -> None:
     """An order's outcome comes before its last participants end: wait until they have."""
-    query = " OR ".join(f"{search_attributes.ORDER_ID.name} = '{oid}'" for oid in order_ids)
-    async with asyncio.timeout(SETTLE_SECONDS):
-        while True:
-            running = [
-                execution
-                async for execution in client.list_workflows(f"({query})")
-                if execution.status is WorkflowExecutionStatus.RUNNING
-            ]
-            if not running:
-                return
-            await asyncio.sleep(0.2)
+    for order_id in order_ids:
+        await closed_workflows(client, order_id, timedelta(seconds=SETTLE_SECONDS))
 
 
 async def _terminate_order(client: Client, order_id: str) -> None:
