@@ -175,6 +175,29 @@ async def existing_workflows(
     return found
 
 
+async def status_of_workflow(client: Client, workflow_id: str) -> WorkflowExecutionStatus | None:
+    """The workflow's status; None when there is no such workflow."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return description.status
+
+
+async def closed_status(
+    client: Client, workflow_id: str, within: timedelta = timedelta(seconds=15)
+) -> WorkflowExecutionStatus | None:
+    """The workflow's status once it is no longer running; None if it was never started."""
+    return await eventually(
+        lambda: status_of_workflow(client, workflow_id),
+        lambda status: status is not WorkflowExecutionStatus.RUNNING,
+        what=f"{workflow_id} closed",
+        within=within,
+    )
+
+
 async def closed_workflows(
     client: Client, order_id: str, within: timedelta = timedelta(seconds=30)
 ) -> dict[str, WorkflowExecutionDescription]:

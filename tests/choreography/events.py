@@ -7,7 +7,6 @@ Shared by the choreography tests: an envelope is made the way `Participant.publi
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.events import payloads as p
 from domain.events.contract import ORDER_CONTRACT, EventType
@@ -24,6 +22,8 @@ from domain.events.records import QUERY_PARTICIPANT, ParticipantView
 from domain.order import Order
 from domain.services import Service, participant_workflow_id
 from domain.status import CancelReason
+from tests import support
+from tests.support import eventually, status_of_workflow
 
 
 def envelope(
@@ -86,29 +86,20 @@ async def view_when(
     ready: Callable[[ParticipantView], bool],
     within: timedelta = timedelta(seconds=15),
 ) -> ParticipantView:
-    """Poll the participant until `ready` holds (a test that never gets there fails, not hangs)."""
-    view = await view_of(client, service, order_id)
-    try:
-        async with asyncio.timeout(within.total_seconds()):
-            while not ready(view):
-                await asyncio.sleep(0.05)
-                view = await view_of(client, service, order_id)
-    except TimeoutError:
-        raise AssertionError(f"{service.value} never got there; last view: {view}") from None
-    return view
+    """Ask the participant until `ready` holds (a test that never gets there fails, not hangs)."""
+    return await eventually(
+        lambda: view_of(client, service, order_id),
+        ready,
+        what=f"{service.value} participant of {order_id} ready",
+        within=within,
+    )
 
 
 async def status_of(
     client: Client, service: Service, order_id: str
 ) -> WorkflowExecutionStatus | None:
     """The participant's workflow status; None when it was never started."""
-    try:
-        description = await participant_handle(client, service, order_id).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-    return description.status
+    return await status_of_workflow(client, participant_handle(client, service, order_id).id)
 
 
 async def closed_status(
@@ -118,12 +109,9 @@ async def closed_status(
     within: timedelta = timedelta(seconds=15),
 ) -> WorkflowExecutionStatus | None:
     """The participant's status once it is no longer running (or None if it never existed)."""
-    status = await status_of(client, service, order_id)
-    async with asyncio.timeout(within.total_seconds()):
-        while status is WorkflowExecutionStatus.RUNNING:
-            await asyncio.sleep(0.05)
-            status = await status_of(client, service, order_id)
-    return status
+    return await support.closed_status(
+        client, participant_handle(client, service, order_id).id, within
+    )
 
 
 def as_party(service: Service) -> Party:

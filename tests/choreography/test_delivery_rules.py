@@ -5,8 +5,8 @@ and a cancellation that comes first closes the participant so a late event reser
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from tests.choreography.events import (
     view_of,
     view_when,
 )
-from tests.support import make_order, result_of
+from tests.support import eventually, make_order, result_of
 from workers.pool import running_workers
 
 E = EventType
@@ -294,10 +294,15 @@ async def settled(
     client: Client, service: Service, order_id: str
 ) -> tuple[WorkflowExecutionStatus | None, ParticipantView]:
     """The participant once it has dealt with its one event: noted it, refused it, or ended."""
-    async with asyncio.timeout(10):
-        while True:
-            status = await status_of(client, service, order_id)
-            view = await view_of(client, service, order_id)
-            if status is not RUNNING or view.received or view.refused or view.waiting:
-                return status, view
-            await asyncio.sleep(0.05)
+
+    async def look() -> tuple[WorkflowExecutionStatus | None, ParticipantView]:
+        return await status_of(client, service, order_id), await view_of(client, service, order_id)
+
+    return await eventually(
+        look,
+        lambda seen: (
+            seen[0] is not RUNNING or bool(seen[1].received or seen[1].refused or seen[1].waiting)
+        ),
+        what=f"the {service.value} participant of {order_id} dealt with its event",
+        within=timedelta(seconds=10),
+    )

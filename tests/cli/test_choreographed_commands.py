@@ -27,7 +27,7 @@ from starters.participants import participants_of, survey
 from tests.cli.conftest import Shell, one_line_error
 from tests.cli.test_commands import EXAMPLES, EXIT_REFUSED, json_of
 from tests.cli.test_commands import place_waiting_order as place_order_for_a_person
-from tests.support import at_rest, reach
+from tests.support import at_rest, eventually, reach
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = "cli-choreographed"
@@ -42,11 +42,13 @@ async def settled(shell: Shell) -> AsyncIterator[None]:
     namespace, and its workers would otherwise finish a compensation against their own stores."""
     since = datetime.now(UTC)
     yield
-    async with asyncio.timeout(SETTLE_WITHIN.total_seconds()):
-        while True:
-            if not await running_since(shell, since):
-                return
-            await asyncio.sleep(0.2)
+    await eventually(
+        lambda: running_since(shell, since),
+        lambda running: not running,
+        what="every workflow this module started has ended",
+        within=SETTLE_WITHIN,
+        every=timedelta(milliseconds=200),
+    )
 
 
 async def running_since(shell: Shell, since: datetime) -> list[str]:

@@ -7,7 +7,6 @@ from the reports the order's `CarrierBehaviour` put in the shipping store's outb
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,6 @@ import pytest
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.converter import decode_typed_search_attributes
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
@@ -47,7 +45,16 @@ from stores.notifications import NotificationsStore
 from stores.payments import LedgerKind, PaymentsStore, PaymentState
 from stores.shipping import ShipmentState, ShippingStore
 from tests.choreography.events import envelope
-from tests.support import LARGE_ORDER, at_rest, make_order, outcome_of, reach, until_dispatched
+from tests.support import (
+    LARGE_ORDER,
+    at_rest,
+    closed_status,
+    eventually,
+    make_order,
+    outcome_of,
+    reach,
+    until_dispatched,
+)
 
 E = EventType
 WAREHOUSE = (Party.PICKING, Party.PACKING, Party.HANDOFF)
@@ -147,18 +154,7 @@ async def warehouse_status(
     client: Client, party: Party, order_id: str
 ) -> WorkflowExecutionStatus | None:
     """The participant's status once it is no longer running; None if it never started."""
-    handle = client.get_workflow_handle(party.workflow_id(order_id))
-    async with asyncio.timeout(10):
-        while True:
-            try:
-                description = await handle.describe()
-            except RPCError as error:
-                if error.status == RPCStatusCode.NOT_FOUND:
-                    return None
-                raise
-            if description.status is not WorkflowExecutionStatus.RUNNING:
-                return description.status
-            await asyncio.sleep(0.05)
+    return await closed_status(client, party.workflow_id(order_id))
 
 
 async def participant_view(client: Client, party: Party, order_id: str) -> ParticipantView:
@@ -493,22 +489,28 @@ async def test_malformed_events_are_refused_and_the_order_still_completes(
 async def workflow_task_after_last_signal(client: Client, workflow_id: str) -> str:
     """How the workflow task that took the last signal ended: `completed`, or its failure."""
     handle = client.get_workflow_handle(workflow_id)
-    async with asyncio.timeout(10):
-        while True:
-            events = (await handle.fetch_history()).events
-            signalled = max(
-                e.event_id
-                for e in events
-                if e.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-            )
-            for event in events:
-                if event.event_id <= signalled:
-                    continue
-                if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-                    return "completed"
-                if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-                    return event.workflow_task_failed_event_attributes.failure.message
-            await asyncio.sleep(0.05)
+
+    async def outcome() -> str | None:
+        events = (await handle.fetch_history()).events
+        signalled = max(
+            e.event_id
+            for e in events
+            if e.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        )
+        for event in events:
+            if event.event_id <= signalled:
+                continue
+            if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                return "completed"
+            if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                return event.workflow_task_failed_event_attributes.failure.message
+        return None
+
+    ended = await eventually(
+        outcome, lambda seen: seen is not None, what=f"a workflow task of {workflow_id} ended"
+    )
+    assert ended is not None
+    return ended
 
 
 @pytest.mark.parametrize("args", [[], ["one", "two"]], ids=["no-argument", "two-arguments"])

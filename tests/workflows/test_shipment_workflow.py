@@ -3,7 +3,6 @@ five-day delivery deadline: the carrier's reports, repeated or wrong, change not
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from domain.services import Service, shipment_workflow_id
 from stores import store_path
 from stores.notifications import NotificationsStore
 from stores.shipping import ShippingStore
-from tests.support import ADDRESS, result_of
+from tests.support import ADDRESS, eventually, result_of
 from workflows.orchestrated.shipment import ShipmentWorkflow
 
 
@@ -47,11 +46,11 @@ async def start_shipment(
 async def until_stage(
     handle: WorkflowHandle[ShipmentWorkflow, ShipmentResult], stage: ShipmentStage
 ) -> None:
-    for _ in range(200):
-        if await handle.query(ShipmentWorkflow.stage) is stage:
-            return
-        await _pause()
-    raise AssertionError(f"the shipment never reached {stage.value}")
+    await eventually(
+        lambda: handle.query(ShipmentWorkflow.stage),
+        lambda reached: reached is stage,
+        what=f"the shipment at {stage.value}",
+    )
 
 
 def tracking_number(data_dir: Path, order_id: str) -> str:
@@ -59,10 +58,6 @@ def tracking_number(data_dir: Path, order_id: str) -> str:
     assert shipment is not None
     assert shipment.tracking_number is not None
     return shipment.tracking_number
-
-
-async def _pause() -> None:
-    await asyncio.sleep(0.05)
 
 
 def report(
