@@ -57,6 +57,7 @@ TEST_NAMESPACES = (
     "cli",
     "cli-choreographed",
     "cli-audit",
+    "suite",
     "replay",
     "trace",
     "compare",
