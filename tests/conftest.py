@@ -65,6 +65,30 @@ TEST_NAMESPACES = (
 )
 
 
+QUICK_TIMEOUT_SECONDS = 20
+"""A test that talks to no Temporal server (a store, the contract, a parser): seconds at most."""
+TIME_SKIPPING_TIMEOUT_SECONDS = 60
+"""A test on the time-skipping server: days of workflow time pass in a second or two."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test gets the bound its kind deserves unless it says otherwise: end-to-end tests on
+    the dev server keep the suite's default (pyproject.toml), the others a tighter one, so a
+    quick test that hangs fails quickly."""
+    for item in items:
+        if item.get_closest_marker("timeout") or item.get_closest_marker("e2e"):
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "dev_env" in fixtures:
+            continue
+        seconds = (
+            TIME_SKIPPING_TIMEOUT_SECONDS
+            if "time_skipping_env" in fixtures
+            else QUICK_TIMEOUT_SECONDS
+        )
+        item.add_marker(pytest.mark.timeout(seconds))
+
+
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(

@@ -27,6 +27,8 @@ from tests.replay.recorded import recorded_histories
 from tests.replay.replaying import replay_failures
 from workflows.services.call import call
 
+pytestmark = pytest.mark.timeout(60)  # every recorded history is replayed in the first test
+
 MUST_BREAK = frozenset(
     {
         "reserve_stock",

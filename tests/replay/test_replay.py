@@ -13,6 +13,8 @@ from infra.sandbox import workflow_runner
 from tests.replay.recorded import recorded_histories
 from tests.replay.replaying import replay_failures
 
+pytestmark = pytest.mark.timeout(60)  # every recorded history is replayed in the first test
+
 
 @pytest.fixture(scope="module")
 async def failures() -> dict[str, Exception]:
