@@ -1,7 +1,8 @@
 """What every command-line tool shares: argument errors on one line, exit codes, no tracebacks.
 
 Exit codes: 0 done, 1 refused or failed (the order said no, an invariant is broken, the server is
-unreachable), 2 bad input (usage, a malformed file, an unknown order id), 130 interrupted.
+unreachable), 2 bad input (usage, a malformed file, an unknown order id, connection settings that
+cannot be read), 130 interrupted.
 Logs go to stderr through `infra.logs` (structured, `ORDERS_LOG_FORMAT`), WARNING and above
 unless the command asks for more (a worker logs INFO).
 """
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn
@@ -21,7 +23,7 @@ from temporalio.service import RPCError
 
 from infra import logs
 from infra.binaries import BinaryNotFoundError
-from infra.client import ConnectionFailedError
+from infra.client import ConnectionFailedError, ConnectionSettingsError
 from infra.telemetry import shutdown_tracing
 
 EXIT_OK = 0
@@ -45,13 +47,36 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port a server can listen on (a wrong one is exit 2, not a
+    traceback from the socket)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number (got {text!r})") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 1 to 65535 (got {port})")
+    return port
+
+
+def interruption() -> asyncio.Event:
+    """An event set on Ctrl-C (SIGINT) or SIGTERM, from now on. Take it before printing that a
+    server is up: whoever reads that line may signal at once, and a signal that came before
+    the handlers were in place would end the command as interrupted (exit 130)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 def run(main: Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]) -> NoReturn:
     """Run a command's async `main` and turn known failures into a message and an exit code."""
     logs.configure(level=logging.WARNING)
     prog = _prog()
     try:
         code: int = asyncio.run(main(None))
-    except BadInputError as error:
+    except (BadInputError, ConnectionSettingsError) as error:
         code = _fail(prog, str(error), EXIT_BAD_INPUT)
     except (RefusedError, ConnectionFailedError, BinaryNotFoundError) as error:
         code = _fail(prog, str(error), EXIT_REFUSED)

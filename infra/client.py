@@ -24,6 +24,11 @@ class ConnectionFailedError(RuntimeError):
     pass
 
 
+class ConnectionSettingsError(ConnectionFailedError):
+    """The settings themselves are wrong (an unknown profile, a missing TLS file, an address
+    that is no address): bad input, not a server that did not answer."""
+
+
 def connect_config(profile: str | None = None) -> dict[str, Any]:
     """The connection settings; an empty variable counts as unset (`TEMPORAL_PROFILE=` is the
     default profile, as a shell user means it), not as a profile named ''."""
@@ -53,7 +58,7 @@ async def connect(profile: str | None = None, *, runtime: Runtime | None = None)
     try:
         config = connect_config(profile)
     except (RuntimeError, OSError) as error:  # an unknown profile, an unreadable TLS file
-        raise ConnectionFailedError(f"cannot read the connection settings: {error}") from error
+        raise ConnectionSettingsError(f"cannot read the connection settings: {error}") from error
     try:
         converter = data_converter()
     except PayloadKeyError as error:
@@ -69,6 +74,10 @@ async def connect(profile: str | None = None, *, runtime: Runtime | None = None)
             interceptors=tracing_interceptors(),
             runtime=runtime,
         )
+    except ValueError as error:  # the address itself is malformed: `localhost:abc`
+        raise ConnectionSettingsError(
+            f"TEMPORAL_ADDRESS (or the profile's address) {config['target_host']!r}: {error}"
+        ) from error
     except RuntimeError as error:
         raise ConnectionFailedError(
             f"cannot reach Temporal at {target_of(config)}: {error}. "

@@ -22,6 +22,10 @@ class PortInUseError(RuntimeError):
     pass
 
 
+class DevServerError(RuntimeError):
+    """The dev server did not start: its binary failed, or its database cannot be opened."""
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -52,11 +56,21 @@ async def start_dev_server(
             )
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
+    binary = temporal_cli()
     with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
-        return await _start(port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint)
+        try:
+            return await _start(
+                binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint
+            )
+        except RuntimeError as error:  # the SDK's own: it says what the binary did not do
+            where = f"port {port}" if port is not None else "a free port"
+            raise DevServerError(
+                f"the Temporal dev server did not start on {where}: {error}"
+            ) from error
 
 
 async def _start(
+    binary: Path,
     port: int | None,
     ui_port: int | None,
     db_file: Path | None,
@@ -71,7 +85,7 @@ async def _start(
         ui=ui,
         ui_port=ui_port if ui else None,
         search_attributes=search_attributes.ALL,
-        dev_server_existing_path=str(temporal_cli()),
+        dev_server_existing_path=str(binary),
         dev_server_database_filename=str(db_file) if db_file else None,
         dev_server_log_level="error",
         dev_server_extra_args=[

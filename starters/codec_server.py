@@ -76,7 +76,7 @@ def _error(message: str) -> bytes:
 
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m starters.codec_server", description=__doc__)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=cli.port_number, default=DEFAULT_PORT)
     parser.add_argument(
         "--origin", default=DEFAULT_ORIGIN, help="the Web UI's address (for the browser's CORS)"
     )
@@ -87,14 +87,31 @@ async def main(argv: Sequence[str] | None = None) -> int:
         raise cli.BadInputError(str(error)) from error
     if codec is None:
         raise cli.BadInputError(f"{KEY_VARIABLE} is not set: there is nothing to decrypt")
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(codec, args.origin))
-    where = f"http://127.0.0.1:{args.port}"
-    print(f"codec server at {where} for {args.origin} (key {codec.key_id.decode()})", flush=True)
     try:
-        await asyncio.to_thread(server.serve_forever)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(codec, args.origin))
+    except OSError as error:
+        raise cli.RefusedError(f"--port {args.port}: cannot listen: {error}") from error
+    try:
+        await serve_until_interrupted(server, codec, args.origin)
     finally:
         server.server_close()
     return cli.EXIT_OK
+
+
+async def serve_until_interrupted(
+    server: ThreadingHTTPServer, codec: EncryptionCodec, origin: str
+) -> None:
+    """Serve in a thread until Ctrl-C (SIGINT) or SIGTERM, then stop that thread: a signal that
+    only cancelled the wait would leave the thread serving, and the process waiting for it."""
+    stop = cli.interruption()  # before the start line: whoever reads it may signal at once
+    serving = asyncio.create_task(asyncio.to_thread(server.serve_forever))
+    where = f"http://127.0.0.1:{server.server_address[1]}"
+    print(f"codec server at {where} for {origin} (key {codec.key_id.decode()})", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await asyncio.to_thread(server.shutdown)  # serve_forever returns within its poll
+        await serving
 
 
 if __name__ == "__main__":

@@ -20,13 +20,19 @@ from domain.status import OrderStatus
 from infra import cli
 from infra.client import connect, connect_config
 from infra.data_dir import data_dir
-from infra.dev_server import DEFAULT_UI_PORT, port_is_free, start_dev_server
+from infra.dev_server import (
+    DEFAULT_UI_PORT,
+    DevServerError,
+    PortInUseError,
+    port_is_free,
+    start_dev_server,
+)
 from infra.metrics import DEMO_METRICS_PORT
 from infra.search_attributes import ensure_search_attributes
 from infra.ui import list_url, ui_base, workflow_url
 from starters.audit import describe as describe_audit
 from starters.audit import run_audit
-from starters.dev_server import default_db_file, until_interrupted
+from starters.dev_server import default_db_file
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from stores.effects import effects_of
@@ -39,12 +45,17 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
     target = str(connect_config()["target_host"])
     host, _, port_text = target.rpartition(":")
     local = host in ("localhost", "127.0.0.1", "")
+    if local and port_text.isdigit() and not 1 <= int(port_text) <= 65535:
+        raise cli.BadInputError(f"TEMPORAL_ADDRESS {target}: the port must be 1 to 65535")
     if local and port_text.isdigit() and port_is_free(int(port_text)):
         ui_port = DEFAULT_UI_PORT if port_is_free(DEFAULT_UI_PORT) else None
         db_file = default_db_file()
-        server = await start_dev_server(
-            port=int(port_text), ui_port=ui_port, db_file=db_file, ui=ui_port is not None
-        )
+        try:
+            server = await start_dev_server(
+                port=int(port_text), ui_port=ui_port, db_file=db_file, ui=ui_port is not None
+            )
+        except (DevServerError, PortInUseError) as error:  # PortInUse: taken since we looked
+            raise cli.RefusedError(str(error)) from error
         if ui_port is None:
             console.print(f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time")
         console.print(f"started a Temporal dev server on {target} (history in {db_file})")
@@ -153,8 +164,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
         )
         ok = all(run.as_expected for run in runs) and report.clean
         if not args.exit:
+            stop = cli.interruption()  # before the line: whoever reads it may press Ctrl-C at once
             console.print("server, UI and workers stay up for inspection; Ctrl-C stops them")
-            await until_interrupted()
+            await stop.wait()
     return cli.EXIT_OK if ok else cli.EXIT_REFUSED
 
 

@@ -4,14 +4,18 @@ registered. Runs until Ctrl-C."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 
 from infra import cli
 from infra.data_dir import data_dir
-from infra.dev_server import DEFAULT_PORT, DEFAULT_UI_PORT, PortInUseError, start_dev_server
+from infra.dev_server import (
+    DEFAULT_PORT,
+    DEFAULT_UI_PORT,
+    DevServerError,
+    PortInUseError,
+    start_dev_server,
+)
 
 
 def default_db_file() -> Path:
@@ -19,19 +23,23 @@ def default_db_file() -> Path:
     return data_dir() / "temporal.sqlite3"
 
 
-async def until_interrupted() -> None:
-    """Until Ctrl-C (SIGINT) or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+def _db_file(given: Path | None) -> Path:
+    """`--db-file`, or the default; a directory there is bad input, not a server that cannot
+    open its database."""
+    db_file = given or default_db_file()
+    if db_file.is_dir():
+        raise cli.BadInputError(f"--db-file {db_file}: is a directory, not a file")
+    return db_file
 
 
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m starters.dev_server", description=__doc__)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gRPC port (7233)")
-    parser.add_argument("--ui-port", type=int, default=DEFAULT_UI_PORT, help="Web UI port (8233)")
+    parser.add_argument(
+        "--port", type=cli.port_number, default=DEFAULT_PORT, help="gRPC port (7233)"
+    )
+    parser.add_argument(
+        "--ui-port", type=cli.port_number, default=DEFAULT_UI_PORT, help="Web UI port (8233)"
+    )
     parser.add_argument(
         "--ui-codec-endpoint",
         help="a codec server for the Web UI (python -m starters.codec_server), when payloads "
@@ -44,7 +52,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
         help="SQLite file that keeps the history (default: <data dir>/temporal.sqlite3)",
     )
     args = parser.parse_args(argv)
-    db_file: Path = args.db_file or default_db_file()
+    db_file = _db_file(args.db_file)
     try:
         server = await start_dev_server(
             port=args.port,
@@ -52,15 +60,16 @@ async def main(argv: Sequence[str] | None = None) -> int:
             db_file=db_file,
             ui_codec_endpoint=args.ui_codec_endpoint,
         )
-    except PortInUseError as error:
+    except (PortInUseError, DevServerError) as error:
         raise cli.RefusedError(str(error)) from error
-    print(
-        f"Temporal dev server on localhost:{args.port}; Web UI http://localhost:{args.ui_port}; "
-        f"history in {db_file}. Ctrl-C stops it.",
-        flush=True,
-    )
     try:
-        await until_interrupted()
+        stop = cli.interruption()
+        print(
+            f"Temporal dev server on localhost:{args.port}; "
+            f"Web UI http://localhost:{args.ui_port}; history in {db_file}. Ctrl-C stops it.",
+            flush=True,
+        )
+        await stop.wait()
     finally:
         await server.shutdown()
     return cli.EXIT_OK

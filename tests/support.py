@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -287,8 +288,11 @@ def user_env(address: str, namespace: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-async def start_module(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    """`python -m *args` in a child process from the project root, its output piped."""
+async def start_module(
+    env: dict[str, str], *args: str, own_group: bool = False
+) -> asyncio.subprocess.Process:
+    """`python -m *args` in a child process from the project root, its output piped; with
+    `own_group`, in a process group of its own (so that its children can be killed with it)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -297,6 +301,7 @@ async def start_module(env: dict[str, str], *args: str) -> asyncio.subprocess.Pr
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=own_group,
     )
 
 
@@ -309,3 +314,22 @@ async def run_module(
     stdout, stderr = await asyncio.wait_for(process.communicate(), within_seconds)
     assert process.returncode is not None
     return Result(process.returncode, stdout.decode(), stderr.decode())
+
+
+def one_line_error(result: Result, expected_code: int, *fragments: str) -> str:
+    """A refused command prints one line that says what and why, and no traceback; the line."""
+    assert result.code == expected_code, (result.code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the kernel's choice, so two tests never pick the same)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -41,6 +41,8 @@ from infra.telemetry import configure_tracing, worker_service_name
 from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE, running_workers
 
 DRAIN_TIMEOUT_ENV = "ORDERS_DRAIN_TIMEOUT"
+MAX_DRAIN_TIMEOUT = timedelta(days=1)
+"""A longer drain is a mistake, not a plan (and the watchdog's timer cannot hold just any)."""
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,8 @@ def _parser() -> cli.ArgumentParser:
         "--drain-timeout",
         type=float,
         default=None,
-        help="seconds in-flight activities get to finish on shutdown "
+        help="seconds in-flight activities get to finish on shutdown, "
+        f"0 to {MAX_DRAIN_TIMEOUT.total_seconds():g} "
         f"(default: ${DRAIN_TIMEOUT_ENV} or {DRAIN_TIMEOUT.total_seconds():g})",
     )
     return parser
@@ -133,14 +136,19 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
 
 def _drain_timeout(flag: float | None) -> timedelta:
     raw = os.environ.get(DRAIN_TIMEOUT_ENV, "").strip()
+    source = "--drain-timeout" if flag is not None else DRAIN_TIMEOUT_ENV
     try:
         seconds = flag if flag is not None else float(raw) if raw else None
     except ValueError:
         raise cli.BadInputError(f"{DRAIN_TIMEOUT_ENV}: not a number (got {raw!r})") from None
     if seconds is None:
         return DRAIN_TIMEOUT
-    if seconds < 0:
-        raise cli.BadInputError(f"--drain-timeout: must be 0 or more (got {seconds:g})")
+    # `not <=` also refuses nan; inf and huge numbers would overflow timedelta and the watchdog
+    if not 0 <= seconds <= MAX_DRAIN_TIMEOUT.total_seconds():
+        raise cli.BadInputError(
+            f"{source}: must be 0 to {MAX_DRAIN_TIMEOUT.total_seconds():g} seconds "
+            f"(got {seconds:g})"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -14,10 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.services import Service
 from tests.conftest import namespace_client
-from tests.support import Result, run_module, user_env
+from tests.support import Result, one_line_error, run_module, user_env
 from workers.pool import running_workers
 
 NAMESPACE = "cli"
+
+__all__ = ["NAMESPACE", "Shell", "one_line_error"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,3 @@ async def shell(
     address = client.service_client.config.target_host
     async with running_workers(client, list(Service), data_dir):
         yield Shell(user_env(address, namespace, data_dir), client, data_dir)
-
-
-def one_line_error(result: Result, expected_code: int, *fragments: str) -> str:
-    """A refused command prints one line that says what and why, and no traceback."""
-    assert result.code == expected_code, (result.code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]

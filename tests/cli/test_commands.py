@@ -265,6 +265,26 @@ async def test_unreachable_server_is_one_line(shell: Shell) -> None:
     one_line_error(result, EXIT_REFUSED, "127.0.0.1:1")
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("TEMPORAL_ADDRESS", "localhost:abc", "'localhost:abc': invalid target URL"),
+        ("TEMPORAL_PROFILE", "no-such-profile", "no-such-profile"),
+    ],
+    ids=["malformed-address", "unknown-profile"],
+)
+async def test_connection_settings_that_cannot_be_used_are_bad_input(
+    shell: Shell, tmp_path: Path, setting: str, value: str, says: str
+) -> None:
+    config = tmp_path / "temporal.toml"
+    config.write_text('[profile.default]\naddress = "localhost:7233"\n')
+    user = shell.with_env(**{setting: value, "TEMPORAL_CONFIG_FILE": str(config)})
+
+    result = await user.run("starters.order_status", "ord-anything")
+
+    one_line_error(result, EXIT_BAD_INPUT, says)
+
+
 async def test_unknown_namespace_is_one_line(shell: Shell) -> None:
     result = await shell.with_env(TEMPORAL_NAMESPACE="no-such-namespace").run(
         "starters.order_status", "ord-anything"
