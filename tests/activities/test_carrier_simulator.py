@@ -1,24 +1,29 @@
-"""The simulated carrier against a real Temporal dev server: its reports arrive as signals."""
+"""The simulated carrier against real Temporal servers: its reports arrive as signals on the
+session's dev server, and with the server refusing connections or stopped, a report is retried
+a bounded number of times and set aside with the client's own error."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
 
 import pytest
 from temporalio import workflow
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.faults import CarrierBehaviour
 from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
+from infra.dev_server import start_dev_server
 from stores.shipping import OutboxState, ShippingStore
 from workers.carrier_simulator import CarrierSimulator
+
+pytestmark = pytest.mark.timeout(30)
 
 ADDRESS = "Ada Lovelace, 1 Analytical Way, 10115 Berlin, DE"
 
@@ -101,13 +106,17 @@ async def test_reports_reach_the_waiting_workflow_in_order(
 async def test_a_report_for_a_missing_workflow_is_undeliverable(
     env: WorkflowEnvironment, store: ShippingStore
 ) -> None:
-    dispatch(store, f"no-such-{uuid.uuid4()}", CarrierBehaviour(pickup_after=timedelta(0)))
-    await CarrierSimulator(env.client, store).deliver_due()
+    workflow_id = f"no-such-{uuid.uuid4()}"
+    in_an_hour = CarrierBehaviour(pickup_after=timedelta(0), deliver_after=timedelta(hours=1))
+    dispatch(store, workflow_id, in_an_hour)
+
+    attempted = await CarrierSimulator(env.client, store).deliver_due()
+
     (pickup, delivery) = store.reports("order-1")
-    assert pickup.state is OutboxState.UNDELIVERABLE
-    assert pickup.last_error is not None
-    assert "not found" in pickup.last_error
-    assert delivery.state is OutboxState.PENDING  # not due yet
+    assert attempted == 1
+    assert (pickup.state, pickup.attempts) == (OutboxState.UNDELIVERABLE, 1)
+    assert pickup.last_error == f"workflow {workflow_id}: workflow not found for ID: {workflow_id}"
+    assert (delivery.state, delivery.attempts) == (OutboxState.PENDING, 0)  # due in an hour
 
 
 async def test_a_report_for_a_completed_workflow_is_undeliverable(
@@ -118,36 +127,69 @@ async def test_a_report_for_a_completed_workflow_is_undeliverable(
     async with Worker(env.client, task_queue=task_queue, workflows=[AlreadyDone]):
         await env.client.execute_workflow(AlreadyDone.run, id=workflow_id, task_queue=task_queue)
     dispatch(store, workflow_id, CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
-    await CarrierSimulator(env.client, store).deliver_due()
+
+    attempted = await CarrierSimulator(env.client, store).deliver_due()
+
     (pickup,) = store.reports("order-1")
-    assert pickup.state is OutboxState.UNDELIVERABLE
-    assert pickup.last_error is not None
-    assert "completed" in pickup.last_error
+    assert attempted == 1
+    assert (pickup.state, pickup.attempts) == (OutboxState.UNDELIVERABLE, 1)
+    assert pickup.last_error == f"workflow {workflow_id}: workflow execution already completed"
 
 
-class _Unreachable:
-    """A client whose every signal fails the way an unreachable server does."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def get_workflow_handle(self, workflow_id: str) -> _Unreachable:
-        return self
-
-    async def signal(self, name: str, arg: object) -> None:
-        self.calls += 1
-        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+def refused_port() -> int:
+    """A port nothing listens on: the kernel's pick, released at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
-async def test_other_failures_are_retried_a_bounded_number_of_times(store: ShippingStore) -> None:
-    dispatch(store, "wf-1", CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
-    client = _Unreachable()
-    simulator = CarrierSimulator(
-        cast(Client, client), store, max_attempts=3, retry_after=timedelta(0)
+async def rounds(simulator: CarrierSimulator, count: int) -> list[int]:
+    """`count` rounds of delivery, one after the other: how many reports each attempted."""
+    return [await simulator.deliver_due() for _ in range(count)]
+
+
+async def test_a_report_to_a_server_refusing_connections_is_retried_a_bounded_number_of_times(
+    store: ShippingStore,
+) -> None:
+    """A real client that has not connected yet (`lazy`), to a port nobody listens on: every
+    signal fails to connect, as the carrier's would with the server down at start-up."""
+    port = refused_port()
+    client = await Client.connect(
+        f"127.0.0.1:{port}", lazy=True, data_converter=pydantic_data_converter
     )
-    for _ in range(5):
-        await simulator.deliver_due()
+    dispatch(store, "wf-1", CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
+    simulator = CarrierSimulator(client, store, max_attempts=3, retry_after=timedelta(0))
+
+    attempted = await rounds(simulator, 5)
+
     (pickup,) = store.reports("order-1")
-    assert client.calls == 3
+    assert attempted == [1, 1, 1, 0, 0]
     assert (pickup.state, pickup.attempts) == (OutboxState.UNDELIVERABLE, 3)
-    assert pickup.last_error == "UNAVAILABLE: connection refused"
+    assert pickup.last_error == (
+        "RuntimeError: Failed client connect: Server connection error: "
+        'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", '
+        f'127.0.0.1:{port}, Os {{ code: 111, kind: ConnectionRefused, message: "Connection '
+        'refused" })))'
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_a_report_to_a_server_that_has_stopped_is_set_aside_when_its_attempts_are_spent(
+    store: ShippingStore,
+) -> None:
+    """A client that was connected to a dev server since stopped: the signal fails as
+    UNAVAILABLE once the client's own retries (about 8 s of them) are spent."""
+    server = await start_dev_server(port=None, ui_port=None, ui=False)
+    client = server.client
+    assert (await client.count_workflows()).count == 0  # connected, and answered
+    await server.shutdown()
+    dispatch(store, "wf-1", CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
+    simulator = CarrierSimulator(client, store, max_attempts=1, retry_after=timedelta(0))
+
+    attempted = await rounds(simulator, 2)
+
+    (pickup,) = store.reports("order-1")
+    assert attempted == [1, 0]
+    assert (pickup.state, pickup.attempts) == (OutboxState.UNDELIVERABLE, 1)
+    assert pickup.last_error == "UNAVAILABLE: tcp connect error"

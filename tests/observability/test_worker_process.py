@@ -1,34 +1,48 @@
 """`python -m workers.run` as an operator runs it: the one-line report at start, the metrics
 endpoint, and a bounded shutdown on SIGTERM that lets an activity in flight finish (or cancels it
-when it outlasts the drain)."""
+when it outlasts the drain).
+
+No test here times the process. Each shutdown gets a drain timeout and a wait chosen so that only
+the behaviour under test fits: a worker that waited for its whole drain, or for an activity it
+should have cancelled, would still be running when the wait gives up."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
-import time
 import urllib.request
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from domain.messages.shipping import BookingResult, BookShipment
-from infra.sandbox import workflow_runner
 from tests.conftest import namespace_client
-from tests.observability.drain_workflow import TASK_QUEUE, BookOneShipment
-from tests.support import ADDRESS, start_module, user_env
-from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE
+from tests.observability.drain_workflow import (
+    STARTED,
+    booking_in_flight,
+    booking_state,
+    booking_worker,
+)
+from tests.support import Result, free_port, start_module, user_env
 
 NAMESPACE = "default"
-BOUND = (DRAIN_TIMEOUT + SHUTDOWN_GRACE).total_seconds()
+LONG_DRAIN = "600"
+"""A drain timeout no test waits for: a worker that sat out its whole drain fails the test."""
+EXIT_WAIT = 60.0
+"""How long a test waits for a stopped worker to exit: far less than LONG_DRAIN."""
+SHORT_EXIT_WAIT = 30.0
+"""The wait when the booking in flight must be cancelled: shorter than its start-to-close
+timeout (60 s), so that only the drain's cancellation, not the server's timeout, ends it in
+time."""
 
 
 @dataclass
@@ -44,24 +58,35 @@ async def setup(
     client = await namespace_client(dev_env, NAMESPACE)
     data_dir = tmp_path_factory.mktemp("worker-process-data")
     env = user_env(client.service_client.config.target_host, NAMESPACE, data_dir)
-    async with Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=[BookOneShipment],
-        workflow_runner=workflow_runner(),
-    ):
+    async with booking_worker(client):
         yield Setup(client, env)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@contextlib.asynccontextmanager
+async def worker_process(
+    env: dict[str, str], *args: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m workers.run *args`, killed at the end if a failed test left it running."""
+    process = await start_module(env, "workers.run", *args)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
-async def start_worker(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await start_module(env, "workers.run", *args)
+def start_line(service: str, setup: Setup) -> str:
+    address = setup.env["TEMPORAL_ADDRESS"]
+    return f"worker {service}: task queue {service}, namespace {NAMESPACE}, server {address}"
+
+
+def stop_lines(drain: str) -> list[str]:
+    """What a worker prints from the first signal to its exit, when the drain goes well."""
+    return [
+        f"stopping: draining in-flight tasks (up to {drain} s)...",
+        "stopped: every worker has shut down",
+    ]
 
 
 async def line(process: asyncio.subprocess.Process) -> str:
@@ -69,90 +94,146 @@ async def line(process: asyncio.subprocess.Process) -> str:
     return (await asyncio.wait_for(process.stdout.readline(), 30)).decode().rstrip("\n")
 
 
-async def stop(process: asyncio.subprocess.Process) -> tuple[float, str, str]:
-    """SIGTERM; how long until the process was gone, and what it wrote after."""
-    started = time.monotonic()
+async def exited(process: asyncio.subprocess.Process, within: float = EXIT_WAIT) -> Result:
+    """The exit code and what the process wrote since, once it has exited by itself within
+    `within` seconds."""
+    stdout, stderr = await asyncio.wait_for(process.communicate(), within)
+    assert process.returncode is not None
+    return Result(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def stop(process: asyncio.subprocess.Process, within: float = EXIT_WAIT) -> Result:
+    """SIGTERM, then how the process exited by itself within `within` seconds."""
     process.send_signal(signal.SIGTERM)
-    stdout, stderr = await asyncio.wait_for(process.communicate(), BOUND + 10)
-    return time.monotonic() - started, stdout.decode(), stderr.decode()
+    return await exited(process, within)
 
 
+async def pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType) -> set[str]:
+    """The identities the server has seen polling this task queue for this kind of task."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+            task_queue_type=kind,
+        )
+    )
+    return {poller.identity for poller in described.pollers}
+
+
+async def until_polled(client: Client, task_queue: str, identity: str, within: float = 30) -> None:
+    """Until the worker `identity` polls `task_queue` for workflow and for activity tasks."""
+    kinds = (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+    async with asyncio.timeout(within):
+        while True:
+            if all([identity in await pollers(client, task_queue, kind) for kind in kinds]):
+                return
+            await asyncio.sleep(0.1)
+
+
+def worker_identity(service: str, process: asyncio.subprocess.Process) -> str:
+    """What `workers.pool.build_worker` names a worker: its service and its client's identity,
+    the SDK's default `<pid>@<host>`."""
+    return f"{service}-worker@{process.pid}@{socket.gethostname()}"
+
+
+def scrape(port: int) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
+@pytest.mark.timeout(EXIT_WAIT + 30)
 async def test_a_worker_reports_what_it_serves_in_one_line_and_serves_metrics(
     setup: Setup,
 ) -> None:
     port = free_port()
-    process = await start_worker(
-        {**setup.env, "ORDERS_METRICS_PORT": str(port)}, "--service", "payments"
-    )
-    first = await line(process)
-    second = await line(process)
-    await asyncio.sleep(1)  # the pollers start
-    body = await asyncio.to_thread(
-        lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
-    )
-    seconds, rest, stderr = await stop(process)
+    env = {**setup.env, "ORDERS_METRICS_PORT": str(port)}
+    async with worker_process(env, "--service", "payments", "--drain-timeout", "10") as process:
+        first = await line(process)
+        second = await line(process)
+        await until_polled(setup.client, "payments", worker_identity("payments", process))
+        metrics = (await asyncio.to_thread(scrape, port)).decode().splitlines()
+        result = await stop(process)
 
-    address = setup.env["TEMPORAL_ADDRESS"]
-    assert first == f"worker payments: task queue payments, namespace default, server {address}"
+    assert first == start_line("payments", setup)
     assert second == f"metrics at http://localhost:{port}/metrics"
-    assert b"temporal_worker_start{" in body, body[:500]
-    assert b'task_queue="payments"' in body
-    assert process.returncode == 0, stderr
-    assert seconds < BOUND
-    assert "stopped: every worker has shut down" in rest
-    assert "order_id" not in stderr  # text format by default
-
-
-async def booking_in_flight(client: Client, latency: timedelta) -> str:
-    order_id = f"drain-{uuid.uuid4().hex[:8]}"
-    request = BookShipment(
-        order_id=order_id, address=ADDRESS, parcels=1, simulate_booking_latency=latency
+    started_one = (
+        'temporal_worker_start{namespace="default",service_name="temporal-core-sdk",'
+        'task_queue="payments"} 1'
     )
-    handle = await client.start_workflow(
-        BookOneShipment.run, request, id=f"observability-{order_id}", task_queue=TASK_QUEUE
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        pending = (await handle.describe()).raw_description.pending_activities
-        if pending and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
-            return handle.id
-        await asyncio.sleep(0.1)
-    raise AssertionError("the booking never started")
+    assert started_one in metrics, [m for m in metrics if "worker_start" in m]
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == stop_lines("10")
+    assert "order_id" not in result.stderr  # text format by default
 
 
+@pytest.mark.timeout(EXIT_WAIT + 30)
+async def test_sigterm_with_nothing_in_flight_exits_0_without_waiting_for_the_drain(
+    setup: Setup,
+) -> None:
+    args = ("--service", "payments", "--drain-timeout", LONG_DRAIN)
+    async with worker_process(setup.env, *args) as process:
+        assert await line(process) == start_line("payments", setup)
+        await until_polled(setup.client, "payments", worker_identity("payments", process))
+
+        result = await stop(process)
+
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == stop_lines(LONG_DRAIN)
+
+
+@pytest.mark.timeout(EXIT_WAIT + 30)
 async def test_sigterm_lets_the_activity_in_flight_finish_then_exits_0(setup: Setup) -> None:
-    process = await start_worker(setup.env, "--service", "shipping", "--drain-timeout", "10")
-    assert (await line(process)).startswith("worker shipping: task queue shipping,")
-    workflow_id = await booking_in_flight(setup.client, timedelta(seconds=3))
-    seconds, rest, stderr = await stop(process)
+    """The drain ends when the activity does, not when the drain timeout says."""
+    args = ("--service", "shipping", "--drain-timeout", LONG_DRAIN)
+    async with worker_process(setup.env, *args) as process:
+        assert await line(process) == start_line("shipping", setup)
+        handle = await booking_in_flight(setup.client, timedelta(seconds=5))
 
-    handle = setup.client.get_workflow_handle(workflow_id, result_type=BookingResult)
-    booking: BookingResult = await handle.result()
-    assert booking.order_id == workflow_id.removeprefix("observability-")
-    assert process.returncode == 0, stderr
-    assert seconds < 10, "waited for the whole drain, not for the activity"
-    assert "draining in-flight tasks" in rest
+        process.send_signal(signal.SIGTERM)
+        in_flight_at_the_signal = await booking_state(handle)
+        result = await exited(process)
+
+    assert in_flight_at_the_signal == STARTED
+    booking = await asyncio.wait_for(handle.result(), 30)
+    assert booking.order_id == handle.id.removeprefix("observability-")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == stop_lines(LONG_DRAIN)
 
 
+@pytest.mark.timeout(EXIT_WAIT + 30)
 async def test_an_activity_outlasting_the_drain_is_cancelled_and_the_exit_is_bounded(
     setup: Setup,
 ) -> None:
-    drain = 1.0
-    process = await start_worker(setup.env, "--service", "shipping", "--drain-timeout", str(drain))
-    await line(process)
-    workflow_id = await booking_in_flight(setup.client, timedelta(seconds=60))
-    seconds, _, stderr = await stop(process)
+    """A one-second drain and a booking of ten minutes: the worker exits 0 long before the
+    booking could end, and the workflow hears that the worker gave its booking up (one attempt
+    only here; with retries left, another worker would take it)."""
+    args = ("--service", "shipping", "--drain-timeout", "1")
+    async with worker_process(setup.env, *args) as process:
+        assert await line(process) == start_line("shipping", setup)
+        handle = await booking_in_flight(setup.client, timedelta(minutes=10))
 
-    assert process.returncode == 0, stderr
-    assert seconds < drain + SHUTDOWN_GRACE.total_seconds()
-    with pytest.raises(WorkflowFailureError):
-        await asyncio.wait_for(setup.client.get_workflow_handle(workflow_id).result(), 30)
+        result = await stop(process, within=SHORT_EXIT_WAIT)
+
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == stop_lines("1")
+    with pytest.raises(WorkflowFailureError) as failure:
+        await asyncio.wait_for(handle.result(), 30)
+    activity = failure.value.cause
+    assert isinstance(activity, ActivityError)
+    assert activity.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED
+    assert isinstance(activity.cause, ApplicationError)
+    assert (activity.cause.type, activity.cause.message) == (
+        "WorkerShutdown",
+        "Worker is shutting down and this activity did not complete in time",
+    )
 
 
 async def test_a_bad_metrics_port_is_a_one_line_error(setup: Setup) -> None:
-    process = await start_worker({**setup.env, "ORDERS_METRICS_PORT": "http"})
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert stderr.decode().strip().splitlines() == [
+    async with worker_process({**setup.env, "ORDERS_METRICS_PORT": "http"}) as process:
+        result = await exited(process, 30)
+
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
         "python -m workers.run: error: ORDERS_METRICS_PORT: not a port number (got 'http')"
     ]
