@@ -4,8 +4,11 @@ wake up in another test's skipped time), the dev server for end-to-end runs (one
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -71,22 +74,45 @@ TIME_SKIPPING_TIMEOUT_SECONDS = 60
 """A test on the time-skipping server: days of workflow time pass in a second or two."""
 
 
+CANCEL_AT = 0.8
+"""An async test is cancelled at this share of its timeout, where it waits: its `async with`
+blocks unwind (workers stop, servers shut down) and the failure shows the await it was stuck
+on. pytest-timeout's own, at the full timeout, stays the backstop for a test that ignores the
+cancellation; alone, it interrupts the event loop and can leave the teardown hanging."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets the bound its kind deserves unless it says otherwise: end-to-end tests on
     the dev server keep the suite's default (pyproject.toml), the others a tighter one, so a
-    quick test that hangs fails quickly."""
+    quick test that hangs fails quickly. An async test is also cancelled a little before."""
     for item in items:
-        if item.get_closest_marker("timeout") or item.get_closest_marker("e2e"):
-            continue
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if "dev_env" in fixtures:
-            continue
-        seconds = (
-            TIME_SKIPPING_TIMEOUT_SECONDS
-            if "time_skipping_env" in fixtures
-            else QUICK_TIMEOUT_SECONDS
-        )
-        item.add_marker(pytest.mark.timeout(seconds))
+        marker = item.get_closest_marker("timeout")
+        if marker is None and not item.get_closest_marker("e2e"):
+            fixtures = set(getattr(item, "fixturenames", ()))
+            if "dev_env" not in fixtures:
+                quick = "time_skipping_env" not in fixtures
+                seconds = QUICK_TIMEOUT_SECONDS if quick else TIME_SKIPPING_TIMEOUT_SECONDS
+                item.add_marker(pytest.mark.timeout(seconds))
+                marker = item.get_closest_marker("timeout")
+        limit = float(marker.args[0]) if marker else float(item.config.getini("timeout"))
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.obj = _cancelled_after(item.obj, limit * CANCEL_AT)
+
+
+def _cancelled_after(
+    test: Callable[..., Awaitable[object]], seconds: float
+) -> Callable[..., Awaitable[object]]:
+    @functools.wraps(test)
+    async def bounded(*args: object, **kwargs: object) -> object:
+        try:
+            async with asyncio.timeout(seconds) as deadline:
+                return await test(*args, **kwargs)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the test's own
+            pytest.fail(f"cancelled after {seconds:g} s: the test was stuck where it waited")
+
+    return bounded
 
 
 @pytest.fixture
