@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
@@ -23,9 +25,16 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from activities import (
+    InventoryActivities,
+    NotificationsActivities,
+    OrdersActivities,
+    PaymentsActivities,
+    ShippingActivities,
+)
 from domain.events.envelope import Party
 from domain.faults import Faults
-from domain.messages.shipping import CarrierEventKind, CarrierReport
+from domain.messages.shipping import CarrierEventKind
 from domain.order import Address, Customer, LineItem, Order, OrderTimeouts
 from domain.scenarios import Scenario
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
@@ -45,6 +54,12 @@ PATIENCE = timedelta(seconds=60)
 """How long a test waits for an order or a workflow to end. Every order ends in seconds (the
 time-skipping server jumps over the real timers); one that has not ended by then fails its test,
 naming where it stands, instead of hanging the suite."""
+
+WINDOW = OrderTimeouts().approval_window
+"""The real approval window (24 h): what the time-skipping tests wait out."""
+SLACK = timedelta(minutes=1)
+"""How much later than its timer a step may be recorded: the activities after the timer run in
+real time, milliseconds of it, while the time-skipping server has jumped the hours."""
 
 SMALL_ORDER = (
     LineItem(sku="KB-001", quantity=1, unit_price_cents=8_900),
@@ -212,51 +227,113 @@ async def closed_workflows(
     )
 
 
-async def _in_flight(client: Client, order_id: str) -> tuple[bool, dict[str, int]]:
-    """Whether any workflow of the order has an activity or a workflow task pending, and the
-    length of each one's history."""
-    busy = False
+@dataclass(frozen=True)
+class _Look:
+    """What is in flight in the order's workflows at one look, by task queue."""
+
+    in_flight: frozenset[str]
+    """The task queues with a workflow task or an activity pending."""
+    lengths: dict[str, int]
+    """Each workflow's history length."""
+
+
+_ACTIVITIES_OF = {
+    Service.ORDERS: OrdersActivities,
+    Service.INVENTORY: InventoryActivities,
+    Service.PAYMENTS: PaymentsActivities,
+    Service.SHIPPING: ShippingActivities,
+    Service.NOTIFICATIONS: NotificationsActivities,
+}
+QUEUE_OF_ACTIVITY = {
+    definition.name: service.task_queue
+    for service, activities in _ACTIVITIES_OF.items()
+    for member in vars(activities).values()
+    if (definition := getattr(member, "__temporal_activity_definition", None)) is not None
+}
+"""Each service's activities run on its task queue (`publish_event`, which every service runs,
+on the publishing workflow's own). The time-skipping server does not say where a pending
+activity was scheduled, so the tests know."""
+
+
+def _queue_of(activity: PendingActivityInfo, workflow_queue: str) -> str:
+    named = activity.activity_options.task_queue.name
+    return named or QUEUE_OF_ACTIVITY.get(activity.activity_type.name, workflow_queue)
+
+
+_WORKFLOW_TASK_ENDS = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+    }
+)
+
+
+async def _workflow_task_pending(client: Client, workflow_id: str) -> bool:
+    """A workflow task scheduled and not yet ended, read from the history: the time-skipping
+    server leaves `pending_workflow_task` out of a workflow's description."""
+    events = (await client.get_workflow_handle(workflow_id).fetch_history()).events
+    scheduled = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED for e in events)
+    return scheduled > sum(e.event_type in _WORKFLOW_TASK_ENDS for e in events)
+
+
+async def _look(client: Client, order_id: str) -> _Look:
+    queues: set[str] = set()
     lengths: dict[str, int] = {}
     for workflow_id, description in (await existing_workflows(client, order_id)).items():
         raw = description.raw_description
         lengths[workflow_id] = description.history_length
-        running = description.status is WorkflowExecutionStatus.RUNNING
-        busy |= running and (bool(raw.pending_activities) or raw.HasField("pending_workflow_task"))
-    return busy, lengths
+        if description.status is not WorkflowExecutionStatus.RUNNING:
+            continue
+        if await _workflow_task_pending(client, workflow_id):
+            queues.add(description.task_queue)
+        queues |= {
+            _queue_of(activity, description.task_queue) for activity in raw.pending_activities
+        }
+    return _Look(frozenset(queues), lengths)
 
 
 async def at_rest(
-    client: Client, order_id: str, within: timedelta = timedelta(seconds=30)
+    client: Client,
+    order_id: str,
+    within: timedelta = timedelta(seconds=30),
+    *,
+    held_by: Service | None = None,
 ) -> OrderView:
     """The order once nothing of it is in flight: no activity and no workflow task pending in
     any of its workflows, and no history grown between two looks in a row (a signal sent
     between them would show). What changes it after that is a timer or someone outside (a
-    person, the carrier), so a test can take a "before" that nothing in flight will change."""
+    person, the carrier), so a test can take a "before" that nothing in flight will change.
+
+    With `held_by` (a service whose worker is down), the order is held by that service
+    instead: work waits on its task queue, and nothing else is in flight."""
+    held = frozenset({held_by.task_queue}) if held_by else frozenset()
     previous: dict[str, int] | None = None
 
-    async def look() -> bool:
+    async def look() -> tuple[frozenset[str], bool]:
+        """The task queues with work in flight, and whether no history grew since last time."""
         nonlocal previous
-        busy, lengths = await _in_flight(client, order_id)
-        quiet = not busy and lengths == previous
-        previous = lengths
-        return quiet
+        seen = await _look(client, order_id)
+        unchanged = seen.lengths == previous
+        previous = seen.lengths
+        return seen.in_flight, unchanged
 
-    await eventually(look, bool, what=f"order {order_id} at rest", within=within)
+    what = f"order {order_id} at rest" + (f", held by {held_by.value}" if held_by else "")
+    await eventually(look, lambda seen: seen == (held, True), what=what, within=within)
     return await order_status(client, order_id)
 
 
 async def carrier_reports(
     client: Client, data_dir: Path, order_id: str, at: datetime, *kinds: CarrierEventKind
 ) -> None:
-    """Play the carrier: send its reports to the order's shipment."""
-    shipment = ShippingStore(store_path(data_dir, Service.SHIPPING)).shipment(order_id)
-    assert shipment is not None, f"no shipment booked for {order_id}"
-    handle = client.get_workflow_handle(shipment_workflow_id(order_id))
+    """Play the carrier, in any style: send the reports that dispatch scheduled in the shipping
+    store's outbox (one per kind) to the workflow the outbox names, as of `at`."""
+    outbox = ShippingStore(store_path(data_dir, Service.SHIPPING)).reports(order_id)
     for kind in kinds:
-        report = CarrierReport(
-            order_id=order_id, tracking_number=shipment.tracking_number or "", kind=kind, at=at
-        )
-        await handle.signal(kind.value, report)
+        due = [report for report in outbox if report.kind is kind]
+        assert len(due) == 1, f"order {order_id}: {len(due)} {kind.value} report(s) scheduled"
+        report = due[0].to_report().model_copy(update={"at": at})
+        await client.get_workflow_handle(due[0].workflow_id).signal(due[0].signal_name, report)
 
 
 async def until_dispatched(env: WorkflowEnvironment, client: Client, order: Order) -> None:

@@ -29,6 +29,9 @@ from workers.registry import WORKFLOWS_BY_SERVICE
 DRAIN_TIMEOUT = timedelta(seconds=10)
 """On shutdown, in-flight activities get this long to finish before they are cancelled."""
 
+CACHED_WORKFLOWS = 1000
+"""Workflows a worker keeps in memory between their tasks (the SDK's default)."""
+
 SHUTDOWN_GRACE = timedelta(seconds=5)
 """After the drain, how long cancelled activities and the workers' own teardown may take before a
 process gives up waiting (`workers.run` exits anyway): the bound on a shutdown is
@@ -41,7 +44,10 @@ def build_worker(
     data_dir: Path,
     executor: ThreadPoolExecutor,
     drain_timeout: timedelta = DRAIN_TIMEOUT,
+    sticky: bool = True,
 ) -> Worker:
+    """`sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
+    time-skipping test server never moves a sticky task off a worker that stopped)."""
     return Worker(
         client,
         task_queue=service.task_queue,
@@ -51,6 +57,7 @@ def build_worker(
         max_concurrent_activities=executor._max_workers,
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=drain_timeout,
+        max_cached_workflows=CACHED_WORKFLOWS if sticky else 0,
         identity=f"{service.value}-worker@{client.identity}",
     )
 
@@ -64,6 +71,7 @@ async def running_workers(
     simulate_carrier: bool = True,
     metrics_port: int | None = None,
     drain_timeout: timedelta = DRAIN_TIMEOUT,
+    sticky: bool = True,
 ) -> AsyncIterator[list[Worker]]:
     """Start the workers (and, with shipping, the simulated carrier); stop them on exit, each
     draining its in-flight activities for up to `drain_timeout`.
@@ -82,7 +90,7 @@ async def running_workers(
             endpoint = _endpoint_on(metrics_port, stack)
             client = await client_on_runtime(client, endpoint.runtime)
         yield await stack.enter_async_context(
-            _workers(client, chosen, data_dir, simulate_carrier, drain_timeout)
+            _workers(client, chosen, data_dir, simulate_carrier, drain_timeout, sticky)
         )
 
 
@@ -102,10 +110,12 @@ async def _workers(
     data_dir: Path,
     simulate_carrier: bool,
     drain_timeout: timedelta,
+    sticky: bool,
 ) -> AsyncIterator[list[Worker]]:
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
         workers = [
-            build_worker(client, service, data_dir, executor, drain_timeout) for service in chosen
+            build_worker(client, service, data_dir, executor, drain_timeout, sticky)
+            for service in chosen
         ]
         async with contextlib.AsyncExitStack() as stack:
             for worker in workers:
