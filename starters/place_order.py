@@ -64,8 +64,9 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     client = client or await connect()
 
     placed = await place_order(client, order, style)
+    ui_url = workflow_url(placed.workflow_id, client.namespace)
     if not args.json:
-        print(f"placed order {placed.order_id} ({style.value}): {workflow_url(placed.workflow_id)}")
+        print(f"placed order {placed.order_id} ({style.value}): {ui_url}")
     actor = asyncio.create_task(play_actor(client, scenario, placed)) if scenario else None
     outcome: OrderOutcome | None = None
     if args.wait:
@@ -84,7 +85,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
                 "reason": reason,
                 "detail": detail,
                 "total_cents": order.total_cents,
-                "ui_url": workflow_url(placed.workflow_id, client.namespace),
+                "ui_url": ui_url,
             }
         )
     else:

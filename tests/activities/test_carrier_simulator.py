@@ -21,6 +21,7 @@ from domain.faults import CarrierBehaviour
 from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
 from infra.dev_server import start_dev_server
 from stores.shipping import OutboxState, ShippingStore
+from tests.support import eventually
 from workers.carrier_simulator import CarrierSimulator
 
 pytestmark = pytest.mark.timeout(30)
@@ -91,6 +92,12 @@ async def test_reports_reach_the_waiting_workflow_in_order(
         running = asyncio.create_task(simulator.run())
         try:
             reports = await asyncio.wait_for(handle.result(), timeout=15)
+            # marked sent just after each signal: the workflow may have its result first
+            await eventually(
+                lambda: asyncio.to_thread(store.reports, "order-1"),
+                lambda outbox: {r.state for r in outbox} == {OutboxState.SENT},
+                what="both reports marked sent",
+            )
         finally:
             running.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -16,6 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain.messages.inventory import StockLine
 from domain.services import Style
 from domain.status import OrderStatus
+from domain.views import EntryKind
+from infra.ui import ui_base
 from starters.order_client import PLACEABLE_STYLES, order_status
 from stores.inventory import InventoryStore
 from tests.cli.conftest import NAMESPACE, Shell, one_line_error
@@ -55,9 +57,13 @@ async def test_place_order_waits_and_prints_one_json_object(shell: Shell) -> Non
     )
 
     assert result["status"] == "completed"
-    assert result["reason"] is None
+    assert (result["reason"], result["detail"]) == (None, None)
     assert result["style"] == "orchestrated"
     assert result["workflow_id"] == f"order-{result['order_id']}"
+    assert (
+        result["ui_url"]
+        == f"{ui_base()}/namespaces/{NAMESPACE}/workflows/order-{result['order_id']}"
+    )
     assert "tok_" not in json.dumps(result)
 
 
@@ -69,6 +75,9 @@ async def test_place_order_reports_why_an_order_was_cancelled(shell: Shell) -> N
     )
 
     assert (result["status"], result["reason"]) == ("cancelled", "payment_declined")
+    assert result["detail"] == (
+        f"order {result['order_id']}: the gateway declined 14700 cents (simulated)"
+    )
 
 
 # A person's commands work on an order of any style: they find its style themselves.
@@ -97,11 +106,16 @@ async def test_an_order_file_waits_for_a_person_who_approves_it(shell: Shell, st
 async def test_a_person_rejects_an_order_and_it_ends_cancelled(shell: Shell, style: Style) -> None:
     order_id = await place_waiting_order(shell, style)
 
-    rejected = await shell.ok("starters.reject_order", order_id, "--reason", "too dear")
+    rejected = await shell.ok(
+        "starters.reject_order", order_id, "--approver", "grace", "--reason", "too dear"
+    )
     view = await reach(shell.client, order_id, OrderStatus.CANCELLED)
 
     assert f"order {order_id}" in rejected.stdout
     assert view.reason == "approval_rejected"
+    assert [(e.what, e.detail) for e in view.timeline if e.kind is EntryKind.UPDATE] == [
+        ("rejected by grace", "too dear")
+    ]
 
 
 @STYLES
@@ -117,9 +131,11 @@ async def test_change_address_then_cancel_before_dispatch(shell: Shell, style: S
             "--json",
         )
     )
-    await shell.ok("starters.cancel_order", order_id)
+    await shell.ok("starters.cancel_order", order_id, "--by", "alice", "--reason", "moved house")
     view = await reach(shell.client, order_id, OrderStatus.CANCELLED)
 
+    updates = [(e.what, e.detail) for e in view.timeline if e.kind is EntryKind.UPDATE]
+    assert updates[-1] == ("cancellation requested by alice", "moved house")
     assert changed["shipping_address"].startswith("Grace Hopper, ")
     assert view.shipping_address == changed["shipping_address"]
     assert view.reason == "customer_cancelled"
@@ -318,6 +334,9 @@ async def test_the_audit_of_a_deployment_counts_its_orders_and_names_the_waiting
         await reach(client, waiting["order_id"], OrderStatus.AWAITING_APPROVAL)
 
         report = json_of(await deployment.run("starters.audit", "--json"))
+        handle = client.get_workflow_handle(f"order-{waiting['order_id']}")
+        await handle.terminate("an operator gave up on it")
+        left_behind = await deployment.run("starters.audit")
     finally:
         worker.send_signal(signal.SIGTERM)
         await asyncio.wait_for(worker.communicate(), 30)
@@ -328,6 +347,12 @@ async def test_the_audit_of_a_deployment_counts_its_orders_and_names_the_waiting
         (waiting["order_id"], OrderStatus.AWAITING_APPROVAL.value)
     ]
     assert worker.returncode == 0
+    # terminated before it recorded an outcome: nothing will ever end that order
+    assert left_behind.code == EXIT_REFUSED, left_behind.stdout + left_behind.stderr
+    assert left_behind.stdout.splitlines()[1:] == [
+        f"  [orders] ended_or_waiting: order {waiting['order_id']} never recorded an outcome and"
+        " its workflow is terminated"
+    ]
 
 
 async def test_audit_lists_a_leaked_reservation_and_exits_1(shell: Shell, tmp_path: Path) -> None:

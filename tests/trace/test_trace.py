@@ -120,6 +120,30 @@ async def test_choreographed_happy_story_goes_in_order(orders: Orders) -> None:
     assert [entry.at for entry in trace.entries] == sorted(entry.at for entry in trace.entries)
 
 
+async def test_choreographed_final_notice_is_confirmed_only_once_it_was_sent(
+    orders: Orders,
+) -> None:
+    """CustomerNotified says the customer has the final word: the message was sent before it
+    is published, and the order view records the end only after hearing it."""
+    trace = await orders.trace("happy", Style.CHOREOGRAPHED)
+    final = one(
+        [a for a in of_kind(trace, EntryKind.ACTIVITY) if a.what == "notify: order_delivered"]
+    )
+    confirmed = published(trace, "CustomerNotified")
+    heard = one(receipts(trace, "CustomerNotified"))
+    recorded = one(
+        [a for a in of_kind(trace, EntryKind.ACTIVITY) if a.name == "record_order_ended"]
+    )
+
+    assert final.duration is not None
+    assert final.at + final.duration <= confirmed.at
+    assert confirmed.caused_by == one(receipts(trace, "OrderEnded")).id
+    assert heard.at <= recorded.at
+    assert (
+        trace.entries.index(final) < trace.entries.index(confirmed) < trace.entries.index(recorded)
+    )
+
+
 async def test_orchestrated_happy_links_the_child_and_its_signals(orders: Orders) -> None:
     trace = await orders.trace("happy", Style.ORCHESTRATED)
 
