@@ -87,9 +87,6 @@ async def test_unchanged_commands_replay_every_history_unsandboxed() -> None:
 
 
 @pytest.mark.parametrize("activity", SCHEDULED)
-# A workflow that breaks is evicted mid-flight: an awaitable it made and had yet to await (the
-# hybrid orchestrator's wait for the end of the fulfilment) is dropped, and Python says so.
-@pytest.mark.filterwarnings("ignore:coroutine '.*' was never awaited:RuntimeWarning")
 async def test_an_activity_renamed_without_a_patch_breaks_exactly_the_histories_scheduling_it(
     activity: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

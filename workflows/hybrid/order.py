@@ -5,7 +5,7 @@ that the parcel was handed over, travels, is late, arrived or was lost."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 from temporalio import workflow
@@ -78,7 +78,8 @@ class HybridOrderWorkflow(OrderWorkflow):
             Service.SHIPPING,
             f"tracking number {handed.tracking_number}",
         )
-        return self._fulfilment_ended(handed.tracking_number)
+        tracking_number = handed.tracking_number
+        return _Later(lambda: self._fulfilment_ended(tracking_number))
 
     async def _fulfilment_ended(self, tracking_number: str) -> ShipmentResult:
         await workflow.wait_condition(
@@ -100,3 +101,15 @@ class HybridOrderWorkflow(OrderWorkflow):
             delivered_at=delivered.payload.at,
             late=delivered.payload.late,
         )
+
+
+class _Later(Awaitable[ShipmentResult]):
+    """An awaitable that starts its coroutine only when awaited. A coroutine made now and
+    awaited later is never awaited at all if the workflow is evicted from the worker's cache in
+    between, and Python then warns of it; the commands issued are the same either way."""
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, ShipmentResult]]) -> None:
+        self._start = start
+
+    def __await__(self) -> Generator[Any, None, ShipmentResult]:
+        return self._start().__await__()
