@@ -19,11 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import UPDATE_CANCEL, UPDATE_CHANGE_ADDRESS, Cancel, ChangeAddress
 from domain.messages.shipping import CarrierEventKind
-from domain.order import Address
+from domain.order import Address, Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from infra.cli import RefusedError
-from starters.order_client import PLACEABLE_STYLES, place_order, send_update
+from starters.order_client import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from stores import store_path
 from stores.effects import effects_of
 from stores.orders import OrdersStore
@@ -47,6 +47,20 @@ async def workers(
     sticky: the time-skipping server would keep a workflow's next task for a stopped worker."""
     async with running_workers(client, services, data_dir, simulate_carrier=False, sticky=False):
         yield
+
+
+@contextlib.asynccontextmanager
+async def payments_down_once_waiting_for_dispatch(
+    client: Client, order: Order, style: Style, data_dir: Path
+) -> AsyncIterator[PlacedOrder]:
+    """The order placed with every worker up, reserved and authorized and waiting for dispatch;
+    then the payments worker stops, and the others run on for the block."""
+    async with workers(client, BUT_PAYMENTS, data_dir):
+        async with workers(client, [Service.PAYMENTS], data_dir):
+            placed = await place_order(client, order, style)
+            await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+            await at_rest(client, order.order_id)
+        yield placed
 
 
 def outcome_recorded(data_dir: Path, order_id: str) -> bool:
@@ -84,13 +98,7 @@ async def test_a_cancelled_order_stays_compensating_until_its_payment_is_voided(
 ) -> None:
     client = time_skipping_env.client
     order = make_order()
-    async with workers(client, BUT_PAYMENTS, data_dir):
-        async with workers(client, [Service.PAYMENTS], data_dir):
-            placed = await place_order(client, order, style)
-            await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-            await at_rest(client, order.order_id)
-        # the payments worker is down from here on
-
+    async with payments_down_once_waiting_for_dispatch(client, order, style, data_dir) as placed:
         cancelling = await send_update(
             client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
         )
@@ -119,12 +127,8 @@ async def test_a_delivered_order_is_not_completed_before_its_payment_is_captured
 ) -> None:
     client = time_skipping_env.client
     order = make_order()
-    async with workers(client, BUT_PAYMENTS, data_dir):
-        async with workers(client, [Service.PAYMENTS], data_dir):
-            placed = await place_order(client, order, style)
-            await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-            await at_rest(client, order.order_id)
-        # the payments worker is down from here on: the capture at dispatch waits for it
+    async with payments_down_once_waiting_for_dispatch(client, order, style, data_dir) as placed:
+        # the capture at dispatch waits for it
         await until_dispatched(time_skipping_env, client, order)
         now = await time_skipping_env.get_current_time()
         kinds = (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED)
