@@ -27,6 +27,14 @@ class Style(StrEnum):
     HYBRID = "hybrid"
 
 
+ORCHESTRATOR_WORKFLOW_TYPES: dict[Style, str] = {
+    Style.ORCHESTRATED: "OrderWorkflow",
+    Style.HYBRID: "HybridOrderWorkflow",
+}
+"""The workflow type of the orchestrator that owns an order's lifecycle, in the styles that have
+one (the choreography's is the orders participant's: `Party.ORDERS.workflow_type`)."""
+
+
 def order_workflow_id(order_id: str) -> str:
     """The orchestrator of an order."""
     return f"order-{order_id}"

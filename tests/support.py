@@ -300,13 +300,26 @@ async def at_rest(
     *,
     held_by: Service | None = None,
 ) -> OrderView:
-    """The order once nothing of it is in flight: no activity and no workflow task pending in
-    any of its workflows, and no history grown between two looks in a row (a signal sent
+    """The order once nothing of it is in flight (`settled`), and where it stands then."""
+    await settled(client, order_id, within, held_by=held_by)
+    return await order_status(client, order_id)
+
+
+async def settled(
+    client: Client,
+    order_id: str,
+    within: timedelta = timedelta(seconds=30),
+    *,
+    held_by: Service | None = None,
+) -> None:
+    """Return once nothing of the order is in flight: no activity and no workflow task pending
+    in any of its workflows, and no history grown between two looks in a row (a signal sent
     between them would show). What changes it after that is a timer or someone outside (a
     person, the carrier), so a test can take a "before" that nothing in flight will change.
 
     With `held_by` (a service whose worker is down), the order is held by that service
-    instead: work waits on its task queue, and nothing else is in flight."""
+    instead: work waits on its task queue, and nothing else is in flight. (Held by the orders
+    service, whose worker runs the order's lifecycle, the order answers no query.)"""
     held = frozenset({held_by.task_queue}) if held_by else frozenset()
     previous: dict[str, int] | None = None
 
@@ -320,7 +333,6 @@ async def at_rest(
 
     what = f"order {order_id} at rest" + (f", held by {held_by.value}" if held_by else "")
     await eventually(look, lambda seen: seen == (held, True), what=what, within=within)
-    return await order_status(client, order_id)
 
 
 async def carrier_reports(

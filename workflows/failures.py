@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 from domain.errors import CANCEL_REASON_BY_ERROR, BusinessError
 from domain.status import CancelReason
@@ -17,12 +23,37 @@ class OrderCancelledError(Exception):
         self.detail = detail
 
 
+def workflow_cancelled() -> OrderCancelledError:
+    return OrderCancelledError(CancelReason.WORKFLOW_CANCELLED, "the workflow was cancelled")
+
+
+def stopped_by(error: BaseException) -> OrderCancelledError | None:
+    """Why the order stops for `error`, raised before the pivot; None when it is no reason to
+    stop the order but a bug, to fail the workflow task with.
+
+    A cancel of the workflow reaches its code in several forms: `asyncio.CancelledError` where it
+    waits on a timer or a condition, an `ActivityError` or `ChildWorkflowError` caused by a
+    `CancelledError` where it waits on an activity or a child (the SDK cancels those and reports
+    their end), and the SDK's own `CancelledError`. Every one of them is the same cancel.
+    """
+    if isinstance(error, OrderCancelledError):
+        return error
+    if is_cancelled_exception(error):
+        return workflow_cancelled()
+    if isinstance(error, ActivityError | ChildWorkflowError):
+        return business_failure(error)
+    return None
+
+
 def business_failure(error: FailureError) -> OrderCancelledError:
     """Map a failed activity or child workflow to the reason the order is cancelled.
 
-    A business error (non-retryable, with a known type) keeps its reason; anything else means a
+    A business error (non-retryable, with a known type) keeps its reason; a step cut short by a
+    cancel of the workflow was cancelled, whichever service it waited for; anything else means a
     service stayed unavailable past the step's time budget.
     """
+    if is_cancelled_exception(error):
+        return workflow_cancelled()
     cause: BaseException | None = error
     while isinstance(cause, ActivityError | ChildWorkflowError):
         cause = cause.cause

@@ -48,11 +48,14 @@ class Saga:
                 self._on_compensated(compensation.what)
 
 
-async def forward_only(awaitable: Awaitable[T], on_ignored: Callable[[], None]) -> T:
-    """Run past the pivot: a cancellation of the workflow no longer undoes anything.
+async def to_the_end(awaitable: Awaitable[T], on_cancel: Callable[[], None]) -> T:
+    """Run `awaitable` to its end, whatever cancel of the workflow comes meanwhile; each cancel
+    that comes is noted (`on_cancel`) and changes nothing.
 
-    Once the parcel is on its way, cancelling the workflow cannot bring it back; the order is
-    driven to its end instead, and the ignored request is noted (`on_ignored`).
+    What must not be cut short runs so: the process past the pivot (once the parcel is on its
+    way, cancelling the workflow cannot bring it back: the order is driven to its end), the undo
+    of an order and its end (a cancel that comes while the saga compensates must not skip the
+    compensations left, nor the outcome), and the order's first record.
     """
     task = asyncio.ensure_future(awaitable)
     while True:
@@ -61,4 +64,4 @@ async def forward_only(awaitable: Awaitable[T], on_ignored: Callable[[], None]) 
         except asyncio.CancelledError:
             if task.cancelled():
                 raise
-            on_ignored()
+            on_cancel()

@@ -109,6 +109,16 @@ class OrderTracker:
             "the order is past dispatch: it can only go forward",
         )
 
+    def note_cancel_while_undoing(self) -> None:
+        """A cancellation of the workflow while the order is being undone or ended: noted, and
+        every compensation left and the order's end still run."""
+        self.record(
+            EntryKind.DECISION,
+            "workflow cancellation noted",
+            Service.ORDERS,
+            "the order is already being cancelled: every compensation and its end still run",
+        )
+
     def record(
         self,
         kind: EntryKind,

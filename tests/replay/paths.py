@@ -127,6 +127,21 @@ WORKFLOW_CANCELLED_AFTER_PIVOT = replace(
 )
 """A workflow cancel request past the pivot is noted and ignored: the order completes."""
 
+WORKFLOW_CANCELLED_DURING_A_STEP = replace(
+    _HAPPY,
+    name="workflow_cancelled_during_a_step",
+    description="an operator cancels the workflow while the gateway times out: all undone",
+    faults=Faults(payment_transient_errors=6),
+    expected_status=OrderStatus.CANCELLED,
+    expected_reason=CancelReason.WORKFLOW_CANCELLED,
+    actor=Actor.NOBODY,
+    acts_at=OrderStatus.STOCK_RESERVED,
+)
+"""A workflow cancel request while the authorization is retried: the orchestrator's activity is
+cancelled (the SDK reports it as an `ActivityError` caused by a cancel, not as
+`asyncio.CancelledError`) and the order is undone as cancelled, not as `service_unavailable`; the
+order view hears of the authorization once the retries are over, and undoes it."""
+
 UPDATES_REFUSED_AND_ADDRESS_CHANGED = replace(
     _HAPPY,
     name="updates_refused_and_address_changed",
@@ -142,6 +157,7 @@ UPDATES_REFUSED_AND_ADDRESS_CHANGED = replace(
 OPERATOR_PATHS: tuple[Scenario, ...] = (
     WORKFLOW_CANCELLED_BEFORE_PIVOT,
     WORKFLOW_CANCELLED_AFTER_PIVOT,
+    WORKFLOW_CANCELLED_DURING_A_STEP,
     UPDATES_REFUSED_AND_ADDRESS_CHANGED,
 )
 """Paths no scenario takes: someone outside the scenario acts on the order (`record_histories`

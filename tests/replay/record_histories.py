@@ -123,6 +123,7 @@ def driver_for(path: ReplayPath) -> Driver:
     operators: dict[str, Callable[[Scenario], Driver]] = {
         paths.WORKFLOW_CANCELLED_BEFORE_PIVOT.name: _cancelling,
         paths.WORKFLOW_CANCELLED_AFTER_PIVOT.name: _cancelling,
+        paths.WORKFLOW_CANCELLED_DURING_A_STEP.name: _cancelling,
         paths.UPDATES_REFUSED_AND_ADDRESS_CHANGED.name: _refusing_updates,
     }
     if path.scenario in paths.OPERATOR_PATHS and path.name not in operators:

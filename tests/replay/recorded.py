@@ -108,6 +108,19 @@ class Recorded:
             for event in self._events_of(EventType.EVENT_TYPE_TIMER_FIRED)
         ]
 
+    @cached_property
+    def cancelled_activities(self) -> frozenset[str]:
+        """The activity types the workflow asked to cancel (as the SDK does for the activity it
+        waits on when the workflow is cancelled)."""
+        scheduled = {
+            event.event_id: event.activity_task_scheduled_event_attributes.activity_type.name
+            for event in self._events_of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        }
+        return frozenset(
+            scheduled[event.activity_task_cancel_requested_event_attributes.scheduled_event_id]
+            for event in self._events_of(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
+        )
+
     def attempts(self, activity_type: str) -> int:
         """The most attempts any one scheduled `activity_type` took to start its last time."""
         scheduled = {

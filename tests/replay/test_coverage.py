@@ -122,6 +122,13 @@ HALLMARKS: dict[str, tuple[str, Callable[[Recorded], bool]]] = {
             r.cancel_requested and r.closed_as == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
         ),
     ),
+    paths.WORKFLOW_CANCELLED_DURING_A_STEP.name: (
+        "the retried authorization cancelled (orchestrator), or voided once over (choreography)",
+        lambda r: (
+            "authorize_payment" in r.cancelled_activities
+            or (r.attempts("authorize_payment") > 1 and "reverse_payment" in r.scheduled_activities)
+        ),
+    ),
     paths.UPDATES_REFUSED_AND_ADDRESS_CHANGED.name: (
         "change_address the one update accepted",
         lambda r: r.accepted_updates == ["change_address"],

@@ -26,15 +26,16 @@ from domain.money import format_cents
 from domain.order import Order
 from domain.policy import needs_approval
 from domain.services import Service, Style
-from domain.status import CancelReason, OrderStatus
+from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
-from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
+from workflows.choreography.versions import CANCEL_SAFE, CONFIRMS_FINAL_NOTICE
 from workflows.desk import UPDATE_REFUSED, DeskUpdates, OrderDesk
-from workflows.failures import OrderCancelledError
-from workflows.saga import forward_only
+from workflows.failures import OrderCancelledError, workflow_cancelled
+from workflows.saga import to_the_end
 from workflows.services import orders
+from workflows.stopping import stop_the_order
 from workflows.tracking import OrderTracker
 
 E = EventType
@@ -65,18 +66,61 @@ class OrdersParticipant(DeskUpdates, Participant):
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> OrderOutcome:
+        if not workflow.patched(CANCEL_SAFE):
+            return await self._run_before_cancel_safety()
+        placed = await to_the_end(self._fact(E.ORDER_PLACED), lambda: None)
+        assert isinstance(placed.payload, p.OrderPayload)
+        order = placed.payload.order
+        tracker = self._begin(order)
+        try:
+            await self._first_record(order, placed)
+            authorized = await self._until_dispatch_slot(order)
+        except BaseException as error:  # a cancel of the workflow may come as any of several
+            return await stop_the_order(error, self._undo_and_end, tracker)
+        # The pivot: from here on the order only goes forward, even if its workflow is cancelled.
+        return await to_the_end(
+            self._ship_and_end(order, tracker, authorized), tracker.note_ignored_cancel
+        )
+
+    async def _first_record(self, order: Order, placed: Received) -> None:
+        """Register the order and announce it accepted, the start the other services react to.
+        Neither is cut short; a cancel that came meanwhile stops the order right after."""
+        await to_the_end(self._register_and_accept(order, placed), lambda: None)
+        if workflow.cancellation_reason() is not None:
+            raise workflow_cancelled()
+
+    async def _register_and_accept(self, order: Order, placed: Received) -> None:
+        await orders.record_order_placed(order, Style.CHOREOGRAPHED)
+        await self.publish(E.ORDER_ACCEPTED, p.OrderPayload(order=order), placed)
+
+    async def _undo_and_end(self, stopped: OrderCancelledError) -> OrderOutcome:
+        tracker = self._tracker
+        assert tracker is not None
+        await self._compensate(stopped)
+        outcome = tracker.cancelled_outcome()
+        await self._end(outcome)
+        return outcome
+
+    async def _ship_and_end(
+        self, order: Order, tracker: OrderTracker, authorized: Received
+    ) -> OrderOutcome:
+        outcome = await self._ship(order, tracker, authorized)
+        await self._end(outcome)
+        return outcome
+
+    async def _run_before_cancel_safety(self) -> OrderOutcome:
+        """The order's life as it ran before `CANCEL_SAFE`, for orders placed before it: a cancel
+        during an activity or a compensation was not caught, or not as a cancel. Remove once no
+        such order is open (and its histories are dropped from tests/replay)."""
         placed = await self._fact(E.ORDER_PLACED)
         assert isinstance(placed.payload, p.OrderPayload)
         order = placed.payload.order
         tracker = self._begin(order)
-        await orders.record_order_placed(order, Style.CHOREOGRAPHED)
-        await self.publish(E.ORDER_ACCEPTED, p.OrderPayload(order=order), placed)
+        await self._register_and_accept(order, placed)
         try:
             outcome = await self._until_the_end(order, tracker)
         except asyncio.CancelledError:
-            await self._compensate(
-                OrderCancelledError(CancelReason.WORKFLOW_CANCELLED, "the workflow was cancelled")
-            )
+            await self._compensate(workflow_cancelled())
             await self._end(tracker.cancelled_outcome())
             raise
         await self._end(outcome)
@@ -94,15 +138,14 @@ class OrdersParticipant(DeskUpdates, Participant):
     # -- the order's life, as the events tell it -----------------------------------------------
 
     async def _until_the_end(self, order: Order, tracker: OrderTracker) -> OrderOutcome:
+        """Before `CANCEL_SAFE` (`_run_before_cancel_safety`)."""
         try:
             authorized = await self._until_dispatch_slot(order)
         except OrderCancelledError as cancelled:
             await self._compensate(cancelled)
             return tracker.cancelled_outcome()
         # The pivot: from here on the order only goes forward, even if its workflow is cancelled.
-        return await forward_only(
-            self._ship(order, tracker, authorized), tracker.note_ignored_cancel
-        )
+        return await to_the_end(self._ship(order, tracker, authorized), tracker.note_ignored_cancel)
 
     async def _ship(
         self, order: Order, tracker: OrderTracker, authorized: Received

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events.envelope import Party
+from domain.services import ORCHESTRATOR_WORKFLOW_TYPES
 
 CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
 """The final message is confirmed by CustomerNotified, and the orders service records the end
@@ -22,6 +23,14 @@ PARTICIPANT_STATUS = "participant-order-status"
 """Every participant, not only the order view, keeps `OrderStatus` at where the order stood when
 it last heard of it: a participant whose part ends early (inventory once the stock is consumed)
 keeps the status it last knew. The order view's status is the order's."""
+
+CANCEL_SAFE = "cancel-safe-lifecycle"
+"""A cancel of the order's lifecycle workflow, in whatever form the SDK reports it and at any
+moment before the pivot, undoes what was done, records the outcome `workflow_cancelled` and the
+customer's notice, then closes the workflow as cancelled; the first record, the undo and the end
+run to their end whatever cancel comes meanwhile. Before it, a cancel that came while an activity
+ran closed the workflow at once (or ended the order `service_unavailable`), and one that came
+while the saga compensated cut it short."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,12 @@ ALL_PATCHES: tuple[Patch, ...] = (
             for party in Party
             if not party.starts_flows and party is not Party.ORDERS
         ),
+    ),
+    # The lifecycle's run, first thing: OrderWorkflow (and the hybrid's, its subclass) and the
+    # order view.
+    Patch(
+        CANCEL_SAFE,
+        frozenset({*ORCHESTRATOR_WORKFLOW_TYPES.values(), Party.ORDERS.workflow_type}),
     ),
 )
 

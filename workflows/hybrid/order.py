@@ -15,7 +15,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.messages.shipment import ShipmentResult, ShipmentStage
 from domain.order import Order
-from domain.services import Service, Style
+from domain.services import ORCHESTRATOR_WORKFLOW_TYPES, Service, Style
 from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome
 from workflows.choreography.inbox import Inbox, Received, single_event
@@ -31,7 +31,7 @@ _STATUS_BY_EVENT = {
 }
 
 
-@workflow.defn(name="HybridOrderWorkflow")
+@workflow.defn(name=ORCHESTRATOR_WORKFLOW_TYPES[Style.HYBRID])
 class HybridOrderWorkflow(OrderWorkflow):
     style = Style.HYBRID
 

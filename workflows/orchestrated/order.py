@@ -22,14 +22,16 @@ from domain.messages.shipment import (
 from domain.money import format_cents
 from domain.order import Order
 from domain.policy import needs_approval
-from domain.services import Service, Style, shipment_workflow_id
-from domain.status import CancelReason, OrderStatus
+from domain.services import ORCHESTRATOR_WORKFLOW_TYPES, Service, Style, shipment_workflow_id
+from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
+from workflows.choreography.versions import CANCEL_SAFE
 from workflows.desk import DeskUpdates, OrderDesk
-from workflows.failures import OrderCancelledError, business_failure
+from workflows.failures import OrderCancelledError, business_failure, workflow_cancelled
 from workflows.orchestrated.shipment import ShipmentWorkflow
-from workflows.saga import Saga, forward_only
+from workflows.saga import Saga, to_the_end
 from workflows.services import inventory, notifications, orders, payments
+from workflows.stopping import stop_the_order
 from workflows.tracking import OrderTracker
 
 T = TypeVar("T")
@@ -41,7 +43,7 @@ _STATUS_BY_SHIPMENT_STAGE = {
 }
 
 
-@workflow.defn(name="OrderWorkflow")
+@workflow.defn(name=ORCHESTRATOR_WORKFLOW_TYPES[Style.ORCHESTRATED])
 class OrderWorkflow(DeskUpdates):
     """Reserve stock, authorize payment, wait for approval above the threshold, ship, capture at
     dispatch, notify: the order's whole life in one place.
@@ -65,20 +67,58 @@ class OrderWorkflow(DeskUpdates):
 
     @workflow.run
     async def run(self, order: Order) -> OrderOutcome:
+        if not workflow.patched(CANCEL_SAFE):
+            return await self._run_before_cancel_safety(order)
+        self._tracker.start()
+        saga = Saga(on_compensated=self._note_compensated)
+        try:
+            await self._first_record()
+            shipment = await self._until_dispatch(saga)
+        except BaseException as error:  # a cancel of the workflow may come as any of several
+            return await stop_the_order(
+                error, lambda stopped: self._undo_and_end(saga, stopped), self._tracker
+            )
+        saga.pivot()
+        return await to_the_end(self._deliver_and_end(shipment), self._tracker.note_ignored_cancel)
+
+    # -- the process ----------------------------------------------------------------------
+
+    async def _first_record(self) -> None:
+        """Register the order, then tell the customer it was received. The register is never cut
+        short (the outcome recorded at the end needs it); a cancel that came meanwhile stops the
+        order right after it."""
+        await to_the_end(orders.record_order_placed(self._order, self.style), lambda: None)
+        if workflow.cancellation_reason() is not None:
+            raise workflow_cancelled()
+        await self._notify(NotificationKind.ORDER_RECEIVED, notifications.ORDER_RECEIVED_BODY)
+
+    async def _undo_and_end(self, saga: Saga, stopped: OrderCancelledError) -> OrderOutcome:
+        await self._compensate(saga, stopped)
+        outcome = self._tracker.cancelled_outcome()
+        await self._end(outcome)
+        return outcome
+
+    async def _deliver_and_end(self, shipment: Awaitable[ShipmentResult]) -> OrderOutcome:
+        outcome = await self._deliver(shipment)
+        await self._end(outcome)
+        return outcome
+
+    async def _run_before_cancel_safety(self, order: Order) -> OrderOutcome:
+        """The lifecycle as it ran before `CANCEL_SAFE`, for orders placed before it: a cancel
+        during an activity or a compensation was not caught, or not as a cancel. Remove once no
+        such order is open (and its histories are dropped from tests/replay)."""
         self._tracker.start()
         await orders.record_order_placed(order, self.style)
         await self._notify(NotificationKind.ORDER_RECEIVED, notifications.ORDER_RECEIVED_BODY)
         try:
-            outcome = await self._fulfil()
+            outcome = await self._fulfil_before_cancel_safety()
         except asyncio.CancelledError:
             await self._end(self._tracker.cancelled_outcome())
             raise
         await self._end(outcome)
         return outcome
 
-    # -- the process ----------------------------------------------------------------------
-
-    async def _fulfil(self) -> OrderOutcome:
+    async def _fulfil_before_cancel_safety(self) -> OrderOutcome:
         saga = Saga(on_compensated=self._note_compensated)
         try:
             shipment = await self._until_dispatch(saga)
@@ -86,13 +126,10 @@ class OrderWorkflow(DeskUpdates):
             await self._compensate(saga, cancelled)
             return self._tracker.cancelled_outcome()
         except asyncio.CancelledError:
-            await self._compensate(
-                saga,
-                OrderCancelledError(CancelReason.WORKFLOW_CANCELLED, "the workflow was cancelled"),
-            )
+            await self._compensate(saga, workflow_cancelled())
             raise
         saga.pivot()
-        return await forward_only(self._deliver(shipment), self._tracker.note_ignored_cancel)
+        return await to_the_end(self._deliver(shipment), self._tracker.note_ignored_cancel)
 
     async def _until_dispatch(self, saga: Saga) -> Awaitable[ShipmentResult]:
         order = self._order
@@ -122,7 +159,7 @@ class OrderWorkflow(DeskUpdates):
         await self._desk.await_dispatch_slot(self._order.timeouts.handling_time)
         # From here on `cancel` and `change_address` are refused: the parcel is being handed over.
         self._tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
-        return await forward_only(self._start_shipment(), self._tracker.note_ignored_cancel)
+        return await to_the_end(self._start_shipment(), self._tracker.note_ignored_cancel)
 
     async def _await_approval(self) -> None:
         window = self._order.timeouts.approval_window

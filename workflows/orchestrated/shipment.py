@@ -21,7 +21,7 @@ from domain.messages.shipping import (
 )
 from domain.status import OrderStatus
 from workflows.parcel import CarrierReports, ParcelWatch
-from workflows.saga import Saga, forward_only
+from workflows.saga import Saga, to_the_end
 from workflows.services import notifications, shipping
 
 _ORDER_STATUS_BY_STAGE = {
@@ -62,7 +62,7 @@ class ShipmentWorkflow(CarrierReports):
         # Booked: dispatch follows and nothing is undone from here on.
         saga.pivot()
         self._parcel.tracking_number = booking.tracking_number
-        return await forward_only(self._dispatch_and_follow(booking), self._note_ignored_cancel)
+        return await to_the_end(self._dispatch_and_follow(booking), self._note_ignored_cancel)
 
     async def _dispatch_and_follow(self, booking: BookingResult) -> ShipmentResult:
         request = self._request

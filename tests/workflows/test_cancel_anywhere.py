@@ -1,0 +1,269 @@
+"""A cancel of the order's workflow (`temporal workflow cancel`, the Web UI, `handle.cancel()`)
+at any point before the pivot, in every style, on the time-skipping server with real workers and
+stores: while the step it lands on waits for a service whose worker is down, while the saga
+compensates, while the customer is told the outcome. Each ends the same way once the service is
+back: everything undone, the outcome recorded in the orders store (not only the workflow closed),
+the customer told, the audit clean.
+
+The SDK reports such a cancel to the workflow as `asyncio.CancelledError` where it waits on a
+timer or a condition, and as an `ActivityError` caused by a `CancelledError` where it waits on an
+activity; both are tried here, the second by keeping the step's worker down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import UPDATE_CANCEL, Cancel
+from domain.messages.notifications import NotificationKind
+from domain.order import Order
+from domain.services import Service, Style
+from domain.status import CancelReason, OrderStatus
+from domain.views import OrderOutcome
+from starters.order_client import (
+    PLACEABLE_STYLES,
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+)
+from stores import store_path
+from stores.audit import audit_stores
+from stores.effects import effects_of
+from stores.orders import OrdersStore
+from tests.support import (
+    LARGE_ORDER,
+    at_rest,
+    closed_workflows,
+    eventually,
+    make_order,
+    reach,
+    settled,
+)
+from workers.pool import running_workers
+
+STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
+
+
+class ServiceWorkers:
+    """Each service's worker started and stopped on its own, as an operator would. Not sticky:
+    the time-skipping server would keep a workflow's next task for a stopped worker."""
+
+    def __init__(self, client: Client, data_dir: Path) -> None:
+        self._client = client
+        self._data_dir = data_dir
+        self._running: dict[Service, contextlib.AsyncExitStack] = {}
+
+    async def start(self, *services: Service) -> None:
+        for service in services:
+            stack = contextlib.AsyncExitStack()
+            await stack.enter_async_context(
+                running_workers(
+                    self._client, [service], self._data_dir, simulate_carrier=False, sticky=False
+                )
+            )
+            self._running[service] = stack
+
+    async def stop(self, *services: Service) -> None:
+        for service in services:
+            await self._running.pop(service).aclose()
+
+    async def __aenter__(self) -> ServiceWorkers:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop(*list(self._running))
+
+
+def all_but(*down: Service) -> list[Service]:
+    return [service for service in Service if service not in down]
+
+
+@dataclass(frozen=True)
+class StepPoint:
+    """Where the cancel lands: the step the order waits on while `down`'s worker is down.
+    `passed_first` is down at the start instead, so that the order is held before the step, and
+    goes down only once the order has passed what it needs of `down` (the first notice)."""
+
+    name: str
+    down: Service
+    large: bool = False
+    passed_first: Service | None = None
+
+    def order(self) -> Order:
+        return make_order(items=LARGE_ORDER) if self.large else make_order()
+
+
+STEP_POINTS = (
+    StepPoint("the first record", Service.ORDERS),
+    StepPoint("the receipt", Service.NOTIFICATIONS),
+    StepPoint("the reservation", Service.INVENTORY),
+    StepPoint("the authorization", Service.PAYMENTS),
+    StepPoint(
+        "the approval notice", Service.NOTIFICATIONS, large=True, passed_first=Service.INVENTORY
+    ),
+)
+
+
+async def recorded_outcome(data_dir: Path, order_id: str) -> OrderOutcome:
+    """The outcome the order recorded in the orders store (a workflow closed as cancelled
+    without it is exactly the bug)."""
+    store = OrdersStore(store_path(data_dir, Service.ORDERS))
+
+    async def probe() -> OrderOutcome | None:
+        record = store.order(order_id)
+        return None if record is None else record.outcome
+
+    outcome = await eventually(
+        probe, lambda found: found is not None, what=f"order {order_id}'s outcome recorded"
+    )
+    assert outcome is not None
+    return outcome
+
+
+async def ended_clean(
+    client: Client, data_dir: Path, placed: PlacedOrder, reason: CancelReason
+) -> dict[str, WorkflowExecutionStatus]:
+    """The order ended cancelled for `reason`, with nothing left held or charged, the customer
+    told, the audit clean; returns how each of its workflows closed."""
+    outcome = await recorded_outcome(data_dir, placed.order_id)
+    closed = await closed_workflows(client, placed.order_id)
+    effects = effects_of(data_dir, placed.order_id)
+    audit = audit_stores(data_dir)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", reason)
+    assert effects.payment_state in (None, "voided")
+    assert {state for *_, state in effects.reservations} <= {"released"}
+    assert (str(NotificationKind.ORDER_CANCELLED), "ada@example.com") in effects.notifications
+    assert (audit.violations, audit.open_orders) == ([], [])
+    return {
+        workflow_id: description.status
+        for workflow_id, description in closed.items()
+        if description.status is not None
+    }
+
+
+async def cancel_workflow(client: Client, placed: PlacedOrder) -> None:
+    """As `temporal workflow cancel` does: a cancel request to the lifecycle workflow."""
+    await client.get_workflow_handle(placed.workflow_id).cancel()
+
+
+async def cancel_heard(client: Client, placed: PlacedOrder, held_by: Service) -> None:
+    """The workflow has taken the cancel in (what it does next waits on `held_by` again), before
+    that service's worker comes back. The time-skipping server refuses a workflow task that
+    cancels an activity finished meanwhile (temporalio/sdk-java#2391), which a worker coming
+    back at once could make happen; the dev server does not."""
+    await settled(client, placed.order_id, held_by=held_by)
+
+
+@STYLES
+@pytest.mark.parametrize("point", STEP_POINTS, ids=lambda point: point.name.replace(" ", "_"))
+async def test_a_workflow_cancel_while_a_step_waits_for_its_service_undoes_everything(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style, point: StepPoint
+) -> None:
+    client = time_skipping_env.client
+    order = point.order()
+    async with ServiceWorkers(client, data_dir) as workers:
+        first_down = point.passed_first or point.down
+        await workers.start(*all_but(first_down))
+        placed = await place_order(client, order, style)
+        if point.passed_first is not None:
+            await settled(client, order.order_id, held_by=point.passed_first)
+            await workers.stop(point.down)
+            await workers.start(point.passed_first)
+        await settled(client, order.order_id, held_by=point.down)
+
+        await cancel_workflow(client, placed)
+        await cancel_heard(client, placed, held_by=point.down)
+        await workers.start(point.down)
+        closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
+
+    assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
+
+
+@STYLES
+async def test_a_workflow_cancel_while_waiting_for_approval_undoes_everything(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
+) -> None:
+    client = time_skipping_env.client
+    order = make_order(items=LARGE_ORDER)
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, style)
+        await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
+
+        await cancel_workflow(client, placed)
+        closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
+
+    assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
+
+
+@dataclass(frozen=True)
+class UndoPoint:
+    """A workflow cancel that lands while a customer's cancellation is being carried out:
+    `down`'s worker holds the compensation (or the final notice) it lands on."""
+
+    name: str
+    down: Service
+
+
+UNDO_POINTS = (
+    UndoPoint("the void", Service.PAYMENTS),
+    UndoPoint("the release", Service.INVENTORY),
+    UndoPoint("the final notice", Service.NOTIFICATIONS),
+)
+
+
+@contextlib.asynccontextmanager
+async def waiting_for_dispatch_without(
+    client: Client, data_dir: Path, order: Order, style: Style, down: Service
+) -> AsyncIterator[tuple[ServiceWorkers, PlacedOrder]]:
+    """The order reserved, authorized and waiting for dispatch with every worker up; then
+    `down`'s worker stops."""
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, style)
+        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+        await at_rest(client, order.order_id)
+        await workers.stop(down)
+        yield workers, placed
+
+
+@STYLES
+@pytest.mark.parametrize("point", UNDO_POINTS, ids=lambda point: point.name.replace(" ", "_"))
+async def test_a_workflow_cancel_during_a_customers_cancellation_cuts_nothing_short(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style, point: UndoPoint
+) -> None:
+    client = time_skipping_env.client
+    order = make_order()
+    async with waiting_for_dispatch_without(client, data_dir, order, style, point.down) as (
+        workers,
+        placed,
+    ):
+        request = Cancel(requested_by="customer", reason="changed my mind")
+        await send_update(client, placed.order_id, UPDATE_CANCEL, request)
+        held = await at_rest(client, order.order_id, held_by=point.down)
+        assert held.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
+
+        await cancel_workflow(client, placed)  # lands on the undo the worker holds
+        await cancel_heard(client, placed, held_by=point.down)
+        await workers.start(point.down)
+        closed = await ended_clean(client, data_dir, placed, CancelReason.CUSTOMER_CANCELLED)
+        view = await order_status(client, order.order_id)
+
+    # The order ends as the customer asked; the workflow completes (it has an outcome to give).
+    assert closed[placed.workflow_id] is WorkflowExecutionStatus.COMPLETED
+    assert "workflow cancellation noted" in [entry.what for entry in view.timeline]
