@@ -8,12 +8,14 @@ which style it is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.api.errordetails.v1 import NamespaceNotFoundFailure
 from temporalio.client import (
     Client,
@@ -35,15 +37,22 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
 from domain.events.contract import ORDER_CONTRACT, EventType
-from domain.events.envelope import EventEnvelope, Party
+from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.payloads import OrderPayload
 from domain.money import format_cents
 from domain.order import Order
-from domain.services import Service, Style, order_workflow_id, participant_workflow_id
+from domain.services import (
+    ORCHESTRATOR_WORKFLOW_TYPES,
+    Service,
+    Style,
+    order_workflow_id,
+    participant_workflow_id,
+)
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome, OrderView
 from infra.cli import BadInputError, RefusedError
 from infra.event_bus import ParticipantEndedError, signal_with_start
+from workflows.choreography.inbox import Inbox, Received, single_event
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,6 @@ PLACEABLE_STYLES: tuple[Style, ...] = (Style.ORCHESTRATED, Style.CHOREOGRAPHED, 
 QUERY_TIMEOUT = timedelta(seconds=10)
 """How long a query may take before the order (or a participant) is reported not answering."""
 
-_ORCHESTRATOR_TYPE = {Style.ORCHESTRATED: "OrderWorkflow", Style.HYBRID: "HybridOrderWorkflow"}
-
 
 def lifecycle_workflow_id(style: Style, order_id: str) -> str:
     """The workflow that answers for the order: its orchestrator, or its order view."""
@@ -72,6 +79,10 @@ def lifecycle_workflow_id(style: Style, order_id: str) -> str:
 
 
 async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder:
+    """Place the order in `style`. An order id names one order: another order under a taken id
+    is refused (`BadInputError`, exit 2, as any order id that cannot be used). In the
+    choreographed style the same order placed again, at once or later, is a retry and is told
+    placed; the orchestrated and hybrid styles refuse any second start of `order-<order id>`."""
     if style not in PLACEABLE_STYLES:
         raise BadInputError(f"--style {style.value} is not available yet")
     try:
@@ -79,18 +90,21 @@ async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder
             handle = await _publish_order_placed(client, order)
         else:
             handle = await _start_orchestrator(client, order, style)
-    except (WorkflowAlreadyStartedError, ParticipantEndedError) as error:
-        raise BadInputError(
-            f"order {order.order_id} already exists; use another order_id"
-        ) from error
+    except WorkflowAlreadyStartedError as error:
+        raise _id_taken(order) from error
     return PlacedOrder(order.order_id, lifecycle_workflow_id(style, order.order_id), style, handle)
+
+
+def _id_taken(order: Order) -> BadInputError:
+    """What a placement under a taken order id is told, in every style, in the same words."""
+    return BadInputError(f"order {order.order_id} already exists; use another order_id")
 
 
 async def _start_orchestrator(
     client: Client, order: Order, style: Style
 ) -> WorkflowHandle[Any, OrderOutcome]:
     return await client.start_workflow(
-        _ORCHESTRATOR_TYPE[style],
+        ORCHESTRATOR_WORKFLOW_TYPES[style],
         order,
         id=order_workflow_id(order.order_id),
         task_queue=Service.ORDERS.task_queue,
@@ -129,8 +143,17 @@ def _static_details(order: Order, style: Style) -> str:
     )
 
 
-async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[Any, Any]:
-    """The storefront publishes the order's first event; the contract names who reacts."""
+async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[Any, Any] | None:
+    """The storefront publishes the order's first event; the contract names who reacts.
+
+    Signal-with-start only signals a participant that is running already, so a placement cannot
+    tell from it whether it placed the order or someone else did a moment before (two placements
+    at once both find no participant, then both signal-with-start). What decides is the
+    `OrderPlaced` the participant took: ours, placed; the same order from another placement, a
+    retry, placed too; another order under this id, refused as the other styles refuse it.
+    A participant found at first is not signalled at all: a second `OrderPlaced` changes nothing
+    for it, and would only be noted as ignored.
+    """
     envelope = EventEnvelope(
         event_id=str(uuid.uuid4()),
         type=EventType.ORDER_PLACED.value,
@@ -140,13 +163,46 @@ async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[
         payload=OrderPayload(order=order).model_dump(mode="json"),
     )
     (consumer,) = ORDER_CONTRACT.spec(EventType.ORDER_PLACED).consumers
-    if await _describe(client, consumer.workflow_id(order.order_id)) is not None:
-        # signal-with-start would only signal it: a second OrderPlaced it would ignore
-        raise ParticipantEndedError(f"{consumer.workflow_id(order.order_id)} exists")
     assert consumer is Party.ORDERS, "the order view is the one that answers for the order"
-    return await signal_with_start(
-        client, consumer, envelope, customer_id=order.customer.id, result_type=OrderOutcome
-    )
+    workflow_id = consumer.workflow_id(order.order_id)
+    handle: WorkflowHandle[Any, Any] | None = None
+    if await _describe(client, workflow_id) is None:
+        with contextlib.suppress(ParticipantEndedError):  # started and ended since: read below
+            handle = await signal_with_start(
+                client, consumer, envelope, customer_id=order.customer.id, result_type=OrderOutcome
+            )
+    taken = await _order_placed_taken_by(client, workflow_id, order.order_id)
+    if taken is None or (
+        taken.envelope.event_id != envelope.event_id and _placed_order(taken) != order
+    ):
+        raise _id_taken(order)
+    return handle
+
+
+async def _order_placed_taken_by(
+    client: Client, workflow_id: str, order_id: str
+) -> Received | None:
+    """The `OrderPlaced` the order's participant took: the first of its `event` signals that
+    its inbox accepts, by the participant's own delivery rules (`Inbox.accept`, first wins).
+    Read from the history, so it needs no worker and holds for an ended participant too."""
+    inbox = Inbox(Party.ORDERS, order_id)
+    handle = client.get_workflow_handle(workflow_id)
+    async for event in handle.fetch_history_events():
+        if event.event_type != HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            continue
+        signaled = event.workflow_execution_signaled_event_attributes
+        if signaled.signal_name != SIGNAL_EVENT:
+            continue
+        raw = await client.data_converter.decode(signaled.input.payloads)
+        received = inbox.accept(single_event(tuple(raw)), event.event_time.ToDatetime(UTC))
+        if received is not None and received.type is EventType.ORDER_PLACED:
+            return received
+    return None
+
+
+def _placed_order(received: Received) -> Order:
+    assert isinstance(received.payload, OrderPayload)
+    return received.payload.order
 
 
 async def find_order(client: Client, order_id: str) -> PlacedOrder:

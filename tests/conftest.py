@@ -65,6 +65,8 @@ TEST_NAMESPACES = (
     "trace",
     "compare",
     "codec",
+    "cli-placement",
+    "workers-slots",
 )
 
 

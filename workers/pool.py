@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -37,6 +38,31 @@ SHUTDOWN_GRACE = timedelta(seconds=5)
 process gives up waiting (`workers.run` exits anyway): the bound on a shutdown is
 drain + grace."""
 
+ACTIVITY_SLOTS: Mapping[Service, int] = MappingProxyType(
+    {
+        Service.ORDERS: 8,
+        Service.INVENTORY: 8,
+        Service.PAYMENTS: 8,
+        Service.SHIPPING: 16,
+        Service.NOTIFICATIONS: 8,
+    }
+)
+"""How many activities each service's worker runs at once, each on a thread of its own pool.
+
+A slot and a thread per service, never shared: a process that serves several services (the
+demo, `workers.run --service all`) once ran them all on one pool of 16 threads, so a carrier slow
+to confirm bookings (`book_shipment` holds its thread for as long as the carrier takes, minutes
+at worst) could hold every thread, and the reservations and authorizations of every other order
+waited behind it until they timed out. Now a slow carrier fills shipping's slots only: shipping's
+work waits, everyone else's goes on. Each pool has as many threads as its worker has slots, so an
+activity that holds a slot always has a thread to run on.
+
+Shipping has the most because its booking waits on someone else, not on this process. The other
+services' activities are quick writes to their own SQLite store, which takes one writer at a time
+anyway: more slots would only queue on its lock. `publish_event` takes a slot of its service too
+(it is async and needs no thread).
+"""
+
 
 def build_worker(
     client: Client,
@@ -46,7 +72,10 @@ def build_worker(
     drain_timeout: timedelta = DRAIN_TIMEOUT,
     sticky: bool = True,
 ) -> Worker:
-    """`sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
+    """The worker of one service. `executor`: that service's own (`activity_executor`), which
+    no other worker shares (`ACTIVITY_SLOTS`).
+
+    `sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
     time-skipping test server never moves a sticky task off a worker that stopped)."""
     return Worker(
         client,
@@ -54,11 +83,19 @@ def build_worker(
         workflows=list(WORKFLOWS_BY_SERVICE[service]),
         activities=build_activities(service, data_dir),
         activity_executor=executor,
-        max_concurrent_activities=executor._max_workers,
+        max_concurrent_activities=ACTIVITY_SLOTS[service],
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=drain_timeout,
         max_cached_workflows=CACHED_WORKFLOWS if sticky else 0,
         identity=f"{service.value}-worker@{client.identity}",
+    )
+
+
+def activity_executor(service: Service) -> ThreadPoolExecutor:
+    """A thread per activity slot of the service, its threads named after it (`shipping-activity_3`
+    in a thread dump says whose work it is)."""
+    return ThreadPoolExecutor(
+        max_workers=ACTIVITY_SLOTS[service], thread_name_prefix=f"{service.value}-activity"
     )
 
 
@@ -112,21 +149,28 @@ async def _workers(
     drain_timeout: timedelta,
     sticky: bool,
 ) -> AsyncIterator[list[Worker]]:
-    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
+    async with contextlib.AsyncExitStack() as stack:
+        # Each executor is entered before its worker, so it shuts down after the worker has.
         workers = [
-            build_worker(client, service, data_dir, executor, drain_timeout, sticky)
+            build_worker(
+                client,
+                service,
+                data_dir,
+                stack.enter_context(activity_executor(service)),
+                drain_timeout,
+                sticky,
+            )
             for service in chosen
         ]
-        async with contextlib.AsyncExitStack() as stack:
-            for worker in workers:
-                await stack.enter_async_context(worker)
-            if simulate_carrier and Service.SHIPPING in chosen:
-                carrier = CarrierSimulator(
-                    client, ShippingStore(store_path(data_dir, Service.SHIPPING))
-                )
-                task = asyncio.create_task(carrier.run(), name="carrier-simulator")
-                stack.push_async_callback(_cancel, task)
-            yield workers
+        for worker in workers:
+            await stack.enter_async_context(worker)
+        if simulate_carrier and Service.SHIPPING in chosen:
+            carrier = CarrierSimulator(
+                client, ShippingStore(store_path(data_dir, Service.SHIPPING))
+            )
+            task = asyncio.create_task(carrier.run(), name="carrier-simulator")
+            stack.push_async_callback(_cancel, task)
+        yield workers
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
