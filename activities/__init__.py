@@ -43,13 +43,27 @@ def _service_activities(service: Service, data_dir: Path) -> list[Callable[..., 
     match service:
         case Service.ORDERS:
             orders = OrdersActivities(OrdersStore(path))
-            return [orders.record_order_placed, orders.record_order_ended]
+            return [
+                orders.record_order_placed,
+                orders.record_order_parked,
+                orders.record_order_ended,
+            ]
         case Service.INVENTORY:
             inventory = InventoryActivities(InventoryStore(path))
-            return [inventory.reserve_stock, inventory.release_stock, inventory.consume_stock]
+            return [
+                inventory.reserve_stock,
+                inventory.release_stock,
+                inventory.consume_stock,
+                inventory.record_resolved_by_hand,
+            ]
         case Service.PAYMENTS:
             payments = PaymentsActivities(PaymentsStore(path))
-            return [payments.authorize_payment, payments.capture_payment, payments.reverse_payment]
+            return [
+                payments.authorize_payment,
+                payments.capture_payment,
+                payments.reverse_payment,
+                payments.record_resolved_by_hand,
+            ]
         case Service.SHIPPING:
             shipping = ShippingActivities(ShippingStore(path))
             return [

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.errors import BusinessError, TransientError
+from domain.messages.resolution import RecordResolvedByHand
 from stores.database import StoreError
 
 _EXPECTED = frozenset(
@@ -49,3 +51,20 @@ def store_failures(order_id: str) -> Iterator[None]:
                 else ApplicationErrorCategory.UNSPECIFIED
             ),
         ) from error
+
+
+class HandResolutions(Protocol):
+    def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None: ...
+
+
+def record_resolution(store: HandResolutions, request: RecordResolvedByHand) -> None:
+    """Put on record what a person undid by hand (the store's effects untouched); a
+    compensation of another service is refused (a contract error: wrong task queue)."""
+    with store_failures(request.order_id):
+        store.record_resolved_by_hand(request)
+    activity.logger.info(
+        "order %s: %s done by hand, says %s",
+        request.order_id,
+        request.compensation.what,
+        request.resolved_by,
+    )

@@ -1,10 +1,11 @@
-"""inventory's activities: reserve stock, release it (compensation), consume it at dispatch."""
+"""inventory's activities: reserve stock, release it (compensation), consume it at dispatch, and
+record a release a person did by hand when the saga could not."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
-from activities.common import store_activity, store_failures
+from activities.common import record_resolution, store_activity, store_failures
 from domain.messages.common import OrderRef
 from domain.messages.inventory import (
     ConsumeResult,
@@ -13,6 +14,7 @@ from domain.messages.inventory import (
     ReserveStock,
     StockLine,
 )
+from domain.messages.resolution import RecordResolvedByHand
 from infra.metrics import count_compensation
 from stores.inventory import InventoryStore
 
@@ -44,6 +46,11 @@ class InventoryActivities:
             result = self._store.consume(request.order_id)
         activity.logger.info("order %s: consumed %d units", request.order_id, result.consumed_units)
         return result
+
+    @store_activity
+    def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
+        """The stock a person put back outside the system: on record, the stock untouched."""
+        record_resolution(self._store, request)
 
 
 def _describe(lines: list[StockLine]) -> str:

@@ -1,4 +1,5 @@
-"""payments' activities: authorize, capture at dispatch, reverse (void or refund: compensation).
+"""payments' activities: authorize, capture at dispatch, reverse (void or refund: compensation),
+and record a void a person did by hand when the gateway kept refusing it.
 
 The payment token reaches the store masked (a SecretStr) and is never logged."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.common import store_activity, store_failures
+from activities.common import record_resolution, store_activity, store_failures
 from domain.messages.common import OrderRef
 from domain.messages.payments import (
     AuthorizationResult,
@@ -14,6 +15,7 @@ from domain.messages.payments import (
     CaptureResult,
     ReversalResult,
 )
+from domain.messages.resolution import RecordResolvedByHand
 from infra.metrics import count_compensation
 from stores.payments import PaymentsStore
 
@@ -31,6 +33,7 @@ class PaymentsActivities:
                 request.payment_token,
                 simulate_decline=request.simulate_decline,
                 simulate_transient_errors=request.simulate_transient_errors,
+                simulate_void_refusals=request.simulate_void_refusals,
             )
         activity.logger.info(
             "order %s: authorized %d cents (%s)",
@@ -60,3 +63,8 @@ class PaymentsActivities:
             result.amount_cents,
         )
         return result
+
+    @store_activity
+    def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
+        """The void a person did in the gateway's console: on record, the ledger untouched."""
+        record_resolution(self._store, request)

@@ -23,6 +23,9 @@ class BusinessError(StrEnum):
     """The order's step was already compensated: a late attempt may not redo it."""
     ALREADY_DISPATCHED = "AlreadyDispatched"
     """Cancelling or re-addressing a shipment that has left."""
+    VOID_REFUSED = "VoidRefused"
+    """The gateway refuses to void the authorization: a compensation that cannot succeed by
+    retrying on its own; the order parks it for a person (no reason to cancel: it already is)."""
 
 
 class ContractError(StrEnum):

@@ -34,6 +34,15 @@ class Faults(Model):
     payment_transient_errors: Annotated[
         int, Field(ge=0, le=20, description="gateway time-outs before it answers")
     ] = 0
+    void_refusals: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=20,
+            description="how many times the gateway refuses to void the authorization, each a "
+            "business failure: the compensation parks until a person retries or undoes it",
+        ),
+    ] = 0
     carrier_booking_latency: Annotated[
         timedelta,
         Field(

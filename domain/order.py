@@ -83,6 +83,14 @@ class OrderTimeouts(Model):
     handling_time: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(hours=2)
     delivery_deadline: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=5)
     lost_after: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=14)
+    compensation_budget: Annotated[
+        timedelta,
+        Field(
+            gt=timedelta(0),
+            description="how long one compensation may keep failing (a service down, a gateway "
+            "timing out) before it is parked for a person",
+        ),
+    ] = timedelta(hours=1)
 
     @model_validator(mode="after")
     def _lost_after_the_deadline(self) -> OrderTimeouts:

@@ -24,6 +24,18 @@ class Actor(StrEnum):
     APPROVER_APPROVES = "approver_approves"
     APPROVER_REJECTS = "approver_rejects"
     CUSTOMER_CANCELS = "customer_cancels"
+    OPERATOR_RETRIES = "operator_retries"
+    """Retries a parked compensation (`starters.resolve_order --retry`)."""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A second person acting later in the scenario: `actor` acts `after` the order reached `at`
+    (long enough for someone watching to see it there)."""
+
+    actor: Actor
+    at: OrderStatus
+    after: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class Scenario:
     faults: Faults = field(default_factory=Faults)
     actor: Actor = Actor.NOBODY
     acts_at: OrderStatus | None = None
+    followed_by: FollowUp | None = None
 
     def order(self, order_id: str) -> Order:
         return Order(
@@ -138,6 +151,20 @@ SCENARIOS: tuple[Scenario, ...] = (
         CancelReason.APPROVAL_TIMEOUT,
         _LARGE,
         _DEMO.model_copy(update={"approval_window": timedelta(seconds=3)}),
+    ),
+    Scenario(
+        "stuck_compensation",
+        "a large order is rejected, the gateway refuses the void: parked until an operator retries",
+        OrderStatus.CANCELLED,
+        CancelReason.APPROVAL_REJECTED,
+        _LARGE,
+        _DEMO,
+        Faults(void_refusals=1),
+        actor=Actor.APPROVER_REJECTS,
+        acts_at=OrderStatus.AWAITING_APPROVAL,
+        followed_by=FollowUp(
+            Actor.OPERATOR_RETRIES, OrderStatus.NEEDS_ATTENTION, after=timedelta(seconds=3)
+        ),
     ),
     Scenario(
         "customer_cancels",

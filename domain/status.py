@@ -16,12 +16,21 @@ class OrderStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     DELIVERY_LATE = "delivery_late"
     COMPENSATING = "compensating"
+    NEEDS_ATTENTION = "needs_attention"
+    """A compensation could not be done (refused, or failing past its budget): the others were,
+    and the order waits for a person to retry it or to undo it by hand (`starters.resolve_order`).
+    """
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
         return self in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+
+    @property
+    def is_being_undone(self) -> bool:
+        """Compensating, or parked for a person: the order is cancelled, not yet ended."""
+        return self in (OrderStatus.COMPENSATING, OrderStatus.NEEDS_ATTENTION)
 
     @property
     def is_past_dispatch(self) -> bool:

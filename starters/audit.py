@@ -3,7 +3,9 @@ Temporal about each order that has not ended. Exit 0 when all hold, 1 with each 
 
 The invariants: no stock below zero or leaked reservation; payments net to the order total for a
 completed order and to zero for a cancelled one; no effect twice for one idempotency key; every
-order placed has ended or has a running workflow (legitimately waiting)."""
+order placed has ended or has a running workflow (legitimately waiting). An order that parked a
+compensation waits for a person (listed, no violation); a hold left by a compensation a person
+undid by hand is listed as resolved by hand, with who and how, not as a leak."""
 
 from __future__ import annotations
 
@@ -13,7 +15,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes
-from domain.messages.audit import AuditReport, AuditRule, OpenOrder, Violation, WaitingOrder
+from domain.messages.audit import (
+    AuditReport,
+    AuditRule,
+    OpenOrder,
+    ParkedOrder,
+    ResolvedByHand,
+    Violation,
+    WaitingOrder,
+)
 from domain.services import Service
 from infra import cli
 from infra.client import ConnectionFailedError, connect
@@ -66,7 +76,34 @@ async def run_audit(client: Client | None) -> tuple[AuditReport, list[WaitingOrd
             f"whether they are waiting: {error}"
         ) from error
     waiting, violations = await check_open_orders(client, report.open_orders)
-    return report.model_copy(update={"violations": report.violations + violations}), waiting
+    return _with_temporal(report, waiting, violations), waiting
+
+
+def _with_temporal(
+    report: AuditReport, waiting: Sequence[WaitingOrder], violations: Sequence[Violation]
+) -> AuditReport:
+    """The stores' report with what Temporal said: an order waits for a person only while its
+    workflow runs; a parked order whose workflow closed was left behind, and its violation says
+    what it was waiting for."""
+    running = {order.order_id for order in waiting}
+    parked = {order.order_id: order for order in report.waiting_for_a_person}
+    return report.model_copy(
+        update={
+            "violations": report.violations
+            + [_what_it_waited_for(v, parked.get(v.order_id or "")) for v in violations],
+            "waiting_for_a_person": [
+                o for o in report.waiting_for_a_person if o.order_id in running
+            ],
+        }
+    )
+
+
+def _what_it_waited_for(violation: Violation, parked: ParkedOrder | None) -> Violation:
+    if parked is None:
+        return violation
+    what = ", ".join(p.compensation.what for p in parked.parked)
+    detail = f"{violation.detail}; it was waiting for a person ({what})"
+    return violation.model_copy(update={"detail": detail})
 
 
 def describe(report: AuditReport, waiting: Sequence[WaitingOrder]) -> str:
@@ -74,15 +111,54 @@ def describe(report: AuditReport, waiting: Sequence[WaitingOrder]) -> str:
         f"audit of {data_dir()}: {report.orders_placed} order(s) placed, "
         f"{report.orders_checked} ended, {len(waiting)} waiting"
     )
+    if report.waiting_for_a_person:
+        head += f" ({len(report.waiting_for_a_person)} for a person)"
     if report.clean:
-        return f"{head}: every invariant holds"
-    lines = [f"{head}: {len(report.violations)} violation(s)"]
-    lines += [
-        f"  [{v.store.value}] {v.rule.value}: {v.detail}"
-        + (f" (order {v.order_id})" if v.order_id and v.order_id not in v.detail else "")
-        for v in report.violations
-    ]
+        lines = [f"{head}: every invariant holds"]
+    else:
+        lines = [f"{head}: {len(report.violations)} violation(s)"]
+        lines += [
+            f"  [{v.store.value}] {v.rule.value}: {v.detail}"
+            + (f" (order {v.order_id})" if v.order_id and v.order_id not in v.detail else "")
+            for v in report.violations
+        ]
+    lines += _waiting_for_a_person(report.waiting_for_a_person, waiting)
+    lines += _resolved_by_hand(report.resolved_by_hand)
     return "\n".join(lines)
+
+
+def _waiting_for_a_person(
+    parked: Sequence[ParkedOrder], waiting: Sequence[WaitingOrder]
+) -> list[str]:
+    if not parked:
+        return []
+    status = {order.order_id: order.status for order in waiting}
+    lines = [f"waiting for a person: {len(parked)} order(s)"]
+    for order in parked:
+        lines.append(
+            f"  order {order.order_id} ({order.style.value}, "
+            f"{status.get(order.order_id, 'unknown')}): python -m starters.resolve_order "
+            f"{order.order_id} (--retry | --mark-done --note TEXT)"
+        )
+        lines += [
+            f"    {p.compensation.what}, parked since {p.since.isoformat(timespec='seconds')}: "
+            f"{p.why}"
+            for p in order.parked
+        ]
+    return lines
+
+
+def _resolved_by_hand(resolved: Sequence[ResolvedByHand]) -> list[str]:
+    if not resolved:
+        return []
+    lines = [f"resolved by hand: {len(resolved)} compensation(s)"]
+    for r in resolved:
+        lines.append(
+            f"  order {r.order_id}: {r.compensation.what}, by {r.resolved_by} at "
+            f"{r.at.isoformat(timespec='seconds')}: {r.note}"
+        )
+        lines += [f"    excuses [{v.store.value}] {v.rule.value}: {v.detail}" for v in r.excused]
+    return lines
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:

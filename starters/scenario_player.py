@@ -9,7 +9,17 @@ from datetime import timedelta
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from domain.commands import UPDATE_APPROVE, UPDATE_CANCEL, UPDATE_REJECT, Approve, Cancel, Reject
+from domain.commands import (
+    UPDATE_APPROVE,
+    UPDATE_CANCEL,
+    UPDATE_REJECT,
+    UPDATE_RESOLVE,
+    Approve,
+    Cancel,
+    Reject,
+    Resolution,
+    Resolve,
+)
 from domain.scenarios import Actor, Scenario
 from domain.status import OrderStatus
 from infra.cli import RefusedError
@@ -27,6 +37,10 @@ _ACTIONS: dict[Actor, tuple[str, BaseModel]] = {
         UPDATE_CANCEL,
         Cancel(requested_by="customer", reason="changed my mind"),
     ),
+    Actor.OPERATOR_RETRIES: (
+        UPDATE_RESOLVE,
+        Resolve(action=Resolution.RETRY, resolved_by="demo-operator"),
+    ),
 }
 
 
@@ -38,8 +52,23 @@ async def play_actor(
 ) -> None:
     if scenario.actor is Actor.NOBODY or scenario.acts_at is None:
         return
-    await _wait_for(client, placed, scenario.acts_at, patience)
-    update, request = _ACTIONS[scenario.actor]
+    await _act(client, placed, scenario.actor, scenario.acts_at, patience)
+    follow_up = scenario.followed_by
+    if follow_up is not None:
+        await _act(client, placed, follow_up.actor, follow_up.at, patience, follow_up.after)
+
+
+async def _act(
+    client: Client,
+    placed: PlacedOrder,
+    actor: Actor,
+    at: OrderStatus,
+    patience: timedelta,
+    after: timedelta = timedelta(0),
+) -> None:
+    await _wait_for(client, placed, at, patience)
+    await asyncio.sleep(after.total_seconds())
+    update, request = _ACTIONS[actor]
     await update_order(client, placed, update, request)
 
 

@@ -4,18 +4,31 @@ Every store is read through a read-only snapshot (a store never created reads as
 audit can run beside live workers and never changes what it looks at. Rules about one store's own
 consistency (stock, duplicate effects) hold at any moment; rules about an order's effects only
 apply once the order has ended, since a running order is legitimately half-way.
+
+Two things are reported that are no violation: an open order that parked a compensation waits for
+a person (`waiting_for_a_person`); a hold of an ended order (stock still held, an authorization
+still open) that a person resolved by hand for that compensation is theirs to answer for, and is
+listed with who and how (`resolved_by_hand`) instead of as a leak.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from domain.messages.audit import AuditReport, AuditRule, OpenOrder, Violation
+from domain.messages.audit import (
+    AuditReport,
+    AuditRule,
+    OpenOrder,
+    ParkedOrder,
+    ResolvedByHand,
+    Violation,
+)
 from domain.messages.notifications import NotificationKind
+from domain.messages.resolution import Compensation, RecordResolvedByHand
 from domain.services import Service
 from domain.status import CancelReason
 from domain.views import OrderOutcome
@@ -25,6 +38,7 @@ from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore, read_orders
 from stores.payments import NET_CAPTURED, PaymentsStore, PaymentState
+from stores.resolutions import read_resolutions
 from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
 
 Ended = dict[str, OrderOutcome]
@@ -37,6 +51,14 @@ _SCHEMAS = {
     Service.SHIPPING: ShippingStore.SCHEMA,
     Service.NOTIFICATIONS: NotificationsStore.SCHEMA,
 }
+
+EXCUSED_BY_HAND: dict[Compensation, frozenset[AuditRule]] = {
+    Compensation.RELEASE_STOCK: frozenset({AuditRule.NO_HOLD_AFTER_END}),
+    Compensation.VOID_PAYMENT: frozenset({AuditRule.NO_OPEN_AUTHORIZATION}),
+}
+"""The violations of an ended order that a resolution by hand of the compensation accounts for:
+the hold it leaves in its service's store. Nothing else: money captured and not refunded, say,
+is no hold, and voiding an authorization by hand cannot explain it."""
 
 FINAL_NOTIFICATION = {
     "completed": NotificationKind.ORDER_DELIVERED,
@@ -53,10 +75,15 @@ def audit_stores(data_dir: Path) -> AuditReport:
         orders = read_orders(db)
     ended = {order.order_id: order.outcome for order in orders if order.outcome is not None}
     violations: list[Violation] = []
+    resolutions: list[RecordResolvedByHand] = []
     for service, check in _CHECKS.items():
         with _snapshot(data_dir, service) as db:
             violations.extend(check(db, ended))
+            if service in _RESOLVING:  # read after the orders: a resolution precedes its end
+                resolutions.extend(read_resolutions(db))
     violations.extend(_holds_without_order(holds, {order.order_id for order in orders}))
+    violations, resolved = _excuse(violations, resolutions)
+    open_orders = [o for o in orders if o.outcome is None]
     return AuditReport(
         orders_placed=len(orders),
         orders_checked=len(ended),
@@ -64,10 +91,55 @@ def audit_stores(data_dir: Path) -> AuditReport:
         violations=violations,
         open_orders=[
             OpenOrder(order_id=o.order_id, style=o.style, workflow_id=o.workflow_id)
-            for o in orders
-            if o.outcome is None
+            for o in open_orders
         ],
+        waiting_for_a_person=[
+            ParkedOrder(
+                order_id=o.order_id, style=o.style, workflow_id=o.workflow_id, parked=list(o.parked)
+            )
+            for o in open_orders
+            if o.parked
+        ],
+        resolved_by_hand=resolved,
     )
+
+
+_RESOLVING = frozenset(compensation.service for compensation in Compensation)
+"""The services whose stores record compensations resolved by hand."""
+
+
+def _excuse(
+    violations: list[Violation], resolutions: list[RecordResolvedByHand]
+) -> tuple[list[Violation], list[ResolvedByHand]]:
+    """Move each violation a resolution by hand accounts for (`EXCUSED_BY_HAND`) from the
+    violations to that resolution; every resolution is reported, excusing something or not."""
+    excused: dict[tuple[str, Compensation], list[Violation]] = {
+        (r.order_id, r.compensation): [] for r in resolutions
+    }
+    kept: list[Violation] = []
+    for violation in violations:
+        key = _excused_by(violation, excused.keys())
+        if key is None:
+            kept.append(violation)
+        else:
+            excused[key].append(violation)
+    resolved = [
+        ResolvedByHand(**r.model_dump(), excused=excused[(r.order_id, r.compensation)])
+        for r in resolutions
+    ]
+    return kept, resolved
+
+
+def _excused_by(
+    violation: Violation, resolved: Collection[tuple[str, Compensation]]
+) -> tuple[str, Compensation] | None:
+    """The resolution by hand that accounts for the violation, if one does: of the same order, a
+    compensation of the store that reports it, and a rule that compensation's hold breaks."""
+    for compensation, rules in EXCUSED_BY_HAND.items():
+        key = (violation.order_id or "", compensation)
+        if compensation.service is violation.store and violation.rule in rules and key in resolved:
+            return key
+    return None
 
 
 Holds = list[tuple[Service, list[str], str]]

@@ -40,6 +40,15 @@ def from_optional_text(text: str | None) -> datetime | None:
     return None if text is None else from_text(text)
 
 
+def has_table(db: sqlite3.Connection, table: str) -> bool:
+    """Whether the store has `table`. A store file written before the table was added (and not
+    opened by a worker since, which would create it) is read by the audit as it is: read-only."""
+    row = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    return row is not None
+
+
 def one_of(column: str, values: Iterable[str]) -> str:
     """A CHECK clause that keeps a column within an enum, so the schema follows the Python enums."""
     quoted = ", ".join(f"'{value}'" for value in values)

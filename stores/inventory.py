@@ -2,7 +2,8 @@
 
 Availability is `on_hand - reserved`. A reservation holds units (`reserved` goes up), is either
 released (the order was cancelled) or consumed at dispatch (the units leave the warehouse:
-`on_hand` and `reserved` both go down).
+`on_hand` and `reserved` both go down). A release the saga could not do may be done by a person
+instead, and recorded (`resolved_by_hand`): the store's stock is then left as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from domain.catalog import CATALOG, Product
 from domain.errors import BusinessError
 from domain.messages.inventory import ConsumeResult, ReleaseResult, ReservationResult, StockLine
+from domain.messages.resolution import RecordResolvedByHand
+from domain.services import Service
 from stores.database import (
     Clock,
     IdempotencyConflictError,
@@ -28,6 +31,7 @@ from stores.database import (
     one_of,
     utc_now,
 )
+from stores.resolutions import read_resolutions, record_resolution, resolutions_schema
 
 
 class ReservationState(StrEnum):
@@ -56,12 +60,13 @@ CREATE TABLE IF NOT EXISTS reservations (
     CHECK ((state = 'released') = (released_at IS NOT NULL)),
     CHECK ((state = 'consumed') = (consumed_at IS NOT NULL))
 );
--- Orders whose reservation was released: the tombstone that refuses a late reserve.
+-- Orders whose reservation was released (by the saga, or by hand): the tombstone that refuses
+-- a late reserve.
 CREATE TABLE IF NOT EXISTS closed_orders (
     order_id TEXT PRIMARY KEY,
     closed_at TEXT NOT NULL
 );
-"""
+{resolutions_schema(Service.INVENTORY)}"""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class InventoryClosedError(StoreError):
         self.order_id = order_id
         super().__init__(
             f"order {order_id}: {step} refused: the order's reservation was released at "
-            f"{closed_at}; a late attempt must not hold stock again"
+            f"{closed_at} (by the saga or by hand); a late attempt must not hold stock again"
         )
 
 
@@ -208,6 +213,21 @@ class InventoryStore(SqliteStore):
                 raise StepOutOfOrderError(f"order {order_id}: nothing reserved, nothing to consume")
             consumed = _end_holds(db, order_id, held, ReservationState.CONSUMED, now)
         return ConsumeResult(order_id=order_id, consumed_units=consumed)
+
+    def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
+        """A person put the stock back outside the system: record who and how, once. The stock
+        and the reservation stay as they are (the audit reads the record to excuse the hold);
+        the order is closed as a release closes it, so a late reserve cannot hold stock again."""
+        with self._db.write() as db:
+            record_resolution(db, Service.INVENTORY, request)
+            db.execute(
+                "INSERT OR IGNORE INTO closed_orders (order_id, closed_at) VALUES (?, ?)",
+                (request.order_id, self._now()),
+            )
+
+    def resolutions(self, order_id: str) -> list[RecordResolvedByHand]:
+        with self._db.read() as db:
+            return read_resolutions(db, order_id)
 
     def stock(self, sku: str) -> StockLevel:
         with self._db.read() as db:

@@ -1,7 +1,8 @@
 """orders: the register of every order placed, in any style, and how it ended.
 
 The register is what the audit starts from: an order placed and not ended is open, and the audit
-asks Temporal whether it is legitimately waiting.
+asks Temporal whether it is legitimately waiting. An open order whose saga parked a compensation
+says so here (`parked_compensations`), so the audit reports it as waiting for a person.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.messages.resolution import Compensation, ParkedCompensation, RecordOrderParked
 from domain.services import Style
 from domain.status import CancelReason
 from domain.views import OrderOutcome
@@ -21,6 +23,7 @@ from stores.database import (
     StepOutOfOrderError,
     from_optional_text,
     from_text,
+    has_table,
     one_of,
     to_text,
 )
@@ -43,7 +46,17 @@ CREATE TABLE IF NOT EXISTS orders (
     CHECK (reason IS NULL OR status = 'cancelled')
 );
 CREATE INDEX IF NOT EXISTS orders_open ON orders (status, placed_at);
+-- The compensations an open order has parked for a person, as the order last said
+-- (`record_order_parked` replaces them, its end clears them).
+CREATE TABLE IF NOT EXISTS parked_compensations (
+    order_id TEXT NOT NULL REFERENCES orders (order_id),
+    compensation TEXT NOT NULL CHECK ({one_of("compensation", Compensation)}),
+    why TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (order_id, compensation)
+);
 """
+_PARKED = "parked_compensations"
 
 
 class OutcomeConflictError(IdempotencyConflictError):
@@ -60,6 +73,8 @@ class OrderRecord:
     placed_at: datetime
     outcome: OrderOutcome | None
     ended_at: datetime | None
+    parked: tuple[ParkedCompensation, ...] = ()
+    """What the open order waits for a person about; nothing once it has ended."""
 
 
 class OrdersStore(SqliteStore):
@@ -115,6 +130,7 @@ class OrdersStore(SqliteStore):
                         f"at {existing.ended_at}; refusing to record {_describe(outcome)}"
                     )
                 return
+            db.execute(f"DELETE FROM {_PARKED} WHERE order_id = ?", (outcome.order_id,))
             db.execute(
                 "UPDATE orders SET status = ?, reason = ?, detail = ?, delivered_late = ?,"
                 " ended_at = ? WHERE order_id = ?",
@@ -126,6 +142,27 @@ class OrdersStore(SqliteStore):
                     to_text(ended.ended_at),
                     outcome.order_id,
                 ),
+            )
+
+    def record_parked(self, parked: RecordOrderParked) -> None:
+        """The compensations the order now waits for a person about, replacing what it said
+        before (none: it waits no more). Repeating it changes nothing. An order that has ended
+        waits for nobody: a late attempt that would park it again is refused."""
+        with self._db.write() as db:
+            existing = _order(db, parked.order_id)
+            if existing is None:
+                raise StepOutOfOrderError(
+                    f"order {parked.order_id}: parked a compensation but was never placed"
+                )
+            if existing.outcome is not None and parked.parked:
+                raise StepOutOfOrderError(
+                    f"order {parked.order_id}: already ended {_describe(existing.outcome)} at "
+                    f"{existing.ended_at}; it cannot wait for a person any more"
+                )
+            db.execute(f"DELETE FROM {_PARKED} WHERE order_id = ?", (parked.order_id,))
+            db.executemany(
+                f"INSERT INTO {_PARKED} (order_id, compensation, why, since) VALUES (?, ?, ?, ?)",
+                [(parked.order_id, p.compensation, p.why, to_text(p.since)) for p in parked.parked],
             )
 
     def order(self, order_id: str) -> OrderRecord | None:
@@ -143,15 +180,39 @@ class OrdersStore(SqliteStore):
 
 def read_orders(db: sqlite3.Connection) -> list[OrderRecord]:
     rows = db.execute("SELECT * FROM orders ORDER BY placed_at, order_id").fetchall()
-    return [_record(row) for row in rows]
+    parked = _parked(db)
+    return [_record(row, parked.get(row["order_id"], ())) for row in rows]
 
 
 def _order(db: sqlite3.Connection, order_id: str) -> OrderRecord | None:
     row = db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
-    return None if row is None else _record(row)
+    return None if row is None else _record(row, _parked(db, order_id).get(order_id, ()))
 
 
-def _record(row: sqlite3.Row) -> OrderRecord:
+def _parked(
+    db: sqlite3.Connection, order_id: str | None = None
+) -> dict[str, tuple[ParkedCompensation, ...]]:
+    """Parked compensations by order, of one order or of all (none in a store file older than
+    the table: the audit reads such a file as it is)."""
+    if not has_table(db, _PARKED):
+        return {}
+    where, arguments = ("WHERE order_id = ?", (order_id,)) if order_id else ("", ())
+    rows = db.execute(
+        f"SELECT * FROM {_PARKED} {where} ORDER BY order_id, since, compensation", arguments
+    ).fetchall()
+    parked: dict[str, list[ParkedCompensation]] = {}
+    for row in rows:
+        parked.setdefault(row["order_id"], []).append(
+            ParkedCompensation(
+                compensation=Compensation(row["compensation"]),
+                why=row["why"],
+                since=from_text(row["since"]),
+            )
+        )
+    return {order: tuple(compensations) for order, compensations in parked.items()}
+
+
+def _record(row: sqlite3.Row, parked: tuple[ParkedCompensation, ...]) -> OrderRecord:
     outcome = None
     if row["status"] is not None:
         outcome = OrderOutcome(
@@ -171,6 +232,7 @@ def _record(row: sqlite3.Row) -> OrderRecord:
         placed_at=from_text(row["placed_at"]),
         outcome=outcome,
         ended_at=from_optional_text(row["ended_at"]),
+        parked=parked,
     )
 
 

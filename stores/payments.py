@@ -3,6 +3,9 @@
 The `payments` table says where each order's payment stands; the `ledger` has one row per money
 effect, keyed `<order id>:<kind>` so that no effect can be booked twice. The payment token itself
 is never stored: only a fingerprint, enough to tell two cards apart in an investigation.
+
+The simulated gateway may refuse to void an authorization (`faults.void_refusals`): a business
+failure the saga parks for a person, who retries it or voids by hand (`resolved_by_hand`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from pydantic import SecretStr
 
 from domain.errors import BusinessError, TransientError
 from domain.messages.payments import AuthorizationResult, CaptureResult, ReversalResult
+from domain.messages.resolution import RecordResolvedByHand
+from domain.services import Service
 from stores.database import IdempotencyConflictError, SqliteStore, StoreError, from_text, one_of
+from stores.resolutions import read_resolutions, record_resolution, resolutions_schema
 
 
 class PaymentState(StrEnum):
@@ -80,7 +86,14 @@ CREATE TABLE IF NOT EXISTS gateway_calls (
     order_id TEXT PRIMARY KEY,
     calls INTEGER NOT NULL CHECK (calls > 0)
 );
-"""
+-- How many voids the gateway refuses for an authorization (`faults.void_refusals`), kept with it
+-- at authorize time and counted down by each refusal, so the plan survives worker restarts.
+CREATE TABLE IF NOT EXISTS void_refusals (
+    order_id TEXT PRIMARY KEY REFERENCES payments (order_id),
+    planned INTEGER NOT NULL CHECK (planned > 0),
+    refused INTEGER NOT NULL DEFAULT 0 CHECK (refused BETWEEN 0 AND planned)
+);
+{resolutions_schema(Service.PAYMENTS)}"""
 
 
 class GatewayUnavailableError(StoreError):
@@ -94,6 +107,13 @@ class PaymentDeclinedError(StoreError):
 
 class NothingToCaptureError(StoreError):
     error_type = BusinessError.NOTHING_TO_CAPTURE.value
+
+
+class VoidRefusedError(StoreError):
+    """The gateway refuses to void the authorization: retrying on its own cannot change that, a
+    person must (`starters.resolve_order`)."""
+
+    error_type = BusinessError.VOID_REFUSED.value
 
 
 class PaymentClosedError(StoreError):
@@ -136,9 +156,11 @@ class PaymentsStore(SqliteStore):
         token: SecretStr,
         simulate_decline: bool = False,
         simulate_transient_errors: int = 0,
+        simulate_void_refusals: int = 0,
     ) -> AuthorizationResult:
         """Ask the (simulated) gateway to hold the amount. A repeated call returns the same
-        authorization without calling the gateway again."""
+        authorization without calling the gateway again. `simulate_void_refusals` is kept with
+        the authorization: how many times the gateway will refuse to void it."""
         now = self._now()
         with self._db.write() as db:
             existing = _payment(db, order_id)
@@ -167,6 +189,7 @@ class PaymentsStore(SqliteStore):
                     now,
                 )
                 _book(db, order_id, LedgerKind.AUTHORIZE, amount_cents, now)
+                _plan_void_refusals(db, order_id, simulate_void_refusals)
                 return AuthorizationResult(
                     order_id=order_id, authorization_id=authorization_id, amount_cents=amount_cents
                 )
@@ -194,26 +217,41 @@ class PaymentsStore(SqliteStore):
     def reverse(self, order_id: str) -> ReversalResult:
         """Undo whatever the payment did: void an open authorization, refund a capture. With
         nothing to undo, close the order so a late authorize is refused. A repeated call reports
-        the first effect and books nothing more."""
+        the first effect and books nothing more. The gateway may refuse a void (the order's
+        `void_refusals`), never a refund: each refusal is a gateway call, on record."""
         now = self._now()
         with self._db.write() as db:
             payment = _payment(db, order_id)
             if payment is None:
-                db.execute(
-                    "INSERT INTO payments (order_id, state, amount_cents, created_at, updated_at)"
-                    " VALUES (?, 'closed', 0, ?, ?)",
-                    (order_id, now, now),
-                )
+                _close(db, order_id, now)
                 return _reversal(order_id, "nothing", 0)
+            refusal = _refuse_void(db, payment)
             state = payment.state
-            if state in _REVERSAL:
+            if refusal is None and state in _REVERSAL:
                 state, kind = _REVERSAL[state]
                 _set_state(db, order_id, state, now)
                 _book(db, order_id, kind, payment.amount_cents, now)
+        if refusal is not None:
+            raise refusal  # after the commit: the refused call stays counted
         action = _ACTION.get(state)
         if action is None:
             return _reversal(order_id, "nothing", 0)
         return _reversal(order_id, action, payment.amount_cents)
+
+    def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
+        """A person voided the authorization outside the system: record who and how, once. The
+        ledger and the payment's state stay as they are (the audit reads the record to excuse
+        the authorization left open). With no payment at all, the order is closed as a reversal
+        closes it, so a late authorize cannot hold money after the order was given up."""
+        now = self._now()
+        with self._db.write() as db:
+            record_resolution(db, Service.PAYMENTS, request)
+            if _payment(db, request.order_id) is None:
+                _close(db, request.order_id, now)
+
+    def resolutions(self, order_id: str) -> list[RecordResolvedByHand]:
+        with self._db.read() as db:
+            return read_resolutions(db, order_id)
 
     def payment(self, order_id: str) -> Payment | None:
         with self._db.read() as db:
@@ -282,6 +320,41 @@ def _repeat_authorization(payment: Payment, amount_cents: int) -> AuthorizationR
         order_id=order_id,
         authorization_id=payment.authorization_id,
         amount_cents=payment.amount_cents,
+    )
+
+
+def _plan_void_refusals(db: sqlite3.Connection, order_id: str, refusals: int) -> None:
+    if refusals > 0:
+        db.execute(
+            "INSERT INTO void_refusals (order_id, planned) VALUES (?, ?)", (order_id, refusals)
+        )
+
+
+def _refuse_void(db: sqlite3.Connection, payment: Payment) -> VoidRefusedError | None:
+    """The gateway's refusal to void an open authorization while the order's plan has refusals
+    left: counted down and counted as a gateway call. None: the void (or refund) may go ahead."""
+    if payment.state is not PaymentState.AUTHORIZED:
+        return None
+    row = db.execute(
+        "UPDATE void_refusals SET refused = refused + 1"
+        " WHERE order_id = ? AND refused < planned RETURNING refused, planned",
+        (payment.order_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    _count_gateway_call(db, payment.order_id)
+    return VoidRefusedError(
+        f"the gateway refused to void authorization {payment.authorization_id} of order "
+        f"{payment.order_id} (refusal {row['refused']} of {row['planned']})"
+    )
+
+
+def _close(db: sqlite3.Connection, order_id: str, now: str) -> None:
+    """The tombstone: no payment, and none may be authorized any more."""
+    db.execute(
+        "INSERT INTO payments (order_id, state, amount_cents, created_at, updated_at)"
+        " VALUES (?, ?, 0, ?, ?)",
+        (order_id, PaymentState.CLOSED, now, now),
     )
 
 

@@ -67,6 +67,8 @@ TEST_NAMESPACES = (
     "codec",
     "cli-placement",
     "workers-slots",
+    "cli-resolve",
+    "e2e-orphan",
 )
 
 

@@ -15,10 +15,13 @@ from domain.commands import (
     UPDATE_CANCEL,
     UPDATE_CHANGE_ADDRESS,
     UPDATE_REJECT,
+    UPDATE_RESOLVE,
     Approve,
     Cancel,
     ChangeAddress,
     Reject,
+    Resolution,
+    Resolve,
 )
 from domain.money import format_cents
 from domain.policy import APPROVAL_THRESHOLD_CENTS
@@ -39,6 +42,8 @@ class OrderDesk:
         self._tracker = tracker
         self.decision: Approve | Reject | None = None
         self.cancel_request: Cancel | None = None
+        self._resolution: Resolve | None = None
+        self._resolutions_done = 0
 
     # -- the handlers ------------------------------------------------------------------------
 
@@ -84,6 +89,20 @@ class OrderDesk:
         )
         return self._tracker.view()
 
+    async def resolve(self, request: Resolve) -> OrderView:
+        """A person's answer to a parked compensation; returns once the order has acted on it
+        (retried it, or recorded it done by hand)."""
+        self._resolution = request
+        if request.action is Resolution.RETRY:
+            self._tracker.record(EntryKind.UPDATE, f"retry requested by {request.resolved_by}")
+        else:
+            self._tracker.record(
+                EntryKind.UPDATE, f"undone by hand, says {request.resolved_by}", None, request.note
+            )
+        done = self._resolutions_done
+        await workflow.wait_condition(lambda: self._resolutions_done > done)
+        return self._tracker.view()
+
     # -- the validators ----------------------------------------------------------------------
 
     def validate_decision(self) -> None:
@@ -95,12 +114,18 @@ class OrderDesk:
         if self.cancel_request is not None:
             self.refuse("a cancellation is already under way")
 
+    def validate_resolve(self) -> None:
+        if self._tracker.status is not OrderStatus.NEEDS_ATTENTION:
+            self.refuse(f"it is {self._tracker.status.value}: no compensation is parked")
+        if self._resolution is not None:
+            self.refuse("a resolution is already under way")
+
     def validate_change_address(self) -> None:
         self.refuse_if_past_dispatch("re-addressed")
 
     def refuse_if_past_dispatch(self, verb: str) -> None:
         status = self._tracker.status
-        if status.is_past_dispatch or status.is_final or status is OrderStatus.COMPENSATING:
+        if status.is_past_dispatch or status.is_final or status.is_being_undone:
             self.refuse(f"it is {status.value} and can no longer be {verb}")
 
     def refuse(self, why: str) -> None:
@@ -112,10 +137,25 @@ class OrderDesk:
 
     # -- what the process reads --------------------------------------------------------------
 
+    async def await_resolution(self) -> Resolve:
+        """A person's answer to the parked compensations (the `resolve` update)."""
+        await workflow.wait_condition(lambda: self._resolution is not None)
+        assert self._resolution is not None
+        return self._resolution
+
+    def resolution_done(self) -> None:
+        """The order has acted on the answer (parked anew, or on its way to its end): the update
+        returns, and the next may come. Without an answer pending, nothing."""
+        if self._resolution is not None:
+            self._resolution = None
+            self._resolutions_done += 1
+
     async def wait_unless_cancelled(
         self, condition: Callable[[], bool], within: timedelta, summary: str
     ) -> bool:
-        """Wait for `condition` or a customer's cancellation; False if the time ran out."""
+        """Wait for `condition` or a customer's cancellation; False if the time ran out. A
+        decision that comes in the same workflow task as the timer counts: the SDK applies the
+        update before the timer, and the condition is met first (tests/workflows guard it)."""
         try:
             await workflow.wait_condition(
                 lambda: condition() or self.cancel_request is not None,
@@ -202,6 +242,14 @@ class DeskUpdates:
     @cancel.validator
     def _validate_cancel(self, request: Cancel) -> None:
         self._open_desk().validate_cancel()
+
+    @workflow.update(name=UPDATE_RESOLVE)
+    async def resolve(self, request: Resolve) -> OrderView:
+        return await self._open_desk().resolve(request)
+
+    @resolve.validator
+    def _validate_resolve(self, request: Resolve) -> None:
+        self._open_desk().validate_resolve()
 
     @workflow.update(name=UPDATE_CHANGE_ADDRESS)
     def change_address(self, request: ChangeAddress) -> OrderView:

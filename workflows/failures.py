@@ -9,6 +9,9 @@ from temporalio.exceptions import (
     FailureError,
     is_cancelled_exception,
 )
+from temporalio.exceptions import (
+    TimeoutError as OutOfTimeError,
+)
 
 from domain.errors import CANCEL_REASON_BY_ERROR, BusinessError
 from domain.status import CancelReason
@@ -64,3 +67,17 @@ def business_failure(error: FailureError) -> OrderCancelledError:
             return OrderCancelledError(reason, cause.message)
     detail = str(cause) if cause is not None else str(error)
     return OrderCancelledError(CancelReason.SERVICE_UNAVAILABLE, detail)
+
+
+def failure_message(error: FailureError) -> str:
+    """What went wrong, in a line a person acts on: the business refusal, or a step out of time
+    with the last failure before it."""
+    cause: BaseException | None = error
+    while isinstance(cause, ActivityError | ChildWorkflowError):
+        cause = cause.cause
+    if isinstance(cause, OutOfTimeError):
+        last = cause.cause
+        return f"out of time ({cause.type.name.lower() if cause.type else 'timeout'})" + (
+            f"; last failure: {last}" if last is not None else ""
+        )
+    return str(cause) if cause is not None else str(error)

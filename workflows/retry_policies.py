@@ -8,7 +8,7 @@ the activities themselves and are never retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
@@ -44,3 +44,9 @@ UNTIL_DONE = StepPolicy(
     schedule_to_close=None,
 )
 """A compensation, or a step after the pivot: retried until it succeeds."""
+
+
+def within_budget(budget: timedelta) -> StepPolicy:
+    """A compensation: retried until it succeeds, for at most `budget` (the order's
+    `compensation_budget`); then it is parked for a person rather than retried forever."""
+    return replace(UNTIL_DONE, schedule_to_close=budget)

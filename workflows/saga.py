@@ -4,6 +4,9 @@ Each compensation is registered *before* its step runs. If the step's outcome is
 timed out, or the workflow was cancelled while it ran) the compensation still runs; every
 compensation is idempotent and a no-op when its step never happened, so registering early is
 always safe, and registering late could leak an effect.
+
+A compensation that cannot succeed (a business refusal, or failing past its budget) does not stop
+the others: it is parked, and the order waits for a person (`workflows.parking`).
 """
 
 from __future__ import annotations
@@ -11,25 +14,47 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+from domain.messages.resolution import Compensation
+from workflows.failures import failure_message
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Compensation:
-    what: str
+class Step:
+    compensation: Compensation
     undo: Callable[[], Awaitable[object]]
+
+    @property
+    def what(self) -> str:
+        return self.compensation.what
+
+
+@dataclass(frozen=True)
+class Parked:
+    """A compensation that failed, why, and since when: it waits for a person."""
+
+    step: Step
+    why: str
+    since: datetime
 
 
 class Saga:
     def __init__(self, on_compensated: Callable[[str], None] | None = None) -> None:
-        self._stack: list[Compensation] = []
+        self._stack: list[Step] = []
         self._on_compensated = on_compensated
 
-    def before_step(self, what: str, undo: Callable[[], Awaitable[object]]) -> None:
+    def before_step(
+        self, compensation: Compensation, undo: Callable[[], Awaitable[object]]
+    ) -> None:
         """Register how to undo the step about to run."""
-        self._stack.append(Compensation(what, undo))
+        self._stack.append(Step(compensation, undo))
 
     def pivot(self) -> None:
         """The point of no return: what is done now stays done, the process only goes forward."""
@@ -37,15 +62,32 @@ class Saga:
 
     @property
     def pending(self) -> list[str]:
-        return [compensation.what for compensation in reversed(self._stack)]
+        return [step.what for step in reversed(self._stack)]
 
-    async def compensate(self) -> None:
-        """Undo in reverse order. Each undo retries until it succeeds (its activity's policy)."""
+    async def compensate(self) -> list[Parked]:
+        """Undo in reverse order; return the compensations that failed, parked. Each undo
+        retries transient failures within its budget (its activity's policy); one that fails
+        does not stop those after it."""
+        parked = []
         while self._stack:
-            compensation = self._stack.pop()
-            await compensation.undo()
-            if self._on_compensated:
-                self._on_compensated(compensation.what)
+            step = self._stack.pop()
+            failed = await self.attempt(step)
+            if failed is not None:
+                parked.append(failed)
+        return parked
+
+    async def attempt(self, step: Step) -> Parked | None:
+        """Run one undo: None once done, or the step parked with why it failed. A cancel of the
+        workflow is no failure of the undo, and is raised as it came."""
+        try:
+            await step.undo()
+        except ActivityError as failure:
+            if is_cancelled_exception(failure):
+                raise
+            return Parked(step, failure_message(failure), workflow.now())
+        if self._on_compensated:
+            self._on_compensated(step.what)
+        return None
 
 
 async def to_the_end(awaitable: Awaitable[T], on_cancel: Callable[[], None]) -> T:

@@ -11,12 +11,14 @@ from datetime import datetime
 from temporalio import workflow
 
 from domain import search_attributes
+from domain.events.progress import moves_forward
 from domain.money import format_cents
 from domain.order import Address, Order
 from domain.policy import needs_approval
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView, TimelineEntry
+from workflows.choreography.versions import CANCEL_SAFE
 
 
 class OrderTracker:
@@ -58,6 +60,19 @@ class OrderTracker:
         self.record(EntryKind.STEP, what, service, detail)
         workflow.upsert_search_attributes([search_attributes.ORDER_STATUS.value_set(status.value)])
         self._publish_details()
+
+    def advance_if_forward(
+        self, status: OrderStatus, what: str, service: Service, detail: str | None = None
+    ) -> None:
+        """Advance to `status` if it is ahead of where the order stands, else only record the
+        report: one that comes late (a pickup after the deadline passed, a hand-over heard after
+        the parcel travels) never takes the order back. (Orders placed before `CANCEL_SAFE`
+        took any report's status.)"""
+        ahead = moves_forward(self.status, status) or not workflow.patched(CANCEL_SAFE)
+        if ahead and not self.status.is_final:
+            self.advance(status, what, service, detail)
+        else:
+            self.record(EntryKind.SIGNAL, what, service, detail)
 
     def waiting(self, for_what: str, deadline: datetime | None) -> None:
         self._waiting_for = for_what

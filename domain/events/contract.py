@@ -32,6 +32,10 @@ class EventType(StrEnum):
     ORDER_CANCELLED = "OrderCancelled"
     STOCK_RELEASED = "StockReleased"
     PAYMENT_VOIDED = "PaymentVoided"
+    STOCK_RELEASE_FAILED = "StockReleaseFailed"
+    PAYMENT_VOID_FAILED = "PaymentVoidFailed"
+    UNDO_RETRY_REQUESTED = "UndoRetryRequested"
+    UNDONE_BY_HAND = "UndoneByHand"
     SHIPMENT_DISPATCHED = "ShipmentDispatched"
     PAYMENT_CAPTURED = "PaymentCaptured"
     STOCK_CONSUMED = "StockConsumed"
@@ -227,6 +231,38 @@ ORDER_CONTRACT = Contract(
             p.OrderCancelled,
             ORDERS,
             "the order is cancelled before dispatch: undo what was done",
+            _reacts(INVENTORY, E.STOCK_RELEASED, E.STOCK_RELEASE_FAILED),
+            _reacts(PAYMENTS, E.PAYMENT_VOIDED, E.PAYMENT_VOID_FAILED),
+        ),
+        _event(
+            E.STOCK_RELEASE_FAILED,
+            p.UndoFailed,
+            INVENTORY,
+            "the held stock could not be released: parked for a person",
+            _reacts(ORDERS, E.UNDO_RETRY_REQUESTED, E.UNDONE_BY_HAND),
+            _reacts(NOTIFICATIONS),
+        ),
+        _event(
+            E.PAYMENT_VOID_FAILED,
+            p.UndoFailed,
+            PAYMENTS,
+            "the authorization could not be voided: parked for a person",
+            _reacts(ORDERS, E.UNDO_RETRY_REQUESTED, E.UNDONE_BY_HAND),
+            _reacts(NOTIFICATIONS),
+        ),
+        _event(
+            E.UNDO_RETRY_REQUESTED,
+            p.UndoResolution,
+            ORDERS,
+            "a person asks the services to retry their parked compensation",
+            _reacts(INVENTORY, E.STOCK_RELEASED, E.STOCK_RELEASE_FAILED),
+            _reacts(PAYMENTS, E.PAYMENT_VOIDED, E.PAYMENT_VOID_FAILED),
+        ),
+        _event(
+            E.UNDONE_BY_HAND,
+            p.UndoResolution,
+            ORDERS,
+            "a person undid the parked compensations by hand: the services record it",
             _reacts(INVENTORY, E.STOCK_RELEASED),
             _reacts(PAYMENTS, E.PAYMENT_VOIDED),
         ),
@@ -398,5 +434,10 @@ ORDER_CONTRACT = Contract(
             "the parcel never arrived: the orchestrator refunds",
             _reacts(ORCHESTRATOR),
         ),
+    ),
+    # A parked compensation is retried each time a person asks: the loop runs once per request.
+    declared_cycles=(
+        (E.STOCK_RELEASE_FAILED, E.UNDO_RETRY_REQUESTED),
+        (E.PAYMENT_VOID_FAILED, E.UNDO_RETRY_REQUESTED),
     ),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.base import Model
+from domain.messages.resolution import Compensation
 from domain.messages.shipment import ShipmentRequest
 from domain.order import Order
 from domain.status import CancelReason
@@ -51,6 +52,21 @@ class OrderConfirmed(Model):
 class OrderCancelled(Model):
     reason: CancelReason
     detail: str
+
+
+class UndoFailed(Model):
+    """A compensation its service could not do (the gateway refused the void, or it kept failing
+    past the order's budget): parked until a person answers."""
+
+    compensation: Compensation
+    why: str
+
+
+class UndoResolution(Model):
+    """A person's answer to a parked compensation, for the service whose it is."""
+
+    resolved_by: str
+    note: str | None = None
 
 
 class StockReleased(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from domain.base import Model
+from domain.messages.resolution import ParkedCompensation, RecordResolvedByHand
 from domain.services import Service, Style
 
 
@@ -46,6 +47,21 @@ class OpenOrder(Model):
     workflow_id: str
 
 
+class ParkedOrder(OpenOrder):
+    """An open order whose saga parked compensations it could not do: it waits for a person
+    (`starters.resolve_order`), which is no violation, as long as its workflow runs."""
+
+    parked: list[ParkedCompensation]
+
+
+class ResolvedByHand(RecordResolvedByHand):
+    """A compensation a person undid by hand, as the service's store recorded it."""
+
+    excused: list[Violation]
+    """What the audit would report as a leak without the record: the stock still held, the
+    authorization still open, of the ended order (empty: nothing was left held)."""
+
+
 class AuditReport(Model):
     orders_placed: int
     orders_checked: int
@@ -54,6 +70,9 @@ class AuditReport(Model):
     """Stores with no database file yet; they are audited as empty."""
     violations: list[Violation]
     open_orders: list[OpenOrder]
+    waiting_for_a_person: list[ParkedOrder]
+    """Open orders that parked a compensation (also in `open_orders`: Temporal is asked)."""
+    resolved_by_hand: list[ResolvedByHand]
 
     @property
     def clean(self) -> bool:

@@ -17,6 +17,8 @@ class NotificationKind(StrEnum):
     DELIVERY_LATE = "delivery_late"
     ORDER_DELIVERED = "order_delivered"
     ORDER_CANCELLED = "order_cancelled"
+    COMPENSATION_STUCK = "compensation_stuck"
+    """To operations: a compensation was parked, the order waits for a person."""
 
 
 class SendNotification(Model):

@@ -16,6 +16,9 @@ class AuthorizePayment(Model):
     payment_token: PaymentToken
     simulate_decline: bool = False
     simulate_transient_errors: Annotated[int, Field(ge=0)] = 0
+    simulate_void_refusals: Annotated[int, Field(ge=0)] = 0
+    """How many times the gateway will refuse to void this authorization (`faults.void_refusals`);
+    kept with it by the store, since the void comes later and carries only the order id."""
 
 
 class AuthorizationResult(Model):

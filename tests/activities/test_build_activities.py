@@ -11,9 +11,19 @@ from activities import build_activities
 from domain.services import Service
 
 CONTRACT = {
-    Service.ORDERS: {"record_order_placed", "record_order_ended"},
-    Service.INVENTORY: {"reserve_stock", "release_stock", "consume_stock"},
-    Service.PAYMENTS: {"authorize_payment", "capture_payment", "reverse_payment"},
+    Service.ORDERS: {"record_order_placed", "record_order_parked", "record_order_ended"},
+    Service.INVENTORY: {
+        "reserve_stock",
+        "release_stock",
+        "consume_stock",
+        "record_resolved_by_hand",
+    },
+    Service.PAYMENTS: {
+        "authorize_payment",
+        "capture_payment",
+        "reverse_payment",
+        "record_resolved_by_hand",
+    },
     Service.SHIPPING: {
         "book_shipment",
         "dispatch_shipment",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.inventory import InventoryActivities
 from domain.catalog import Product
-from domain.errors import BusinessError
+from domain.errors import BusinessError, ContractError
 from domain.messages.common import OrderRef
 from domain.messages.inventory import ReserveStock, StockLine
+from domain.messages.resolution import Compensation, RecordResolvedByHand
 from stores.inventory import InventoryStore
 
 
@@ -73,3 +75,37 @@ def test_consume_at_dispatch(inventory: InventoryActivities, store: InventorySto
     result = env.run(inventory.consume_stock, OrderRef(order_id="order-1"))
     assert result.consumed_units == 2
     assert store.stock("AA-1").on_hand == 2
+
+
+def by_hand(compensation: Compensation, note: str = "back on the shelf") -> RecordResolvedByHand:
+    return RecordResolvedByHand(
+        order_id="order-1",
+        compensation=compensation,
+        resolved_by="ada",
+        note=note,
+        at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_release_by_hand_is_recorded_once_and_moves_no_stock(
+    inventory: InventoryActivities, store: InventoryStore
+) -> None:
+    env = ActivityEnvironment()
+    env.run(inventory.reserve_stock, reserve(2))
+    env.run(inventory.record_resolved_by_hand, by_hand(Compensation.RELEASE_STOCK))
+    env.run(inventory.record_resolved_by_hand, by_hand(Compensation.RELEASE_STOCK))
+    with pytest.raises(ApplicationError) as raised:
+        env.run(inventory.record_resolved_by_hand, by_hand(Compensation.RELEASE_STOCK, "other"))
+    assert raised.value.type == ContractError.IDEMPOTENCY_CONFLICT
+    assert raised.value.non_retryable
+    assert store.resolutions("order-1") == [by_hand(Compensation.RELEASE_STOCK)]
+    assert store.stock("AA-1").reserved == 2
+
+
+def test_a_void_by_hand_is_not_inventorys_business(inventory: InventoryActivities) -> None:
+    with pytest.raises(ApplicationError, match="not of inventory") as raised:
+        ActivityEnvironment().run(
+            inventory.record_resolved_by_hand, by_hand(Compensation.VOID_PAYMENT)
+        )
+    assert raised.value.type == ContractError.INVALID_REQUEST
+    assert raised.value.non_retryable

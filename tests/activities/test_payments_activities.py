@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.payments import PaymentsActivities
-from domain.errors import BusinessError, TransientError
+from domain.errors import BusinessError, ContractError, TransientError
 from domain.messages.common import OrderRef
 from domain.messages.payments import AuthorizePayment
+from domain.messages.resolution import Compensation, RecordResolvedByHand
+from stores.payments import PaymentsStore
 
 TOKEN = "tok_mastercard_5555555555554444"
 ORDER = OrderRef(order_id="order-1")
@@ -87,3 +90,52 @@ def test_the_token_never_reaches_the_log(
     assert not [r for r in caplog.records if TOKEN in r.getMessage()]
     assert TOKEN not in str(conflict.value)
     assert TOKEN not in repr(authorize())
+
+
+def by_hand(
+    compensation: Compensation, note: str = "voided in the console"
+) -> RecordResolvedByHand:
+    return RecordResolvedByHand(
+        order_id="order-1",
+        compensation=compensation,
+        resolved_by="ada",
+        note=note,
+        at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_refused_void_is_a_business_failure_that_says_which(
+    payments: PaymentsActivities,
+) -> None:
+    env = ActivityEnvironment()
+    authorization = env.run(payments.authorize_payment, authorize(simulate_void_refusals=1))
+    with pytest.raises(ApplicationError) as raised:
+        env.run(payments.reverse_payment, ORDER)
+    assert raised.value.type == BusinessError.VOID_REFUSED
+    assert raised.value.non_retryable
+    assert raised.value.message == (
+        f"the gateway refused to void authorization {authorization.authorization_id} of order "
+        "order-1 (refusal 1 of 1)"
+    )
+    assert env.run(payments.reverse_payment, ORDER).action == "voided"
+
+
+def test_a_void_by_hand_is_recorded_once(payments: PaymentsActivities, tmp_path: Path) -> None:
+    env = ActivityEnvironment()
+    env.run(payments.record_resolved_by_hand, by_hand(Compensation.VOID_PAYMENT))
+    env.run(payments.record_resolved_by_hand, by_hand(Compensation.VOID_PAYMENT))
+    with pytest.raises(ApplicationError) as raised:
+        env.run(payments.record_resolved_by_hand, by_hand(Compensation.VOID_PAYMENT, "other"))
+    assert raised.value.type == ContractError.IDEMPOTENCY_CONFLICT
+    assert raised.value.non_retryable
+    store = PaymentsStore(tmp_path / "payments.sqlite3")
+    assert store.resolutions("order-1") == [by_hand(Compensation.VOID_PAYMENT)]
+
+
+def test_a_release_by_hand_is_not_payments_business(payments: PaymentsActivities) -> None:
+    with pytest.raises(ApplicationError, match="not of payments") as raised:
+        ActivityEnvironment().run(
+            payments.record_resolved_by_hand, by_hand(Compensation.RELEASE_STOCK)
+        )
+    assert raised.value.type == ContractError.INVALID_REQUEST
+    assert raised.value.non_retryable

@@ -126,15 +126,17 @@ OTEL_READERS = {
 
 
 def who_reads(name: str) -> str | None:
-    """Who reads this variable in the code that runs: the project, or a library it uses."""
-    if project_reads_literally(name):
-        return "the project"
+    """Who reads this variable in the code that runs: a library it uses, or the project. A
+    `TEMPORAL_*` variable the SDK's envconfig reads is its (the project may name one only to
+    set it for a child process, as `starters.chaos` does for its workers)."""
     if (
         name.startswith("TEMPORAL_")
         and name in envconfig_reads()
         and project_imports("temporalio.envconfig")
     ):
         return "temporalio.envconfig"
+    if project_reads_literally(name):
+        return "the project"
     if name.startswith("OTEL_"):
         for reader, triggers in OTEL_READERS.items():
             if re.search(rf"\b{name}\b", module_source(reader)) and any(

@@ -128,6 +128,9 @@ EXPECTED_EFFECTS: dict[str, Effects] = {
     "approval_timeout": dataclasses.replace(
         _UNDONE, notices=_UNDONE.notices | {_N.APPROVAL_REQUESTED}
     ),
+    "stuck_compensation": dataclasses.replace(
+        _UNDONE, notices=_UNDONE.notices | {_N.APPROVAL_REQUESTED, _N.COMPENSATION_STUCK}
+    ),
     "customer_cancels": _UNDONE,
     "carrier_rejects": _UNDONE,
     "late_delivery": dataclasses.replace(

@@ -110,6 +110,10 @@ HALLMARKS: dict[str, tuple[str, Callable[[Recorded], bool]]] = {
         lambda r: "approval window" in r.fired_timers,
     ),
     "flaky_payment": ("authorize_payment retried", lambda r: r.attempts("authorize_payment") > 1),
+    "stuck_compensation": (
+        "the void refused, parked, then retried by the resolve update",
+        lambda r: "resolve" in r.accepted_updates,
+    ),
     paths.WORKFLOW_CANCELLED_BEFORE_PIVOT.name: (
         "a workflow cancel request, the workflow cancelled",
         lambda r: (

@@ -13,10 +13,16 @@ from pydantic import SecretStr
 
 from domain.catalog import Product
 from domain.faults import CarrierBehaviour
-from domain.messages.audit import AuditReport, AuditRule, OpenOrder
+from domain.messages.audit import AuditReport, AuditRule, OpenOrder, ParkedOrder, Violation
 from domain.messages.inventory import StockLine
 from domain.messages.notifications import NotificationKind, SendNotification
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.messages.resolution import (
+    Compensation,
+    ParkedCompensation,
+    RecordOrderParked,
+    RecordResolvedByHand,
+)
 from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
 from domain.services import Service, Style
 from domain.status import CancelReason
@@ -91,6 +97,10 @@ class World:
     def cancel(self, order_id: str, skip: Collection[str] = ()) -> None:
         """Cancelled before dispatch, compensated in every service (but the skipped steps)."""
         self.place(order_id)
+        self.cancel_placed(order_id, skip)
+
+    def cancel_placed(self, order_id: str, skip: Collection[str] = ()) -> None:
+        """`cancel`, of an order placed already."""
         if "release" not in skip:
             self.inventory.release(order_id)
         if "reverse" not in skip:
@@ -117,6 +127,22 @@ class World:
         self.orders.record_ended(
             RecordOrderEnded(style=Style.ORCHESTRATED, outcome=outcome, ended_at=AT)
         )
+
+    def park(self, order_id: str, *compensations: Compensation) -> list[ParkedCompensation]:
+        parked = [
+            ParkedCompensation(compensation=c, why=f"{c.what}: refused", since=AT)
+            for c in compensations
+        ]
+        self.orders.record_parked(RecordOrderParked(order_id=order_id, parked=parked, at=AT))
+        return parked
+
+    def resolve_by_hand(self, order_id: str, compensation: Compensation) -> RecordResolvedByHand:
+        resolution = RecordResolvedByHand(
+            order_id=order_id, compensation=compensation, resolved_by="ada", note="done", at=AT
+        )
+        store = self.inventory if compensation.service is Service.INVENTORY else self.payments
+        store.record_resolved_by_hand(resolution)
+        return resolution
 
     def tamper(self, service: Service, sql: str) -> None:
         """Write behind the store's back, with its CHECK constraints switched off."""
@@ -285,3 +311,124 @@ def test_an_effect_booked_twice(tmp_path: Path, service: Service, table: str, co
     world.tamper(service, copy)
     report = world.audit()
     assert {(v.store, v.rule) for v in report.violations} == {(service, AuditRule.EFFECT_ONCE)}
+
+
+# Parked compensations: an order waiting for a person, a hold resolved by hand.
+
+
+def test_a_parked_order_waits_for_a_person_and_is_no_violation(world: World) -> None:
+    world.place("order-1")
+    parked = world.park("order-1", Compensation.VOID_PAYMENT)
+    report = world.audit()
+    assert report.clean
+    assert report.waiting_for_a_person == [
+        ParkedOrder(
+            order_id="order-1",
+            style=Style.ORCHESTRATED,
+            workflow_id="order-order-1",
+            parked=parked,
+        )
+    ]
+    assert [o.order_id for o in report.open_orders] == ["order-1"]  # Temporal is still asked
+
+
+def test_an_order_no_longer_parked_waits_for_nobody(world: World) -> None:
+    world.place("order-1")
+    world.park("order-1", Compensation.VOID_PAYMENT)
+    world.park("order-1")
+    assert world.audit().waiting_for_a_person == []
+
+
+@pytest.mark.parametrize(
+    ("compensation", "skipped", "rule", "store"),
+    [
+        (Compensation.VOID_PAYMENT, "reverse", AuditRule.NO_OPEN_AUTHORIZATION, Service.PAYMENTS),
+        (Compensation.RELEASE_STOCK, "release", AuditRule.NO_HOLD_AFTER_END, Service.INVENTORY),
+    ],
+)
+def test_a_hold_resolved_by_hand_is_reported_as_such_not_as_a_leak(
+    world: World, compensation: Compensation, skipped: str, rule: AuditRule, store: Service
+) -> None:
+    world.place("order-1")
+    world.park("order-1", compensation)
+    resolution = world.resolve_by_hand("order-1", compensation)
+    world.cancel_placed("order-1", skip={skipped})
+
+    report = world.audit()
+
+    assert report.violations == []
+    (resolved,) = report.resolved_by_hand
+    assert RecordResolvedByHand.model_validate(resolved.model_dump(exclude={"excused"})) == (
+        resolution
+    )
+    assert [(v.store, v.rule, v.order_id) for v in resolved.excused] == [(store, rule, "order-1")]
+    assert report.waiting_for_a_person == []
+
+
+def test_a_resolution_by_hand_excuses_only_its_own_hold(world: World) -> None:
+    """The void done by hand says nothing about the stock still held, nor about another order."""
+    world.place("order-1")
+    world.resolve_by_hand("order-1", Compensation.VOID_PAYMENT)
+    world.cancel_placed("order-1", skip={"reverse", "release"})
+    world.place("order-2")
+    world.cancel_placed("order-2", skip={"reverse"})
+
+    report = world.audit()
+
+    assert rules(report, "order-1") == {AuditRule.NO_HOLD_AFTER_END}
+    assert rules(report, "order-2") == {AuditRule.NO_OPEN_AUTHORIZATION}
+    (resolved,) = report.resolved_by_hand
+    assert [v.rule for v in resolved.excused] == [AuditRule.NO_OPEN_AUTHORIZATION]
+
+
+def test_money_taken_is_not_excused_by_a_void_by_hand(world: World) -> None:
+    """A capture never refunded is no hold: a person voiding an authorization cannot explain it."""
+    world.place("order-1")
+    world.payments.capture("order-1")
+    world.resolve_by_hand("order-1", Compensation.VOID_PAYMENT)
+    world.cancel_placed("order-1", skip={"reverse"})
+
+    report = world.audit()
+
+    assert rules(report) == {AuditRule.PAYMENT_MATCHES_OUTCOME}
+    assert [r.excused for r in report.resolved_by_hand] == [[]]
+
+
+def test_a_resolution_that_left_nothing_held_is_still_reported(world: World) -> None:
+    world.place("order-1")
+    world.resolve_by_hand("order-1", Compensation.VOID_PAYMENT)
+    world.cancel_placed("order-1")
+
+    report = world.audit()
+
+    assert report.clean
+    assert [(r.compensation, r.excused) for r in report.resolved_by_hand] == [
+        (Compensation.VOID_PAYMENT, [])
+    ]
+
+
+def test_stores_written_before_parking_existed_are_audited_as_they_are(world: World) -> None:
+    """A data dir from before this release, audited before any worker opened it again."""
+    world.complete("order-1")
+    world.place("order-2")
+    world.tamper(Service.ORDERS, "DROP TABLE parked_compensations")
+    world.tamper(Service.INVENTORY, "DROP TABLE resolved_by_hand")
+    world.tamper(Service.PAYMENTS, "DROP TABLE resolved_by_hand")
+
+    report = world.audit()
+
+    assert report.clean
+    assert (report.waiting_for_a_person, report.resolved_by_hand) == ([], [])
+    assert [o.order_id for o in report.open_orders] == ["order-2"]
+
+
+def test_a_violation_keeps_its_shape_when_not_excused(world: World) -> None:
+    world.cancel("order-1", skip={"reverse"})
+    assert world.audit().violations == [
+        Violation(
+            store=Service.PAYMENTS,
+            order_id="order-1",
+            rule=AuditRule.NO_OPEN_AUTHORIZATION,
+            detail="cancelled order still has an open authorization",
+        )
+    ]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.messages.resolution import Compensation, ParkedCompensation, RecordOrderParked
 from domain.services import Style
 from domain.status import CancelReason
 from domain.views import OrderOutcome
@@ -86,3 +87,64 @@ def test_open_orders_are_those_not_ended(orders: OrdersStore) -> None:
     orders.record_placed(placed("order-2", "order-order-2"))
     orders.record_ended(ended())
     assert [o.order_id for o in orders.open_orders()] == ["order-2"]
+
+
+# An order waiting for a person about the compensations it parked.
+
+VOID = ParkedCompensation(
+    compensation=Compensation.VOID_PAYMENT,
+    why="the gateway refused to void authorization auth-1 of order order-1 (refusal 1 of 2)",
+    since=AT + timedelta(minutes=1),
+)
+RELEASE = ParkedCompensation(
+    compensation=Compensation.RELEASE_STOCK,
+    why="inventory did not answer within the compensation budget",
+    since=AT + timedelta(minutes=2),
+)
+
+
+def parked(*compensations: ParkedCompensation) -> RecordOrderParked:
+    return RecordOrderParked(
+        order_id="order-1", parked=list(compensations), at=AT + timedelta(minutes=3)
+    )
+
+
+def parked_now(orders: OrdersStore) -> tuple[ParkedCompensation, ...]:
+    order = orders.order("order-1")
+    assert order is not None
+    return order.parked
+
+
+def test_an_order_parks_then_replaces_then_clears_what_it_waits_for(orders: OrdersStore) -> None:
+    orders.record_placed(placed())
+    assert parked_now(orders) == ()
+    orders.record_parked(parked(VOID, RELEASE))
+    orders.record_parked(parked(VOID, RELEASE))
+    assert parked_now(orders) == (VOID, RELEASE)
+    assert [o.parked for o in orders.open_orders()] == [(VOID, RELEASE)]
+    orders.record_parked(parked(VOID))
+    assert parked_now(orders) == (VOID,)
+    orders.record_parked(parked())
+    assert parked_now(orders) == ()
+
+
+def test_the_end_clears_what_the_order_waited_for(orders: OrdersStore) -> None:
+    orders.record_placed(placed())
+    orders.record_parked(parked(VOID))
+    orders.record_ended(ended("cancelled", CancelReason.APPROVAL_REJECTED))
+    assert parked_now(orders) == ()
+    orders.record_parked(parked())  # nothing parked: a late clearing changes nothing
+
+
+def test_an_order_that_has_ended_cannot_park_again(orders: OrdersStore) -> None:
+    """A late attempt of an earlier `record_order_parked` must not make an ended order wait."""
+    orders.record_placed(placed())
+    orders.record_ended(ended("cancelled", CancelReason.APPROVAL_REJECTED))
+    with pytest.raises(StepOutOfOrderError, match="cannot wait for a person"):
+        orders.record_parked(parked(VOID))
+    assert parked_now(orders) == ()
+
+
+def test_an_order_must_be_placed_before_it_parks(orders: OrdersStore) -> None:
+    with pytest.raises(StepOutOfOrderError, match="never placed"):
+        orders.record_parked(parked(VOID))

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import SecretStr
 
-from stores.database import IdempotencyConflictError
+from domain.messages.resolution import Compensation, RecordResolvedByHand
+from stores.database import IdempotencyConflictError, InvalidRequestError
 from stores.payments import (
     GatewayUnavailableError,
     LedgerKind,
@@ -12,9 +15,11 @@ from stores.payments import (
     PaymentDeclinedError,
     PaymentsStore,
     PaymentState,
+    VoidRefusedError,
 )
 
 TOKEN = SecretStr("tok_visa_4242424242424242")
+AT = datetime(2030, 1, 1, 13, 0, tzinfo=UTC)
 
 
 def kinds(store: PaymentsStore, order_id: str) -> list[LedgerKind]:
@@ -120,3 +125,97 @@ def test_a_late_authorize_after_a_void_is_refused(payments: PaymentsStore) -> No
     with pytest.raises(PaymentClosedError):
         payments.authorize("order-1", 5_000, TOKEN)
     assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
+
+
+# The gateway refusing voids (`faults.void_refusals`), and a void done by hand.
+
+
+def by_hand(
+    compensation: Compensation = Compensation.VOID_PAYMENT, note: str = "voided in the console"
+) -> RecordResolvedByHand:
+    return RecordResolvedByHand(
+        order_id="order-1", compensation=compensation, resolved_by="ada", note=note, at=AT
+    )
+
+
+def test_the_gateway_refuses_to_void_as_planned_then_voids(payments: PaymentsStore) -> None:
+    authorization = payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=2)
+    for refusal in (1, 2):
+        with pytest.raises(VoidRefusedError) as raised:
+            payments.reverse("order-1")
+        assert str(raised.value) == (
+            f"the gateway refused to void authorization {authorization.authorization_id} of "
+            f"order order-1 (refusal {refusal} of 2)"
+        )
+        payment = payments.payment("order-1")
+        assert payment is not None
+        assert payment.state is PaymentState.AUTHORIZED
+    assert payments.gateway_calls("order-1") == 3  # the authorize, then each refusal
+    result = payments.reverse("order-1")
+    assert (result.action, result.amount_cents) == ("voided", 5_000)
+    assert payments.reverse("order-1") == result
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
+    assert payments.gateway_calls("order-1") == 3
+    with pytest.raises(PaymentClosedError):
+        payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=2)
+
+
+def test_a_refund_of_a_capture_is_never_refused(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=3)
+    payments.capture("order-1")
+    assert payments.reverse("order-1").action == "refunded"
+    assert payments.net_captured("order-1") == 0
+    assert payments.gateway_calls("order-1") == 1
+
+
+def test_a_repeated_authorize_keeps_the_first_plan(payments: PaymentsStore) -> None:
+    """A retried authorize returns the authorization, refusals planned and all: no second plan."""
+    payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=1)
+    payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=1)
+    with pytest.raises(VoidRefusedError, match="refusal 1 of 1"):
+        payments.reverse("order-1")
+    assert payments.reverse("order-1").action == "voided"
+
+
+def test_a_decline_or_nothing_to_void_is_never_refused(payments: PaymentsStore) -> None:
+    with pytest.raises(PaymentDeclinedError):
+        payments.authorize("order-1", 5_000, TOKEN, simulate_decline=True, simulate_void_refusals=2)
+    assert payments.reverse("order-1").action == "nothing"
+    assert payments.reverse("order-2").action == "nothing"
+
+
+def test_a_void_by_hand_is_recorded_once_and_leaves_the_ledger(payments: PaymentsStore) -> None:
+    payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=1)
+    with pytest.raises(VoidRefusedError):
+        payments.reverse("order-1")
+    payments.record_resolved_by_hand(by_hand())
+    payments.record_resolved_by_hand(by_hand())
+    assert payments.resolutions("order-1") == [by_hand()]
+    payment = payments.payment("order-1")
+    assert payment is not None
+    assert payment.state is PaymentState.AUTHORIZED
+    assert kinds(payments, "order-1") == [LedgerKind.AUTHORIZE]
+
+
+def test_a_void_by_hand_with_another_note_is_a_conflict(payments: PaymentsStore) -> None:
+    payments.record_resolved_by_hand(by_hand())
+    with pytest.raises(IdempotencyConflictError, match="already resolved by hand by ada"):
+        payments.record_resolved_by_hand(by_hand(note="no, it was refunded"))
+    assert payments.resolutions("order-1") == [by_hand()]
+
+
+def test_a_void_by_hand_of_nothing_closes_the_order(payments: PaymentsStore) -> None:
+    """Nothing was authorized yet: a late authorize must not hold money for a given-up order."""
+    payments.record_resolved_by_hand(by_hand())
+    with pytest.raises(PaymentClosedError):
+        payments.authorize("order-1", 5_000, TOKEN)
+    assert payments.ledger("order-1") == []
+
+
+def test_another_services_compensation_is_not_recorded_here(payments: PaymentsStore) -> None:
+    with pytest.raises(
+        InvalidRequestError, match="release_stock is a compensation of inventory, not of payments"
+    ):
+        payments.record_resolved_by_hand(by_hand(Compensation.RELEASE_STOCK))
+    assert payments.resolutions("order-1") == []
+    assert payments.payment("order-1") is None

@@ -11,8 +11,11 @@ from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
+from domain.messages.resolution import Compensation
+from domain.order import OrderTimeouts
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, step_failed
+from workflows.choreography.undo import ParkableUndo
 from workflows.services import inventory
 
 
@@ -25,11 +28,28 @@ class InventoryParticipant(Participant):
         super().__init__(start)
         self._reserved = False
         self._closed_by: EventType | None = None
+        self._undo = ParkableUndo(
+            self._order_id,
+            Compensation.RELEASE_STOCK,
+            EventType.STOCK_RELEASED,
+            EventType.STOCK_RELEASE_FAILED,
+        )
+        self._budget = OrderTimeouts().compensation_budget
+        """The order's own once its acceptance says (an early cancellation: the default)."""
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> ParticipantView:
         await self.serve()
         return self.participant()
+
+    async def _release(self, received: Received) -> None:
+        """The compensation, within the order's budget; parked if it fails."""
+        if await self._undo.attempt(self, self._released, received):
+            self._closed_by = EventType.STOCK_RELEASED
+
+    async def _released(self) -> p.StockReleased:
+        released = await inventory.release_stock(self._order_id, budget=self._budget)
+        return p.StockReleased(units=released.released_units)
 
     def done(self) -> bool:
         return self._closed_by is not None
@@ -38,6 +58,7 @@ class InventoryParticipant(Participant):
         match received.payload:
             case p.OrderPayload(order=order) if received.type is EventType.ORDER_ACCEPTED:
                 self.tag_customer(order.customer.id)
+                self._budget = order.timeouts.compensation_budget
                 try:
                     reservation = await inventory.reserve_stock(order)
                 except ActivityError as failure:
@@ -49,10 +70,15 @@ class InventoryParticipant(Participant):
                 reserved = p.StockReserved(order=order, units=units)
                 await self.publish(EventType.STOCK_RESERVED, reserved, received)
             case p.OrderCancelled():
-                released = await inventory.release_stock(self._order_id)
-                self._closed_by = EventType.STOCK_RELEASED
-                units = released.released_units
-                await self.publish(EventType.STOCK_RELEASED, p.StockReleased(units=units), received)
+                await self._release(received)
+            case p.UndoResolution() if not self._undo.parked:
+                return "ignored: nothing of inventory is parked"
+            case p.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
+                await inventory.record_release_by_hand(self._undo.by_hand(answer))
+                if await self._undo.attempt(self, _released_by_hand, received):
+                    self._closed_by = EventType.STOCK_RELEASED
+            case p.UndoResolution():  # a person asks for a retry
+                await self._release(received)
             case p.ShipmentDispatched():
                 if not self._reserved:
                     raise TooEarlyError
@@ -61,3 +87,7 @@ class InventoryParticipant(Participant):
                 units = consumed.consumed_units
                 await self.publish(EventType.STOCK_CONSUMED, p.StockConsumed(units=units), received)
         return "handled"
+
+
+async def _released_by_hand() -> p.StockReleased:
+    return p.StockReleased(units=0)

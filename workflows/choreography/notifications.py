@@ -48,6 +48,8 @@ class NotificationsParticipant(Participant):
                 await n.notify(order_id, email, NotificationKind.ORDER_DISPATCHED, body)
             case p.DeliveryLate(customer_email=email, tracking_number=number, deadline=deadline):
                 await n.notify_delivery_late(order_id, email, number, deadline)
+            case p.UndoFailed(compensation=compensation, why=why):
+                await n.notify_compensation_stuck(order_id, f"{compensation.what}: {why}")
             case p.OrderEnded(customer_email=email, outcome=outcome):
                 kind, body = n.final_notice(outcome)
                 await n.notify(order_id, email, kind, body)

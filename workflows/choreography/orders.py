@@ -15,12 +15,13 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from domain.commands import QUERY_STATUS
+from domain.commands import QUERY_STATUS, Resolution
 from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.progress import moves_forward, status_after
 from domain.events.records import ParticipantStart
+from domain.messages.resolution import ParkedCompensation, RecordOrderParked
 from domain.messages.shipment import ShipmentRequest
 from domain.money import format_cents
 from domain.order import Order
@@ -30,6 +31,7 @@ from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant
+from workflows.choreography.undo import UNDONE_BY, ParkedUndos
 from workflows.choreography.versions import CANCEL_SAFE, CONFIRMS_FINAL_NOTICE
 from workflows.desk import UPDATE_REFUSED, DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError, workflow_cancelled
@@ -63,6 +65,7 @@ class OrdersParticipant(DeskUpdates, Participant):
         self._tracker: OrderTracker | None = None
         self._desk: OrderDesk | None = None
         self._ended = False
+        self._parked = ParkedUndos()
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> OrderOutcome:
@@ -212,8 +215,66 @@ class OrdersParticipant(DeskUpdates, Participant):
             # then the trace links the cancellation to what woke the workflow instead.
             cause = cancelled.received if isinstance(cancelled, _StepFailedError) else None
             await self.publish(E.ORDER_CANCELLED, announcement, cause)
-        await self._facts_of(E.STOCK_RELEASED, E.PAYMENT_VOIDED)
+        await self._until_undone()
         tracker.cancelled(cancelled.reason, cancelled.detail)
+        desk = self._desk
+        assert desk is not None
+        desk.resolution_done()
+
+    async def _until_undone(self) -> None:
+        """Every service has undone its part, or a person answered for the part it could not
+        (retried it until it went, or undid it by hand)."""
+        desk = self._desk
+        assert desk is not None
+        while stuck := await self._undone_or_stuck():
+            await self._park(stuck)
+            desk.resolution_done()  # the answer before, if any, led here: parked anew
+            await self._relay_answer(stuck)
+
+    async def _undone_or_stuck(self) -> list[Received]:
+        """Wait until stock and payment are undone (then nothing is stuck), or a service reports
+        a compensation it could not do that nobody has answered yet."""
+
+        def undone_or_stuck() -> bool:
+            undone = E.STOCK_RELEASED in self._facts and E.PAYMENT_VOIDED in self._facts
+            return undone or bool(self._parked.unanswered(self._facts))
+
+        await workflow.wait_condition(undone_or_stuck)
+        return self._parked.unanswered(self._facts)
+
+    async def _relay_answer(self, stuck: list[Received]) -> None:
+        """A person's answer, as the event the services act on; returns once each has said how
+        it went (undone, or parked anew: the `resolve` update returns then)."""
+        desk = self._desk
+        assert desk is not None
+        answer = await desk.await_resolution()
+        self._parked.answer(stuck)
+        relayed = p.UndoResolution(resolved_by=answer.resolved_by, note=answer.note)
+        retry = answer.action is Resolution.RETRY
+        await self.publish(
+            E.UNDO_RETRY_REQUESTED if retry else E.UNDONE_BY_HAND, relayed, stuck[-1]
+        )
+        await workflow.wait_condition(lambda: self._parked.settled(stuck, self._facts))
+
+    async def _park(self, stuck: list[Received]) -> None:
+        """Wait for a person: the order view says what is stuck, the orders store records it."""
+        tracker = self._tracker
+        assert tracker is not None
+        parked = [
+            ParkedCompensation(
+                compensation=failure.payload.compensation,
+                why=failure.payload.why,
+                since=failure.envelope.occurred_at,
+            )
+            for failure in stuck
+            if isinstance(failure.payload, p.UndoFailed)
+        ]
+        what = "; ".join(f"{one.compensation.what}: {one.why}" for one in parked)
+        if tracker.status is not OrderStatus.NEEDS_ATTENTION:
+            tracker.advance(OrderStatus.NEEDS_ATTENTION, "needs attention", Service.ORDERS, what)
+        tracker.waiting(f"a person to retry or undo by hand: {what}", None)
+        record = RecordOrderParked(order_id=self._order_id, parked=parked, at=workflow.now())
+        await orders.record_order_parked(record)
 
     async def _end(self, outcome: OrderOutcome) -> None:
         """Announce the outcome; record it once the customer has been told, the last effect of
@@ -237,7 +298,9 @@ class OrdersParticipant(DeskUpdates, Participant):
 
     def take(self, received: Received) -> None:
         """Fold the event into what the order knows; the process waits on these facts."""
-        if not self._inbox.keep_first(received, self._facts):
+        if received.type in UNDONE_BY:  # a compensation parked: each report counts, not the first
+            self._parked.note(received)
+        elif not self._inbox.keep_first(received, self._facts):
             return
         self._last = received
         if self._tracker is not None:
@@ -315,6 +378,8 @@ def _detail(received: Received) -> str | None:
             return f"{format_cents(cents)} ({auth})"
         case p.ShipmentDispatched(tracking_number=number, carrier=carrier):
             return f"{carrier} {number}"
+        case p.UndoFailed(compensation=compensation, why=why):
+            return f"{compensation.what}: {why}"
         case p.StepFailed(reason=reason, detail=detail):
             return f"{reason.value}: {detail}"
         case p.PaymentCaptured(amount_cents=cents):

@@ -4,6 +4,8 @@ reservation charges nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
@@ -11,9 +13,14 @@ from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
+from domain.messages.resolution import Compensation
+from domain.order import OrderTimeouts
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, step_failed
+from workflows.choreography.undo import ParkableUndo
 from workflows.services import payments
+
+E = EventType
 
 
 @workflow.defn(name="PaymentsParticipant")
@@ -28,6 +35,11 @@ class PaymentsParticipant(Participant):
         self._captured = False
         self._delivered = False
         self._refunded = False
+        self._undo = ParkableUndo(
+            self._order_id, Compensation.VOID_PAYMENT, E.PAYMENT_VOIDED, E.PAYMENT_VOID_FAILED
+        )
+        self._budget = OrderTimeouts().compensation_budget
+        """The order's own once its reservation says (an early cancellation: the default)."""
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> ParticipantView:
@@ -41,6 +53,7 @@ class PaymentsParticipant(Participant):
         match received.payload:
             case p.StockReserved(order=order):
                 self.tag_customer(order.customer.id)
+                self._budget = order.timeouts.compensation_budget
                 try:
                     authorization = await payments.authorize_payment(order)
                 except ActivityError as failure:
@@ -54,9 +67,14 @@ class PaymentsParticipant(Participant):
                 self._authorized = True
                 await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
             case p.OrderCancelled():
-                voided = await self._reverse(why="compensation: void payment")
-                self._cancelled = True
-                await self.publish(EventType.PAYMENT_VOIDED, voided, received)
+                self._cancelled = await self._undo.attempt(self, self._void, received)
+            case p.UndoResolution() if not self._undo.parked:
+                return "ignored: nothing of payments is parked"
+            case p.UndoResolution() as answer if received.type is E.UNDONE_BY_HAND:
+                await payments.record_void_by_hand(self._undo.by_hand(answer))
+                self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
+            case p.UndoResolution():  # a person asks for a retry
+                self._cancelled = await self._undo.attempt(self, self._void, received)
             case p.ShipmentDispatched():
                 if not self._authorized:
                     raise TooEarlyError
@@ -74,7 +92,15 @@ class PaymentsParticipant(Participant):
                 await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
         return "handled"
 
-    async def _reverse(self, why: str) -> p.PaymentReversed:
+    async def _void(self) -> p.PaymentReversed:
+        """The compensation, within the order's budget."""
+        return await self._reverse(why="compensation: void payment", budget=self._budget)
+
+    async def _reverse(self, why: str, budget: timedelta | None = None) -> p.PaymentReversed:
         """Void the authorization or refund the capture, as the ledger says."""
-        reversal = await payments.reverse_payment(self._order_id, why=why)
+        reversal = await payments.reverse_payment(self._order_id, why=why, budget=budget)
         return p.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)
+
+
+async def _voided_by_hand() -> p.PaymentReversed:
+    return p.PaymentReversed(action="voided by hand", amount_cents=0)

@@ -30,7 +30,11 @@ moment before the pivot, undoes what was done, records the outcome `workflow_can
 customer's notice, then closes the workflow as cancelled; the first record, the undo and the end
 run to their end whatever cancel comes meanwhile. Before it, a cancel that came while an activity
 ran closed the workflow at once (or ended the order `service_unavailable`), and one that came
-while the saga compensated cut it short."""
+while the saga compensated cut it short.
+
+The same marker versions a change that shipped with it: a carrier's report that comes after a
+later stage (a pickup after the deadline passed) no longer takes the orchestrator's status back
+(`OrderTracker.advance_if_forward`)."""
 
 
 @dataclass(frozen=True)

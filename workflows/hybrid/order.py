@@ -53,8 +53,8 @@ class HybridOrderWorkflow(OrderWorkflow):
         if received is None or not self._inbox.keep_first(received, self._facts):
             return
         change = _STATUS_BY_EVENT.get(received.type)
-        if change is not None and not self._tracker.status.is_final:
-            self._tracker.advance(change[0], change[1], Service.SHIPPING)
+        if change is not None:
+            self._tracker.advance_if_forward(change[0], change[1], Service.SHIPPING)
         else:
             self._tracker.record(EntryKind.EVENT, received.type.value, Service.SHIPPING)
 
@@ -72,7 +72,7 @@ class HybridOrderWorkflow(OrderWorkflow):
         handed = self._facts[E.PARCEL_HANDED_OVER].payload
         assert isinstance(handed, p.ParcelHandedOver)
         self._tracking_number = handed.tracking_number
-        self._tracker.advance(
+        self._tracker.advance_if_forward(
             OrderStatus.DISPATCHED,
             "shipment dispatched",
             Service.SHIPPING,

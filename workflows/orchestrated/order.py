@@ -12,6 +12,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
 from domain.messages.notifications import NotificationKind
+from domain.messages.resolution import Compensation
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
     ShipmentProgress,
@@ -29,6 +30,7 @@ from workflows.choreography.versions import CANCEL_SAFE
 from workflows.desk import DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError, business_failure, workflow_cancelled
 from workflows.orchestrated.shipment import ShipmentWorkflow
+from workflows.parking import until_resolved
 from workflows.saga import Saga, to_the_end
 from workflows.services import inventory, notifications, orders, payments
 from workflows.stopping import stop_the_order
@@ -133,7 +135,11 @@ class OrderWorkflow(DeskUpdates):
 
     async def _until_dispatch(self, saga: Saga) -> Awaitable[ShipmentResult]:
         order = self._order
-        saga.before_step("release the stock", lambda: inventory.release_stock(order.order_id))
+        budget = order.timeouts.compensation_budget
+        saga.before_step(
+            Compensation.RELEASE_STOCK,
+            lambda: inventory.release_stock(order.order_id, budget=budget),
+        )
         reservation = await self._step(inventory.reserve_stock(order))
         units = sum(line.quantity for line in reservation.lines)
         self._tracker.advance(
@@ -142,8 +148,10 @@ class OrderWorkflow(DeskUpdates):
         self._desk.stop_if_cancel_requested()
 
         saga.before_step(
-            "void the payment",
-            lambda: payments.reverse_payment(order.order_id, why="compensation: void payment"),
+            Compensation.VOID_PAYMENT,
+            lambda: payments.reverse_payment(
+                order.order_id, why="compensation: void payment", budget=budget
+            ),
         )
         authorization = await self._step(payments.authorize_payment(order))
         self._tracker.advance(
@@ -190,6 +198,9 @@ class OrderWorkflow(DeskUpdates):
                 OrderStatus.DISPATCHING.value,
             ),
             static_summary=f"Shipment of order {order.order_id}",
+            # The parcel is on its way: it is followed to its end (a lost one refunded) even if
+            # this workflow is terminated or reset meanwhile.
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )
         await workflow.wait_condition(lambda: self._tracking_number is not None or shipment.done())
         if self._tracking_number is None:
@@ -232,8 +243,11 @@ class OrderWorkflow(DeskUpdates):
             Service.ORDERS,
             f"{cancelled.detail}; to undo: {', '.join(saga.pending) or 'nothing'}",
         )
-        await saga.compensate()
+        parked = await saga.compensate()
+        if parked:
+            await until_resolved(parked, saga, self._order, self._desk, self._tracker)
         self._tracker.cancelled(cancelled.reason, cancelled.detail)
+        self._desk.resolution_done()
 
     async def _end(self, outcome: OrderOutcome) -> None:
         await self._notify(*notifications.final_notice(outcome))
@@ -255,8 +269,8 @@ class OrderWorkflow(DeskUpdates):
             self._tracking_number = progress.tracking_number
         status = _STATUS_BY_SHIPMENT_STAGE.get(progress.stage)
         what = f"shipment {progress.stage.value}"
-        if status is not None and not self._tracker.status.is_final:
-            self._tracker.advance(status, what, Service.SHIPPING, progress.detail)
+        if status is not None:
+            self._tracker.advance_if_forward(status, what, Service.SHIPPING, progress.detail)
         else:
             self._tracker.record(EntryKind.SIGNAL, what, Service.SHIPPING, progress.detail)
 

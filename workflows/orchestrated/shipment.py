@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 from domain import search_attributes
+from domain.messages.resolution import Compensation
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
     ShipmentProgress,
@@ -22,7 +24,7 @@ from domain.messages.shipping import (
 from domain.status import OrderStatus
 from workflows.parcel import CarrierReports, ParcelWatch
 from workflows.saga import Saga, to_the_end
-from workflows.services import notifications, shipping
+from workflows.services import notifications, payments, shipping
 
 _ORDER_STATUS_BY_STAGE = {
     ShipmentStage.BOOKED: OrderStatus.DISPATCHING,
@@ -49,15 +51,20 @@ class ShipmentWorkflow(CarrierReports):
         self._request = request
         self._stage: ShipmentStage | None = None
         self._parcel = ParcelWatch(request.order_id)
+        self._orphaned = False
+        """The parent order is gone (terminated after dispatch): nobody hears this shipment."""
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentResult:
         saga = Saga()
-        saga.before_step("cancel the shipment", lambda: shipping.cancel_shipment(request.order_id))
+        saga.before_step(
+            Compensation.CANCEL_SHIPMENT, lambda: shipping.cancel_shipment(request.order_id)
+        )
         try:
             booking = await shipping.book_shipment(request)
         except BaseException:
-            await saga.compensate()
+            parked = await saga.compensate()
+            assert not parked, "cancel_shipment is retried until done: it is never parked"
             raise
         # Booked: dispatch follows and nothing is undone from here on.
         saga.pivot()
@@ -78,6 +85,8 @@ class ShipmentWorkflow(CarrierReports):
             return await self._delivered(late=True)
         await shipping.mark_parcel_lost(request.order_id)
         await self._report(ShipmentStage.LOST, f"no delivery within {request.lost_after}")
+        if self._orphaned:  # no parent order to refund the customer: this shipment does
+            await payments.reverse_payment(request.order_id, why="refund: the parcel was lost")
         return ShipmentResult(
             order_id=request.order_id,
             stage=ShipmentStage.LOST,
@@ -138,6 +147,16 @@ class ShipmentWorkflow(CarrierReports):
             tracking_number=self._parcel.tracking_number or None,
             detail=detail,
         )
-        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-            SIGNAL_SHIPMENT_PROGRESS, progress
-        )
+        if self._orphaned:
+            return
+        try:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                SIGNAL_SHIPMENT_PROGRESS, progress
+            )
+        except ApplicationError as failure:  # the parent was terminated: the parcel goes on
+            self._orphaned = True
+            workflow.logger.warning(
+                "order %s: its order workflow is gone (%s); the shipment follows the parcel on",
+                self._request.order_id,
+                failure.message,
+            )

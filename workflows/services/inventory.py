@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.messages.common import OrderRef
 from domain.messages.inventory import (
     ConsumeResult,
@@ -8,9 +10,10 @@ from domain.messages.inventory import (
     ReserveStock,
     StockLine,
 )
+from domain.messages.resolution import RecordResolvedByHand
 from domain.order import Order
 from domain.services import Service
-from workflows.retry_policies import UNTIL_DONE
+from workflows.retry_policies import UNTIL_DONE, within_budget
 from workflows.services.call import call
 
 
@@ -25,14 +28,26 @@ async def reserve_stock(order: Order) -> ReservationResult:
     )
 
 
-async def release_stock(order_id: str) -> ReleaseResult:
+async def release_stock(order_id: str, *, budget: timedelta | None = None) -> ReleaseResult:
+    """Within `budget`, or (no budget) retried until done."""
     return await call(
         Service.INVENTORY,
         "release_stock",
         OrderRef(order_id=order_id),
         ReleaseResult,
-        policy=UNTIL_DONE,
+        policy=UNTIL_DONE if budget is None else within_budget(budget),
         summary="compensation: release stock",
+    )
+
+
+async def record_release_by_hand(resolved: RecordResolvedByHand) -> None:
+    await call(
+        Service.INVENTORY,
+        "record_resolved_by_hand",
+        resolved,
+        type(None),
+        policy=UNTIL_DONE,
+        summary="record: the stock released by hand",
     )
 
 

@@ -23,9 +23,16 @@ _SUBJECTS: dict[NotificationKind, str] = {
     NotificationKind.DELIVERY_LATE: "Order {order_id} is late: delivery deadline passed",
     NotificationKind.ORDER_DELIVERED: "Your order {order_id} has been delivered",
     NotificationKind.ORDER_CANCELLED: "Your order {order_id} has been cancelled",
+    NotificationKind.COMPENSATION_STUCK: "Order {order_id} needs attention: an undo is stuck",
 }
 
-_TO_OPERATIONS = frozenset({NotificationKind.APPROVAL_REQUESTED, NotificationKind.DELIVERY_LATE})
+_TO_OPERATIONS = frozenset(
+    {
+        NotificationKind.APPROVAL_REQUESTED,
+        NotificationKind.DELIVERY_LATE,
+        NotificationKind.COMPENSATION_STUCK,
+    }
+)
 
 ORDER_RECEIVED_BODY = "Thank you: we are on it."
 
@@ -45,6 +52,13 @@ def delivery_late_body(order_id: str, tracking_number: str, deadline: timedelta)
     return (
         f"Parcel {tracking_number} of order {order_id} was not delivered within {deadline}. "
         "The carrier has been chased; the order stands."
+    )
+
+
+def compensation_stuck_body(order_id: str, stuck: str) -> str:
+    return (
+        f"Order {order_id} could not be fully undone: {stuck}. Retry it, or undo it by hand and "
+        f"say so: python -m starters.resolve_order {order_id} (--retry | --mark-done --note ...)"
     )
 
 
@@ -74,6 +88,12 @@ async def notify(order_id: str, customer_email: str, kind: NotificationKind, bod
         policy=UNTIL_DONE,
         summary=f"notify: {kind.value}",
     )
+
+
+async def notify_compensation_stuck(order_id: str, stuck: str) -> None:
+    """Tell operations that the order waits for a person (the customer has nothing to do)."""
+    body = compensation_stuck_body(order_id, stuck)
+    await notify(order_id, OPERATIONS_RECIPIENT, NotificationKind.COMPENSATION_STUCK, body)
 
 
 async def notify_delivery_late(

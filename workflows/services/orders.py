@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
+from domain.messages.resolution import RecordOrderParked
 from domain.order import Order
 from domain.services import Service, Style
 from domain.views import OrderOutcome
@@ -40,4 +41,15 @@ async def record_order_ended(outcome: OrderOutcome, style: Style) -> None:
         type(None),
         policy=UNTIL_DONE,
         summary=f"register the outcome: {outcome.status}",
+    )
+
+
+async def record_order_parked(parked: RecordOrderParked) -> None:
+    await call(
+        Service.ORDERS,
+        "record_order_parked",
+        parked,
+        type(None),
+        policy=UNTIL_DONE,
+        summary=f"register: {len(parked.parked)} compensation(s) parked",
     )

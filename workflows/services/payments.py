@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.messages.common import OrderRef
 from domain.messages.payments import (
     AuthorizationResult,
@@ -7,10 +9,11 @@ from domain.messages.payments import (
     CaptureResult,
     ReversalResult,
 )
+from domain.messages.resolution import RecordResolvedByHand
 from domain.money import format_cents
 from domain.order import Order
 from domain.services import Service
-from workflows.retry_policies import UNTIL_DONE
+from workflows.retry_policies import UNTIL_DONE, within_budget
 from workflows.services.call import call
 
 
@@ -21,6 +24,7 @@ async def authorize_payment(order: Order) -> AuthorizationResult:
         payment_token=order.payment_token,
         simulate_decline=order.faults.payment_decline,
         simulate_transient_errors=order.faults.payment_transient_errors,
+        simulate_void_refusals=order.faults.void_refusals,
     )
     return await call(
         Service.PAYMENTS,
@@ -42,13 +46,27 @@ async def capture_payment(order_id: str) -> CaptureResult:
     )
 
 
-async def reverse_payment(order_id: str, *, why: str) -> ReversalResult:
-    """Void the authorization, or refund the capture: whichever the ledger says applies."""
+async def reverse_payment(
+    order_id: str, *, why: str, budget: timedelta | None = None
+) -> ReversalResult:
+    """Void the authorization, or refund the capture: whichever the ledger says applies. As a
+    compensation (a void), within `budget`; a refund after the pivot is retried until done."""
     return await call(
         Service.PAYMENTS,
         "reverse_payment",
         OrderRef(order_id=order_id),
         ReversalResult,
-        policy=UNTIL_DONE,
+        policy=UNTIL_DONE if budget is None else within_budget(budget),
         summary=why,
+    )
+
+
+async def record_void_by_hand(resolved: RecordResolvedByHand) -> None:
+    await call(
+        Service.PAYMENTS,
+        "record_resolved_by_hand",
+        resolved,
+        type(None),
+        policy=UNTIL_DONE,
+        summary="record: the payment voided by hand",
     )

@@ -1,0 +1,150 @@
+"""A compensation that cannot succeed is parked, in every style, on the time-skipping server with
+real workers and stores: the other compensations still run, the order waits in `needs_attention`
+with operations told, and a person's `resolve` update (what `starters.resolve_order` sends)
+retries it or records it undone by hand; then the order ends as it was cancelled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import UPDATE_CANCEL, UPDATE_RESOLVE, Cancel, Resolution, Resolve
+from domain.faults import Faults
+from domain.messages.notifications import OPERATIONS_RECIPIENT, NotificationKind
+from domain.messages.resolution import Compensation
+from domain.order import Order, OrderTimeouts
+from domain.services import Service, Style
+from domain.status import CancelReason, OrderStatus
+from domain.views import OrderView
+from infra.cli import RefusedError
+from starters.order_client import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
+from stores.audit import audit_stores
+from stores.effects import effects_of
+from tests.support import at_rest, make_order, outcome_of, reach
+from tests.workflows.test_cancel_anywhere import ServiceWorkers
+
+STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
+STUCK_ALERT = (str(NotificationKind.COMPENSATION_STUCK), OPERATIONS_RECIPIENT)
+
+
+async def cancelled_by_the_customer(client: Client, order: Order, style: Style) -> PlacedOrder:
+    placed = await place_order(client, order, style)
+    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+    request = Cancel(requested_by="customer", reason="changed my mind")
+    await send_update(client, order.order_id, UPDATE_CANCEL, request)
+    return placed
+
+
+async def resolve(
+    client: Client, order_id: str, action: Resolution, note: str | None = None
+) -> OrderView:
+    request = Resolve(action=action, resolved_by="operator", note=note)
+    return await send_update(client, order_id, UPDATE_RESOLVE, request)
+
+
+@STYLES
+async def test_a_refused_void_parks_the_order_until_a_retry_voids_it(
+    client: Client, data_dir: Path, style: Style
+) -> None:
+    order = make_order(faults=Faults(void_refusals=1))
+    placed = await cancelled_by_the_customer(client, order, style)
+
+    parked = await at_rest(client, order.order_id)
+    effects = effects_of(data_dir, order.order_id)
+    audit = audit_stores(data_dir)
+
+    assert parked.status is OrderStatus.NEEDS_ATTENTION
+    assert parked.waiting_for is not None
+    assert "void the payment" in parked.waiting_for
+    assert {state for *_, state in effects.reservations} == {"released"}  # the others still ran
+    assert effects.payment_state == "authorized"
+    assert STUCK_ALERT in effects.notifications
+    assert audit.violations == []
+    assert [o.order_id for o in audit.waiting_for_a_person] == [order.order_id]
+
+    view = await resolve(client, order.order_id, Resolution.RETRY)
+    outcome = await outcome_of(client, placed)
+
+    assert view.status is OrderStatus.CANCELLED
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert effects_of(data_dir, order.order_id).payment_state == "voided"
+    after = audit_stores(data_dir)
+    assert (after.violations, after.waiting_for_a_person, after.resolved_by_hand) == ([], [], [])
+
+
+@STYLES
+async def test_a_void_undone_by_hand_ends_the_order_and_the_audit_says_so(
+    client: Client, data_dir: Path, style: Style
+) -> None:
+    order = make_order(faults=Faults(void_refusals=5))
+    placed = await cancelled_by_the_customer(client, order, style)
+    await at_rest(client, order.order_id)
+
+    await resolve(client, order.order_id, Resolution.RETRY)  # refused again: parked again
+    again = await at_rest(client, order.order_id)
+    assert again.status is OrderStatus.NEEDS_ATTENTION
+    await resolve(client, order.order_id, Resolution.MARK_DONE, note="voided in the console")
+    outcome = await outcome_of(client, placed)
+    audit = audit_stores(data_dir)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert audit.violations == []
+    assert [(r.order_id, r.compensation, r.note) for r in audit.resolved_by_hand] == [
+        (order.order_id, Compensation.VOID_PAYMENT, "voided in the console")
+    ]
+
+
+@pytest.mark.parametrize("style", [Style.ORCHESTRATED, Style.HYBRID], ids=lambda style: style.value)
+async def test_a_release_failing_past_its_budget_is_parked_and_retried(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
+) -> None:
+    """The orchestrator's release is scheduled and times out while inventory is down. (In the
+    choreography the inventory participant itself runs on the inventory worker: with it down,
+    nothing is scheduled to fail, and the release simply waits for the service.)"""
+    client = time_skipping_env.client
+    budget = timedelta(seconds=2)
+    """Passes in real time: the time-skipping server does not skip past an activity that waits
+    for a worker (its own sleep times out then)."""
+    order = make_order(timeouts=OrderTimeouts(compensation_budget=budget))
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, style)
+        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+        await at_rest(client, order.order_id)
+        await workers.stop(Service.INVENTORY)
+        request = Cancel(requested_by="customer", reason="changed my mind")
+        await send_update(client, order.order_id, UPDATE_CANCEL, request)
+        await at_rest(client, order.order_id, held_by=Service.INVENTORY)
+
+        parked = await reach(client, order.order_id, OrderStatus.NEEDS_ATTENTION)
+        assert parked.waiting_for is not None
+        assert "release the stock: out of time" in parked.waiting_for
+        assert effects_of(data_dir, order.order_id).payment_state == "voided"  # not blocked
+
+        await workers.start(Service.INVENTORY)
+        await resolve(client, order.order_id, Resolution.RETRY)
+        outcome = await outcome_of(client, placed)
+
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    effects = effects_of(data_dir, order.order_id)
+    assert {state for *_, state in effects.reservations} == {"released"}
+    assert audit_stores(data_dir).violations == []
+
+
+@STYLES
+async def test_resolve_is_refused_when_nothing_is_parked_and_changes_nothing(
+    client: Client, style: Style
+) -> None:
+    order = make_order()
+    await place_order(client, order, style)
+    before = await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+
+    with pytest.raises(RefusedError, match="no compensation is parked"):
+        await resolve(client, order.order_id, Resolution.RETRY)
+
+    after = await at_rest(client, order.order_id)
+    assert (after.status, after.timeline) == (before.status, before.timeline)

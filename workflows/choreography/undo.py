@@ -1,0 +1,106 @@
+"""A participant's compensation that may be parked: done, it publishes its service's "undone"
+event; failed (the gateway refuses the void, or it kept failing past the order's budget), its
+service's "could not undo" event, and it waits for a person's answer, relayed by the order view
+as an event: retry (`UndoRetryRequested`) or undone by hand (`UndoneByHand`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+from domain.events import payloads as p
+from domain.events.contract import EventType
+from domain.events.envelope import EventEnvelope
+from domain.messages.resolution import Compensation, RecordResolvedByHand
+from workflows.choreography.inbox import Received
+from workflows.failures import failure_message
+
+
+class Publisher(Protocol):
+    async def publish(
+        self, event_type: EventType, payload: BaseModel, caused_by: Received | None
+    ) -> EventEnvelope: ...
+
+
+class ParkableUndo:
+    def __init__(
+        self, order_id: str, compensation: Compensation, done: EventType, failed: EventType
+    ) -> None:
+        self._order_id = order_id
+        self.compensation = compensation
+        self._done = done
+        self._failed = failed
+        self.parked = False
+
+    async def attempt(
+        self,
+        participant: Publisher,
+        undo: Callable[[], Awaitable[BaseModel]],
+        received: Received,
+    ) -> bool:
+        """Run the undo and say how it went; True once it is done."""
+        try:
+            undone = await undo()
+        except ActivityError as failure:
+            if is_cancelled_exception(failure):
+                raise
+            self.parked = True
+            why = failure_message(failure)[:500]
+            parked = p.UndoFailed(compensation=self.compensation, why=why)
+            await participant.publish(self._failed, parked, received)
+            return False
+        self.parked = False
+        await participant.publish(self._done, undone, received)
+        return True
+
+    def by_hand(self, answer: p.UndoResolution) -> RecordResolvedByHand:
+        """What the service records of a person's undoing it by hand."""
+        return RecordResolvedByHand(
+            order_id=self._order_id,
+            compensation=self.compensation,
+            resolved_by=answer.resolved_by,
+            note=answer.note or "(no note)",
+            at=workflow.now(),
+        )
+
+
+UNDONE_BY: dict[EventType, EventType] = {
+    EventType.STOCK_RELEASE_FAILED: EventType.STOCK_RELEASED,
+    EventType.PAYMENT_VOID_FAILED: EventType.PAYMENT_VOIDED,
+}
+"""Each "could not undo" event, and the event that says the same compensation was done."""
+
+
+class ParkedUndos:
+    """The order view's account of the services' parked compensations: the latest failure each
+    service reported (a retry that fails again reports anew), and which a person has answered."""
+
+    def __init__(self) -> None:
+        self._latest: dict[EventType, Received] = {}
+        self._answered: set[str] = set()
+
+    def note(self, received: Received) -> None:
+        self._latest[received.type] = received
+
+    def unanswered(self, facts: Mapping[EventType, Received]) -> list[Received]:
+        """Failures not undone since and not yet answered: what waits for a person now."""
+        return [
+            failure
+            for failed, failure in self._latest.items()
+            if UNDONE_BY[failed] not in facts and failure.envelope.event_id not in self._answered
+        ]
+
+    def answer(self, stuck: list[Received]) -> None:
+        self._answered |= {failure.envelope.event_id for failure in stuck}
+
+    def settled(self, stuck: list[Received], facts: Mapping[EventType, Received]) -> bool:
+        """Each answered service has said how the answer went: undone, or failed anew."""
+        return all(
+            UNDONE_BY[failure.type] in facts
+            or self._latest[failure.type].envelope.event_id not in self._answered
+            for failure in stuck
+        )
