@@ -55,6 +55,12 @@ class Party(StrEnum):
             return Service.SHIPPING
         return Service(self.value)
 
+    @property
+    def lifecycle_owner(self) -> Party:
+        """The party whose workflow owns the order's lifecycle for this one: the hybrid's
+        orchestrator for the warehouse, the order view for the choreography's services."""
+        return Party.ORCHESTRATOR if self.is_warehouse else Party.ORDERS
+
     def workflow_id(self, order_id: str) -> str:
         """`<party>-<order id>` for a participant; the orchestrator is `order-<order id>`."""
         if self is Party.ORCHESTRATOR:

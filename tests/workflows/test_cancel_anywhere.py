@@ -23,7 +23,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import UPDATE_CANCEL, Cancel
+from domain.events.envelope import Party
 from domain.messages.notifications import NotificationKind
+from domain.messages.shipping import CarrierEventKind
 from domain.order import Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
@@ -42,11 +44,14 @@ from stores.orders import OrdersStore
 from tests.support import (
     LARGE_ORDER,
     at_rest,
+    carrier_reports,
     closed_workflows,
     eventually,
     make_order,
+    outcome_of,
     reach,
     settled,
+    until_dispatched,
 )
 from workers.pool import running_workers
 
@@ -267,3 +272,54 @@ async def test_a_workflow_cancel_during_a_customers_cancellation_cuts_nothing_sh
     # The order ends as the customer asked; the workflow completes (it has an outcome to give).
     assert closed[placed.workflow_id] is WorkflowExecutionStatus.COMPLETED
     assert "workflow cancellation noted" in [entry.what for entry in view.timeline]
+
+
+@pytest.mark.parametrize(
+    "party", [Party.INVENTORY, Party.PAYMENTS, Party.NOTIFICATIONS], ids=lambda party: party.value
+)
+async def test_a_cancel_of_any_participant_before_the_pivot_cancels_the_order(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, party: Party
+) -> None:
+    """The choreography has no one workflow to cancel: whichever of the order's participants an
+    operator cancels forwards it to the order view, and goes on to undo its own part."""
+    client = time_skipping_env.client
+    order = make_order()
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, Style.CHOREOGRAPHED)
+        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+        await at_rest(client, order.order_id)
+
+        await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
+        closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
+
+    assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
+    assert closed[party.workflow_id(order.order_id)] is WorkflowExecutionStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("style", "party"),
+    [(Style.CHOREOGRAPHED, Party.SHIPPING), (Style.HYBRID, Party.HANDOFF)],
+    ids=lambda value: value.value,
+)
+async def test_a_cancel_of_a_participant_after_the_pivot_changes_nothing(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style, party: Party
+) -> None:
+    client = time_skipping_env.client
+    order = make_order()
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, style)
+        await until_dispatched(time_skipping_env, client, order)
+        await at_rest(client, order.order_id)
+
+        await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
+        await at_rest(client, order.order_id)
+        now = await time_skipping_env.get_current_time()
+        kinds = (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED)
+        await carrier_reports(client, data_dir, order.order_id, now, *kinds)
+        outcome = await outcome_of(client, placed)
+        view = await order_status(client, order.order_id)
+
+    assert outcome.status == "completed"
+    assert "workflow cancellation ignored" in [entry.what for entry in view.timeline], view.timeline[-6:]

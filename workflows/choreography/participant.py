@@ -4,6 +4,7 @@ publishing its own events, and the loop that handles one event at a time until i
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -28,6 +29,7 @@ from workflows.choreography.inbox import Inbox, Received, record_of, single_even
 from workflows.choreography.versions import PARTICIPANT_STATUS
 from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
+from workflows.saga import to_the_end
 from workflows.services.call import call
 
 
@@ -49,6 +51,7 @@ class Participant:
         self._deferred: list[Received] = []
         self._order_status: OrderStatus | None = None
         self._customer_tagged = False
+        self._forwarding: asyncio.Future[None] | None = None
 
     @workflow.signal(name=SIGNAL_EVENT)
     def on_event(self, *raw: Any) -> None:
@@ -92,7 +95,24 @@ class Participant:
 
     async def serve(self) -> None:
         """Handle events in arrival order, one at a time, until this participant's part is done.
-        Events still queued then change nothing: they are recorded as ignored."""
+        Events still queued then change nothing: they are recorded as ignored.
+
+        A cancel of this workflow is a cancel of the order: it is forwarded to the workflow that
+        owns the order's lifecycle (`Party.lifecycle_owner`), which undoes the order before the
+        pivot and notes it after; this participant goes on serving, to do its part of either.
+        Ending here instead would leave its part of the order (stock held, a payment authorized)
+        with nobody to undo it."""
+        await to_the_end(self._serve(), self._cancel_requested)
+        if self._forwarding is not None:
+            await self._forwarding
+
+    def _cancel_requested(self) -> None:
+        """Forwarded at once, whatever this participant is doing (following a parcel for days,
+        say); a second cancel is the same request."""
+        if self._forwarding is None:
+            self._forwarding = asyncio.ensure_future(self._forward_cancel())
+
+    async def _serve(self) -> None:
         while not self.done():
             await workflow.wait_condition(lambda: bool(self._inbox.pending) or self.done())
             if self._inbox.pending:
@@ -100,6 +120,15 @@ class Participant:
         for received in [*self._deferred, *self._inbox.pending]:
             self._inbox.note(received, "ignored: this participant is done")
         await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _forward_cancel(self) -> None:
+        owner = self.party.lifecycle_owner.workflow_id(self._order_id)
+        try:
+            await workflow.get_external_workflow_handle(owner).cancel()
+        except ApplicationError as failure:  # the order has ended already: nothing to cancel
+            self._publish_details(f"cancel not forwarded to {owner}: {failure.message}")
+            return
+        self._publish_details(f"cancel forwarded to {owner}")
 
     async def _handle_next(self) -> None:
         received = self._inbox.pending.popleft()
