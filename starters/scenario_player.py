@@ -84,7 +84,11 @@ async def _wait_for(
 ) -> None:
     async with asyncio.timeout(patience.total_seconds()):
         while True:
-            view = await status_of(client, placed)
+            try:
+                view = await status_of(client, placed)
+            except RefusedError:  # not answered (its worker restarts): ask again, as a person would
+                await asyncio.sleep(POLL_INTERVAL.total_seconds())
+                continue
             if view.status is status:
                 return
             if view.status.is_final:

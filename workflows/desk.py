@@ -106,8 +106,10 @@ class OrderDesk:
     # -- the validators ----------------------------------------------------------------------
 
     def validate_decision(self) -> None:
-        if self._tracker.status is not OrderStatus.AWAITING_APPROVAL or self.decision is not None:
+        if self._tracker.status is not OrderStatus.AWAITING_APPROVAL:
             self.refuse(f"it is {self._tracker.status.value}, not awaiting approval")
+        if self.decision is not None:
+            self.refuse("a decision was already made")
 
     def validate_cancel(self) -> None:
         self.refuse_if_past_dispatch("cancelled")

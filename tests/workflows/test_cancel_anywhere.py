@@ -322,4 +322,4 @@ async def test_a_cancel_of_a_participant_after_the_pivot_changes_nothing(
         view = await order_status(client, order.order_id)
 
     assert outcome.status == "completed"
-    assert "workflow cancellation ignored" in [entry.what for entry in view.timeline], view.timeline[-6:]
+    assert "workflow cancellation ignored" in [entry.what for entry in view.timeline]

@@ -226,10 +226,13 @@ class OrdersParticipant(DeskUpdates, Participant):
         (retried it until it went, or undid it by hand)."""
         desk = self._desk
         assert desk is not None
+        relayed = False
         while stuck := await self._undone_or_stuck():
             await self._park(stuck)
-            desk.resolution_done()  # the answer before, if any, led here: parked anew
+            if relayed:  # the answer relayed last led here: parked anew, its update returns
+                desk.resolution_done()
             await self._relay_answer(stuck)
+            relayed = True
 
     async def _undone_or_stuck(self) -> list[Received]:
         """Wait until stock and payment are undone (then nothing is stuck), or a service reports
