@@ -4,6 +4,7 @@ tests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -12,10 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef, WaitPolicy
 from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
@@ -44,6 +49,7 @@ from starters.order_client import PlacedOrder, order_status, wait_for_outcome
 from starters.scenario_player import wait_for_status
 from stores import store_path
 from stores.shipping import ShippingStore
+from workers.pool import running_workers
 
 T = TypeVar("T")
 
@@ -333,6 +339,67 @@ async def settled(
 
     what = f"order {order_id} at rest" + (f", held by {held_by.value}" if held_by else "")
     await eventually(look, lambda seen: seen == (held, True), what=what, within=within)
+
+
+async def admitted(client: Client, workflow_id: str, update_id: str) -> None:
+    """The server holds the update for the workflow's next task (no worker has it yet)."""
+    request = PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=UpdateRef(
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
+        ),
+        wait_policy=WaitPolicy(
+            lifecycle_stage=UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+        ),
+    )
+
+    async def poll() -> bool:
+        try:
+            await client.workflow_service.poll_workflow_execution_update(
+                request, timeout=timedelta(seconds=1)
+            )
+        except RPCError as error:
+            if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED):
+                return False
+            raise
+        return True
+
+    await eventually(poll, bool, what=f"update {update_id} admitted")
+
+
+class ServiceWorkers:
+    """Each service's worker started and stopped on its own, as an operator would. Not sticky:
+    the time-skipping server would keep a workflow's next task for a stopped worker."""
+
+    def __init__(self, client: Client, data_dir: Path) -> None:
+        self._client = client
+        self._data_dir = data_dir
+        self._running: dict[Service, contextlib.AsyncExitStack] = {}
+
+    async def start(self, *services: Service) -> None:
+        for service in services:
+            stack = contextlib.AsyncExitStack()
+            await stack.enter_async_context(
+                running_workers(
+                    self._client, [service], self._data_dir, simulate_carrier=False, sticky=False
+                )
+            )
+            self._running[service] = stack
+
+    async def stop(self, *services: Service) -> None:
+        for service in services:
+            await self._running.pop(service).aclose()
+
+    async def __aenter__(self) -> ServiceWorkers:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop(*list(self._running))
 
 
 async def carrier_reports(

@@ -16,7 +16,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -43,6 +42,7 @@ from stores.effects import effects_of
 from stores.orders import OrdersStore
 from tests.support import (
     LARGE_ORDER,
+    ServiceWorkers,
     at_rest,
     carrier_reports,
     closed_workflows,
@@ -53,44 +53,8 @@ from tests.support import (
     settled,
     until_dispatched,
 )
-from workers.pool import running_workers
 
 STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
-
-
-class ServiceWorkers:
-    """Each service's worker started and stopped on its own, as an operator would. Not sticky:
-    the time-skipping server would keep a workflow's next task for a stopped worker."""
-
-    def __init__(self, client: Client, data_dir: Path) -> None:
-        self._client = client
-        self._data_dir = data_dir
-        self._running: dict[Service, contextlib.AsyncExitStack] = {}
-
-    async def start(self, *services: Service) -> None:
-        for service in services:
-            stack = contextlib.AsyncExitStack()
-            await stack.enter_async_context(
-                running_workers(
-                    self._client, [service], self._data_dir, simulate_carrier=False, sticky=False
-                )
-            )
-            self._running[service] = stack
-
-    async def stop(self, *services: Service) -> None:
-        for service in services:
-            await self._running.pop(service).aclose()
-
-    async def __aenter__(self) -> ServiceWorkers:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop(*list(self._running))
 
 
 def all_but(*down: Service) -> list[Service]:

@@ -5,6 +5,7 @@ retries it or records it undone by hand; then the order ends as it was cancelled
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,10 +25,18 @@ from infra.cli import RefusedError
 from starters.order_client import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from stores.audit import audit_stores
 from stores.effects import effects_of
-from tests.support import at_rest, make_order, outcome_of, reach
-from tests.workflows.test_cancel_anywhere import ServiceWorkers
+from tests.support import (
+    ServiceWorkers,
+    admitted,
+    at_rest,
+    make_order,
+    outcome_of,
+    reach,
+    settled,
+)
 
 STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
+RETRY_ID = "retry-with-the-news"
 STUCK_ALERT = (str(NotificationKind.COMPENSATION_STUCK), OPERATIONS_RECIPIENT)
 
 
@@ -148,3 +157,40 @@ async def test_resolve_is_refused_when_nothing_is_parked_and_changes_nothing(
 
     after = await at_rest(client, order.order_id)
     assert (after.status, after.timeline) == (before.status, before.timeline)
+
+
+async def test_a_retry_that_comes_with_the_news_of_the_failed_void_is_acted_on(
+    time_skipping_env: WorkflowEnvironment, data_dir: Path
+) -> None:
+    """The choreography's order view hears that the void failed (its status is then
+    `needs_attention`) and a person's retry in one workflow task, before it has parked: the retry
+    must be relayed, not taken as answered. The orders worker is down while both arrive."""
+    client = time_skipping_env.client
+    order = make_order(faults=Faults(void_refusals=1))
+    async with ServiceWorkers(client, data_dir) as workers:
+        await workers.start(*Service)
+        placed = await place_order(client, order, Style.CHOREOGRAPHED)
+        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
+        await at_rest(client, order.order_id)
+        await workers.stop(Service.PAYMENTS)
+        request = Cancel(requested_by="customer", reason="changed my mind")
+        await send_update(client, order.order_id, UPDATE_CANCEL, request)
+        await settled(client, order.order_id, held_by=Service.PAYMENTS)
+
+        await workers.stop(Service.ORDERS)
+        await workers.start(Service.PAYMENTS)  # refuses the void: the news waits for orders
+        await settled(client, order.order_id, held_by=Service.ORDERS)
+        retry = Resolve(action=Resolution.RETRY, resolved_by="operator")
+        retrying = asyncio.create_task(
+            client.get_workflow_handle(placed.workflow_id).execute_update(
+                UPDATE_RESOLVE, retry, id=RETRY_ID, result_type=OrderView
+            )
+        )
+        await admitted(client, placed.workflow_id, RETRY_ID)
+        await workers.start(Service.ORDERS)
+        view = await retrying
+        outcome = await outcome_of(client, placed)
+
+    assert view.status is OrderStatus.CANCELLED
+    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
+    assert effects_of(data_dir, order.order_id).payment_state == "voided"

@@ -6,16 +6,9 @@ take the order back, nor overrule a person who decided in time."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
-from temporalio.api.update.v1 import UpdateRef, WaitPolicy
-from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import UPDATE_APPROVE, Approve
@@ -27,44 +20,18 @@ from starters.order_client import PLACEABLE_STYLES, place_order
 from tests.support import (
     LARGE_ORDER,
     WINDOW,
+    ServiceWorkers,
+    admitted,
     at_rest,
     carrier_reports,
-    eventually,
     make_order,
     outcome_of,
     reach,
     settled,
     until_dispatched,
 )
-from tests.workflows.test_cancel_anywhere import ServiceWorkers
 
 UPDATE_ID = "approve-as-the-window-ends"
-
-
-async def admitted(client: Client, workflow_id: str, update_id: str) -> None:
-    """The server holds the update for the workflow's next task (no worker has it yet)."""
-    request = PollWorkflowExecutionUpdateRequest(
-        namespace=client.namespace,
-        update_ref=UpdateRef(
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
-        ),
-        wait_policy=WaitPolicy(
-            lifecycle_stage=UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
-        ),
-    )
-
-    async def poll() -> bool:
-        try:
-            await client.workflow_service.poll_workflow_execution_update(
-                request, timeout=timedelta(seconds=1)
-            )
-        except RPCError as error:
-            if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED):
-                return False
-            raise
-        return True
-
-    await eventually(poll, bool, what=f"update {update_id} admitted")
 
 
 STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
