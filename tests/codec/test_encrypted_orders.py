@@ -25,11 +25,11 @@ from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service
 from infra.codec import ENCODING, EncryptionCodec
 from starters.causal_trace import EntryKind, trace_order
-from starters.codec_server import handler_for
+from starters.codec_server import Policy, handler_for
 from starters.order_client import PLACEABLE_STYLES, order_status
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
-from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
+from tests.support import PATIENCE, existing_workflows, expected_workflow_ids, free_port
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -98,9 +98,14 @@ async def test_status_and_trace_read_the_encrypted_histories(encrypted: Encrypte
         assert "authorize_payment" in activities, run.placed.style
 
 
+UI_ORIGIN = "http://ui"
+
+
 @pytest.fixture
 def codec_server(encrypted: Encrypted) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(encrypted.codec, "http://ui"))
+    port = free_port()
+    policy = Policy.for_port(port, [UI_ORIGIN], token=None)
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(encrypted.codec, policy))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -122,7 +127,7 @@ def post(url: str, payloads: Payloads) -> Answer:
     request = urllib.request.Request(
         url,
         data=json_format.MessageToJson(payloads).encode(),
-        headers={"Content-Type": "application/json", "X-Namespace": NAMESPACE},
+        headers={"Content-Type": "application/json", "X-Namespace": NAMESPACE, "Origin": UI_ORIGIN},
         method="POST",
     )
     try:
@@ -142,7 +147,7 @@ async def test_the_web_uis_codec_server_decrypts_what_the_server_stored(
 
     answer = await asyncio.to_thread(post, f"{codec_server}/decode", started)
 
-    assert (answer.status, answer.origin) == (200, "http://ui")
+    assert (answer.status, answer.origin) == (200, UI_ORIGIN)
     decoded = json_format.Parse(answer.body, Payloads())
     assert TOKEN_PREFIX not in started.SerializeToString()
     assert run.placed.order_id.encode() in decoded.payloads[0].data

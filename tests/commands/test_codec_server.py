@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from infra.codec import KEY_VARIABLE, EncryptionCodec
 from infra.dev_server import port_is_free
-from starters.codec_server import DEFAULT_ORIGIN
+from starters.codec_server import DEFAULT_ORIGIN, MAX_BODY_BYTES, TOKEN_VARIABLE
 from tests.commands.processes import ended, plain_env, started, taken, until_line
 from tests.support import Result, free_port, one_line_error
 
@@ -182,3 +183,123 @@ async def test_a_port_out_of_range_is_bad_input_in_one_line_with_exit_2() -> Non
     assert one_line_error(result, 2) == (
         f"{PROG}: error: argument --port: must be 1 to 65535 (got 99999) (see --help)"
     )
+
+
+# -- who may ask: the browser's Origin, the Host, the body's size, the token ---------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    allowed_origin: str | None
+    body: bytes
+
+
+def ask(
+    server: CodecServer, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> Reply:
+    """A request whose every header the test sets (a browser's, a rebinding page's, one that
+    claims a huge body without sending it); blocking, run in a thread."""
+    port = int(server.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in {"Host": f"127.0.0.1:{port}", **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        return Reply(
+            response.status, response.getheader("Access-Control-Allow-Origin"), response.read()
+        )
+    finally:
+        connection.close()
+
+
+def decode_request(sealed: list[Payload]) -> tuple[dict[str, str], bytes]:
+    body = json_format.MessageToJson(Payloads(payloads=sealed)).encode()
+    return {"Content-Type": "application/json", "Content-Length": str(len(body))}, body
+
+
+async def test_the_web_uis_origin_is_answered_with_cors_for_it_alone(
+    codec_server: CodecServer,
+) -> None:
+    headers, body = decode_request(await codec_server.codec.encode([plain("{}")]))
+
+    reply = await asyncio.to_thread(
+        ask, codec_server, "POST", "/decode", {**headers, "Origin": DEFAULT_ORIGIN}, body
+    )
+
+    assert (reply.status, reply.allowed_origin) == (200, DEFAULT_ORIGIN)
+
+
+@pytest.mark.parametrize("method", ["POST", "OPTIONS"])
+async def test_a_page_of_another_origin_is_refused_403_and_given_no_cors(
+    codec_server: CodecServer, method: str
+) -> None:
+    headers, body = decode_request(await codec_server.codec.encode([plain("{}")]))
+    evil = {**headers, "Origin": "http://evil.example"}
+
+    reply = await asyncio.to_thread(ask, codec_server, method, "/decode", evil, body)
+
+    assert (reply.status, reply.allowed_origin) == (403, None)
+    assert json.loads(reply.body) == {
+        "error": f"Origin 'http://evil.example': allowed are {DEFAULT_ORIGIN}"
+    }
+
+
+async def test_a_host_it_does_not_serve_is_refused_403_against_dns_rebinding(
+    codec_server: CodecServer,
+) -> None:
+    headers, body = decode_request(await codec_server.codec.encode([plain("{}")]))
+    port = codec_server.url.rsplit(":", 1)[1]
+
+    reply = await asyncio.to_thread(
+        ask, codec_server, "POST", "/decode", {**headers, "Host": f"evil.example:{port}"}, body
+    )
+
+    assert reply.status == 403
+    assert json.loads(reply.body)["error"].startswith(f"Host 'evil.example:{port}': ")
+
+
+@pytest.mark.parametrize(
+    ("length", "status"), [(str(MAX_BODY_BYTES + 1), 413), ("lots", 411)], ids=["huge", "no-number"]
+)
+async def test_a_body_above_the_limit_or_of_no_length_is_refused_unread(
+    codec_server: CodecServer, length: str, status: int
+) -> None:
+    reply = await asyncio.to_thread(
+        ask, codec_server, "POST", "/decode", {"Content-Length": length}
+    )
+
+    assert reply.status == status, reply.body
+
+
+@pytest.fixture(scope="module")
+async def guarded_server() -> AsyncIterator[CodecServer]:
+    """One started with `ORDERS_CODEC_TOKEN`: it wants the token on every decode."""
+    text, codec = a_key()
+    port = free_port()
+    env = plain_env(**{KEY_VARIABLE: text, TOKEN_VARIABLE: GUARD_TOKEN})
+    async with started(env, "starters.codec_server", "--port", str(port)) as process:
+        await until_line(process, start_line(port, codec))
+        yield CodecServer(f"http://127.0.0.1:{port}", codec, process)
+
+
+GUARD_TOKEN = "s3cr3t-for-the-ui"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [(None, 401), ("Bearer wrong", 401), (f"Bearer {GUARD_TOKEN}", 200)],
+    ids=["none", "wrong", "right"],
+)
+async def test_with_a_token_set_a_request_without_it_is_refused_401(
+    guarded_server: CodecServer, authorization: str | None, status: int
+) -> None:
+    headers, body = decode_request(await guarded_server.codec.encode([plain("{}")]))
+    if authorization is not None:
+        headers["Authorization"] = authorization
+
+    reply = await asyncio.to_thread(ask, guarded_server, "POST", "/decode", headers, body)
+
+    assert reply.status == status, reply.body
