@@ -6,7 +6,9 @@ Off unless `ORDERS_PAYLOAD_KEY` holds a key (32 bytes, URL-safe base64:
 the same in every process. Then the server, its database and the Web UI only ever see
 ciphertext; the project's own tools decrypt with the key, and the Web UI can through
 `python -m starters.codec_server`. Payloads written before the key was set stay readable: a
-payload that is not encrypted passes through.
+payload that is not encrypted passes through. Failures are encrypted too: their message and stack
+trace (a decline's wording, a refusal naming a value) move into an encoded attribute, which the
+codec encrypts, and only the failure's type stays in clear.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 
@@ -22,8 +25,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 
 KEY_VARIABLE = "ORDERS_PAYLOAD_KEY"
 ENCODING = b"binary/encrypted"
@@ -90,7 +98,16 @@ def data_converter() -> DataConverter:
     codec = codec_from_environment()
     if codec is None:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    return encrypted_converter(codec)
+
+
+def encrypted_converter(codec: PayloadCodec) -> DataConverter:
+    """Every payload through `codec`, failures' messages and stack traces included."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def decrypt_in_place(messages: Iterable[Message], codec: PayloadCodec | None) -> None:
@@ -106,6 +123,29 @@ def _decrypt_message(message: Message, codec: EncryptionCodec) -> None:
     if isinstance(message, Payload):
         message.CopyFrom(codec.decrypt(message))
         return
+    if isinstance(message, Failure):
+        _decrypt_fields(message, codec)
+        _restore_common_attributes(message)
+        return
+    _decrypt_fields(message, codec)
+
+
+def _restore_common_attributes(failure: Failure) -> None:
+    """Put a failure's message and stack trace back where a reader of the history looks, once
+    its encoded attributes are decrypted (what the SDK's failure converter does on decode)."""
+    if not failure.HasField("encoded_attributes"):
+        return
+    try:
+        attributes = json.loads(failure.encoded_attributes.data)
+    except ValueError:  # still encrypted (another key) or not ours: left as it is
+        return
+    if isinstance(attributes, dict):
+        failure.message = str(attributes.get("message", failure.message))
+        failure.stack_trace = str(attributes.get("stack_trace", failure.stack_trace))
+        failure.ClearField("encoded_attributes")
+
+
+def _decrypt_fields(message: Message, codec: EncryptionCodec) -> None:
     for field, value in message.ListFields():
         if field.message_type is None:
             continue

@@ -8,6 +8,8 @@ import os
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
+from temporalio.exceptions import ApplicationError
 
 from infra.codec import (
     ENCODING,
@@ -16,6 +18,8 @@ from infra.codec import (
     PayloadKeyError,
     codec_from_environment,
     data_converter,
+    decrypt_in_place,
+    encrypted_converter,
 )
 
 
@@ -100,3 +104,21 @@ def test_a_malformed_key_says_what_is_wrong(
     with pytest.raises(PayloadKeyError, match=why) as raised:
         codec_from_environment()
     assert KEY_VARIABLE in str(raised.value)
+
+
+async def test_a_failure_is_stored_unreadable_and_read_back_whole_by_the_projects_tools() -> None:
+    """What the server stores of a failed activity: its type in clear, its message and stack
+    trace encrypted; a history reader (`decrypt_in_place`) puts them back where it looks."""
+    codec = EncryptionCodec(a_key())
+    converter = encrypted_converter(codec)
+    error = ApplicationError("order o-1: the gateway declined 14700 cents", type="PaymentDeclined")
+    stored = Failure()
+    await converter.encode_failure(error, stored)
+
+    assert b"declined" not in stored.SerializeToString()
+    assert stored.application_failure_info.type == "PaymentDeclined"
+
+    decrypt_in_place([stored], codec)
+
+    assert stored.message == "order o-1: the gateway declined 14700 cents"
+    assert not stored.HasField("encoded_attributes")

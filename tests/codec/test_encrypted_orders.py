@@ -5,7 +5,6 @@ server read the histories with the key."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import threading
 import urllib.error
@@ -18,12 +17,11 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service
-from infra.codec import ENCODING, EncryptionCodec
+from infra.codec import ENCODING, EncryptionCodec, encrypted_converter
 from starters.causal_trace import EntryKind, trace_order
 from starters.codec_server import Policy, handler_for
 from starters.order_client import PLACEABLE_STYLES, order_status
@@ -35,6 +33,9 @@ from workers.pool import running_workers
 pytestmark = pytest.mark.e2e
 
 NAMESPACE = "codec"
+DECLINE_WORDING = b"the gateway declined"
+"""How the payments store words a decline (stores/payments.py): a failure's message, which the
+history of a declined order carries, in the activity's failure or in an event's payload."""
 TOKEN_PREFIX = b"tok_"
 """What every payment token of the scenarios starts with (domain/scenarios.py)."""
 
@@ -58,7 +59,7 @@ async def encrypted(
     client = await Client.connect(
         raw.service_client.config.target_host,
         namespace=NAMESPACE,
-        data_converter=dataclasses.replace(pydantic_data_converter, payload_codec=codec),
+        data_converter=encrypted_converter(codec),
     )
     data_dir = tmp_path_factory.mktemp("codec-data")
     scenarios = [SCENARIOS_BY_NAME["happy"], SCENARIOS_BY_NAME["payment_declined"]]
@@ -85,6 +86,7 @@ async def test_no_history_of_any_workflow_of_an_order_holds_the_token_in_clear(
             stored = b"".join(event.SerializeToString() for event in history.events)
 
             assert TOKEN_PREFIX not in stored, workflow_id
+            assert DECLINE_WORDING not in stored, workflow_id  # failures are encrypted too
             assert ENCODING in stored, workflow_id
 
 
