@@ -8,7 +8,7 @@ Ctrl-C (`--exit`: stop when done)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +19,8 @@ from domain.services import Service, Style
 from domain.status import OrderStatus
 from infra import cli
 from infra.client import connect, connect_config
+from infra.codec import codec_from_environment
+from infra.codec_http import CODEC_PORT, serving_in_background
 from infra.data_dir import data_dir
 from infra.dev_server import (
     DEFAULT_UI_PORT,
@@ -50,19 +52,24 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
     if local and port_text.isdigit() and port_is_free(int(port_text)):
         ui_port = DEFAULT_UI_PORT if port_is_free(DEFAULT_UI_PORT) else None
         db_file = default_db_file()
-        try:
-            server = await start_dev_server(
-                port=int(port_text), ui_port=ui_port, db_file=db_file, ui=ui_port is not None
-            )
-        except (DevServerError, PortInUseError) as error:  # PortInUse: taken since we looked
-            raise cli.RefusedError(str(error)) from error
-        if ui_port is None:
-            console.print(f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time")
-        console.print(f"started a Temporal dev server on {target} (history in {db_file})")
-        try:
-            yield await connect()
-        finally:
-            await server.shutdown()
+        with _codec_server_for(ui_port, console) as codec_endpoint:
+            try:
+                server = await start_dev_server(
+                    port=int(port_text),
+                    ui_port=ui_port,
+                    db_file=db_file,
+                    ui=ui_port is not None,
+                    ui_codec_endpoint=codec_endpoint,
+                )
+            except (DevServerError, PortInUseError) as error:  # PortInUse: taken since we looked
+                raise cli.RefusedError(str(error)) from error
+            if ui_port is None:
+                console.print(f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time")
+            console.print(f"started a Temporal dev server on {target} (history in {db_file})")
+            try:
+                yield await connect()
+            finally:
+                await server.shutdown()
     else:
         client = await connect()
         console.print(f"using the Temporal server at {target}")
@@ -70,6 +77,20 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
         if added:
             console.print(f"registered the search attributes {', '.join(added)}")
         yield client
+
+
+@contextlib.contextmanager
+def _codec_server_for(ui_port: int | None, console: Console) -> Iterator[str | None]:
+    """With `ORDERS_PAYLOAD_KEY` set, the histories are encrypted: a codec server (in this
+    process, on the usual port when it is free) lets the demo's Web UI show them in clear."""
+    codec = codec_from_environment()
+    if codec is None or ui_port is None:
+        yield None
+        return
+    port = CODEC_PORT if port_is_free(CODEC_PORT) else 0
+    with serving_in_background(codec, port, [f"http://localhost:{ui_port}"]) as url:
+        console.print(f"codec server at {url} for the Web UI (key {codec.key_id.decode()})")
+        yield url
 
 
 def outcome_table(runs: Sequence[ScenarioRun], namespace: str) -> Table:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 
 import pytest
 from google.protobuf import json_format
@@ -22,12 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service
 from infra.codec import ENCODING, EncryptionCodec, encrypted_converter
+from infra.codec_http import serving_in_background
 from starters.causal_trace import EntryKind, trace_order
-from starters.codec_server import Policy, handler_for
 from starters.order_client import PLACEABLE_STYLES, order_status
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
-from tests.support import PATIENCE, existing_workflows, expected_workflow_ids, free_port
+from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -105,16 +103,8 @@ UI_ORIGIN = "http://ui"
 
 @pytest.fixture
 def codec_server(encrypted: Encrypted) -> Iterator[str]:
-    port = free_port()
-    policy = Policy.for_port(port, [UI_ORIGIN], token=None)
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(encrypted.codec, policy))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_in_background(encrypted.codec, 0, [UI_ORIGIN]) as url:
+        yield url
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
 from infra.codec import KEY_VARIABLE, EncryptionCodec
+from infra.codec_http import MAX_BODY_BYTES, TOKEN_VARIABLE
 from infra.dev_server import port_is_free
-from starters.codec_server import DEFAULT_ORIGIN, MAX_BODY_BYTES, TOKEN_VARIABLE
+from starters.codec_server import DEFAULT_ORIGIN
 from tests.commands.processes import ended, plain_env, started, taken, until_line
 from tests.support import Result, free_port, one_line_error
 

@@ -10,15 +10,25 @@ someone has open over those ports.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import json
+import os
 import re
 import signal
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 
+from infra.codec import KEY_VARIABLE, EncryptionCodec
 from infra.dev_server import DEFAULT_UI_PORT, port_is_free
 from infra.metrics import DEMO_METRICS_PORT
 from tests.commands.processes import ended, failing_cli, started, taken, until_line
@@ -144,11 +154,7 @@ async def test_without_exit_it_stays_up_until_sigint_then_exits_0_and_frees_its_
     env = demo_env(f"localhost:{port}", tmp_path / "data")
     with demo_ports_taken():
         async with started(env, "starters.demo", "--scenario", "happy") as process:
-            await until_line(
-                process,
-                "server, UI and workers stay up for inspection; Ctrl-C stops them",
-                within=DEMO_SECONDS,
-            )
+            await until_line(process, STAY_UP, within=DEMO_SECONDS)
             process.send_signal(signal.SIGINT)
             result = await ended(process, 30)
             free_after = port_is_free(port)
@@ -194,3 +200,64 @@ async def test_a_dev_server_that_does_not_start_is_refused_in_one_line_with_exit
         r"within 5s; last connection error: .*Connection refused.*",
         line,
     ), line
+
+
+async def test_with_a_payload_key_the_demo_points_its_web_ui_at_a_codec_server(
+    tmp_path: Path,
+) -> None:
+    """Encrypted histories read in the demo's Web UI: the demo starts a codec server for the
+    UI's origin and starts the dev server's UI with it as its codec endpoint."""
+    if not port_is_free(DEFAULT_UI_PORT):
+        pytest.skip(f"port {DEFAULT_UI_PORT} is taken here: the demo would run without its Web UI")
+    raw = os.urandom(32)
+    key = EncryptionCodec(raw)
+    port = free_port()
+    env = {
+        **demo_env(f"localhost:{port}", tmp_path / "data"),
+        KEY_VARIABLE: base64.urlsafe_b64encode(raw).decode(),
+    }
+    with taken(DEMO_METRICS_PORT):
+        async with started(env, "starters.demo", "--scenario", "happy") as process:
+            lines = await until_line(process, STAY_UP, within=DEMO_SECONDS)
+            (codec_line,) = [line for line in lines if line.startswith("codec server at ")]
+            url = codec_line.split()[3]
+            settings = await asyncio.to_thread(ui_settings, DEFAULT_UI_PORT)
+            sealed = await key.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"1")])
+            from_ui = await asyncio.to_thread(
+                decode, url, sealed, f"http://localhost:{DEFAULT_UI_PORT}"
+            )
+            from_elsewhere = await asyncio.to_thread(decode, url, sealed, "http://evil.example")
+            process.send_signal(signal.SIGINT)
+            result = await ended(process, 30)
+
+    assert codec_line.endswith(f"for the Web UI (key {key.key_id.decode()})")
+    assert settings["Codec"]["Endpoint"] == url
+    assert (from_ui, from_elsewhere) == (200, 403)
+    assert result.code == 0, result.stderr
+
+
+STAY_UP = "server, UI and workers stay up for inspection; Ctrl-C stops them"
+
+
+def ui_settings(ui_port: int) -> dict[str, Any]:
+    """What the Web UI's page reads first: its settings, the codec endpoint among them."""
+    url = f"http://localhost:{ui_port}/api/v1/settings"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        settings: dict[str, Any] = json.load(response)
+    return settings
+
+
+def decode(url: str, sealed: list[Payload], origin: str) -> int:
+    """The Web UI's browser asking the codec server to decode; the answer's status."""
+    body = json_format.MessageToJson(Payloads(payloads=sealed)).encode()
+    request = urllib.request.Request(
+        f"{url}/decode",
+        data=body,
+        headers={"Content-Type": "application/json", "Origin": origin},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
