@@ -51,6 +51,15 @@ class Scenario:
     acts_at: OrderStatus | None = None
     followed_by: FollowUp | None = None
 
+    @property
+    def reaches_dispatch(self) -> bool:
+        """Whether the order, left alone, gets as far as dispatch (and so wakes shipping or the
+        warehouse): it completes, or its cancellation comes at dispatch or after it."""
+        return self.expected_status is OrderStatus.COMPLETED or self.expected_reason in (
+            CancelReason.LOST_IN_TRANSIT,
+            CancelReason.CARRIER_REJECTED,
+        )
+
     def order(self, order_id: str) -> Order:
         return Order(
             order_id=order_id,

@@ -43,7 +43,7 @@ from domain.messages.shipping import CarrierEventKind
 from domain.order import Address, Customer, LineItem, Order, OrderTimeouts
 from domain.scenarios import Scenario
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
-from domain.status import CancelReason, OrderStatus
+from domain.status import OrderStatus
 from domain.views import OrderOutcome, OrderView
 from starters.order_client import PlacedOrder, order_status, wait_for_outcome
 from starters.scenario_player import wait_for_status
@@ -162,18 +162,9 @@ def workflow_ids_of(order_id: str) -> list[str]:
     return [order_workflow_id(order_id), shipment_workflow_id(order_id), *participants]
 
 
-def reaches_dispatch(scenario: Scenario) -> bool:
-    """Whether a scenario's order gets as far as dispatch (and so wakes shipping or the
-    warehouse)."""
-    return scenario.expected_status is OrderStatus.COMPLETED or scenario.expected_reason in (
-        CancelReason.LOST_IN_TRANSIT,
-        CancelReason.CARRIER_REJECTED,
-    )
-
-
 def expected_workflow_ids(scenario: Scenario, style: Style, order_id: str) -> set[str]:
     """The workflows an order of this scenario has in this style, and no others."""
-    shipped = reaches_dispatch(scenario)
+    shipped = scenario.reaches_dispatch
     if style is Style.CHOREOGRAPHED:
         parties = [Party.ORDERS, Party.INVENTORY, Party.PAYMENTS, Party.NOTIFICATIONS]
         return {party.workflow_id(order_id) for party in parties + [Party.SHIPPING] * shipped}

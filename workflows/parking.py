@@ -15,10 +15,8 @@ from temporalio import workflow
 from domain.commands import Resolution, Resolve
 from domain.messages.notifications import NotificationKind
 from domain.messages.resolution import (
-    Compensation,
     ParkedCompensation,
     RecordOrderParked,
-    RecordResolvedByHand,
 )
 from domain.order import Order
 from domain.services import Service
@@ -26,13 +24,9 @@ from domain.status import OrderStatus
 from domain.views import EntryKind
 from workflows.desk import OrderDesk
 from workflows.saga import Parked, Saga
-from workflows.services import inventory, notifications, orders, payments
+from workflows.services import notifications, orders
+from workflows.services.resolutions import record_resolved_by_hand
 from workflows.tracking import OrderTracker
-
-_RECORD_BY_HAND = {
-    Compensation.RELEASE_STOCK: inventory.record_release_by_hand,
-    Compensation.VOID_PAYMENT: payments.record_void_by_hand,
-}
 
 
 async def until_resolved(
@@ -84,14 +78,8 @@ async def _record_by_hand(parked: list[Parked], request: Resolve, order: Order) 
     assert request.note is not None  # the request's own validation
     for one in parked:
         compensation = one.step.compensation
-        await _RECORD_BY_HAND[compensation](
-            RecordResolvedByHand(
-                order_id=order.order_id,
-                compensation=compensation,
-                resolved_by=request.resolved_by,
-                note=request.note,
-                at=workflow.now(),
-            )
+        await record_resolved_by_hand(
+            order.order_id, compensation, request.resolved_by, request.note
         )
 
 

@@ -19,7 +19,6 @@ from domain.order import Order
 from domain.policy import needs_approval
 from domain.scenarios import SCENARIOS, Scenario
 from domain.services import Style
-from domain.status import CancelReason, OrderStatus
 
 MAX_INJECTED_TIMEOUTS = 3
 """Gateway time-outs injected into a faulty order: its authorization retries (0.5 s, 1 s, 2 s
@@ -71,24 +70,12 @@ their outcome can be held to their scenario's."""
 _EVENT_STYLES = frozenset({Style.CHOREOGRAPHED, Style.HYBRID})
 """The styles whose workflows take published events (the hybrid's orchestrator and warehouse)."""
 
-_PAST_THE_PIVOT = (CancelReason.LOST_IN_TRANSIT, CancelReason.CARRIER_REJECTED)
-"""The cancellations that come at dispatch or after it."""
-
-
-def reaches_dispatch(scenario: Scenario) -> bool:
-    """Whether the scenario's order, left alone, gets as far as dispatch: only such an order can
-    be cancelled after the pivot."""
-    return (
-        scenario.expected_status is OrderStatus.COMPLETED
-        or scenario.expected_reason in _PAST_THE_PIVOT
-    )
-
 
 def _allowed(scenario: Scenario, style: Style) -> list[Disturbance]:
     allowed = list(_WEIGHTS)
     if style not in _EVENT_STYLES:
         allowed.remove(Disturbance.REDELIVER)
-    if not reaches_dispatch(scenario):
+    if not scenario.reaches_dispatch:
         allowed.remove(Disturbance.CANCEL_AFTER_PIVOT)
     return allowed
 

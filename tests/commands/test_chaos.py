@@ -25,7 +25,7 @@ import pytest
 
 from domain.services import Style
 from infra.dev_server import port_is_free
-from starters.chaos_run.plan import Disturbance, build_plan, reaches_dispatch
+from starters.chaos_run.plan import Disturbance, build_plan
 from starters.order_client import PLACEABLE_STYLES
 from tests.commands.processes import ended, failing_cli, plain_env, started
 from tests.support import Result, one_line_error
@@ -274,7 +274,7 @@ def test_the_plan_disturbs_each_order_only_in_ways_its_style_and_scenario_allow(
     redelivered = {plan.style for plan in plans if plan.disturbance is Disturbance.REDELIVER}
     assert redelivered == {Style.CHOREOGRAPHED, Style.HYBRID}
     assert all(
-        reaches_dispatch(plan.scenario)
+        plan.scenario.reaches_dispatch
         for plan in plans
         if plan.disturbance is Disturbance.CANCEL_AFTER_PIVOT
     )

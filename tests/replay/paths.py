@@ -20,7 +20,6 @@ from domain.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Actor, Scenario
 from domain.services import Style
 from domain.status import CancelReason, OrderStatus
 from starters.order_client import PLACEABLE_STYLES
-from tests.support import reaches_dispatch
 from workflows.choreography.inventory import InventoryParticipant
 from workflows.choreography.notifications import NotificationsParticipant
 from workflows.choreography.orders import OrdersParticipant
@@ -87,7 +86,7 @@ class ReplayPath:
     @property
     def reaches_dispatch(self) -> bool:
         """Whether the order got as far as dispatch, and so started the workflows that ship."""
-        return reaches_dispatch(self.scenario)
+        return self.scenario.reaches_dispatch
 
     def workflows(self, style: Style) -> tuple[type, ...]:
         """The workflow classes this path runs in `style`: one recorded history each."""

@@ -74,7 +74,7 @@ class InventoryParticipant(Participant):
             case p.UndoResolution() if not self._undo.parked:
                 return "ignored: nothing of inventory is parked"
             case p.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
-                await inventory.record_release_by_hand(self._undo.by_hand(answer))
+                await self._undo.record_by_hand(answer)
                 if await self._undo.attempt(self, _released_by_hand, received):
                     self._closed_by = EventType.STOCK_RELEASED
             case p.UndoResolution():  # a person asks for a retry

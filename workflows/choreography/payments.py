@@ -71,7 +71,7 @@ class PaymentsParticipant(Participant):
             case p.UndoResolution() if not self._undo.parked:
                 return "ignored: nothing of payments is parked"
             case p.UndoResolution() as answer if received.type is E.UNDONE_BY_HAND:
-                await payments.record_void_by_hand(self._undo.by_hand(answer))
+                await self._undo.record_by_hand(answer)
                 self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
             case p.UndoResolution():  # a person asks for a retry
                 self._cancelled = await self._undo.attempt(self, self._void, received)

@@ -9,15 +9,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from pydantic import BaseModel
-from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.events import payloads as p
 from domain.events.contract import EventType
 from domain.events.envelope import EventEnvelope
-from domain.messages.resolution import Compensation, RecordResolvedByHand
+from domain.messages.resolution import Compensation
 from workflows.choreography.inbox import Received
 from workflows.failures import failure_message
+from workflows.services.resolutions import record_resolved_by_hand
 
 
 class Publisher(Protocol):
@@ -57,15 +57,10 @@ class ParkableUndo:
         await participant.publish(self._done, undone, received)
         return True
 
-    def by_hand(self, answer: p.UndoResolution) -> RecordResolvedByHand:
-        """What the service records of a person's undoing it by hand."""
-        return RecordResolvedByHand(
-            order_id=self._order_id,
-            compensation=self.compensation,
-            resolved_by=answer.resolved_by,
-            note=answer.note or "(no note)",
-            at=workflow.now(),
-        )
+    async def record_by_hand(self, answer: p.UndoResolution) -> None:
+        """The service puts on record that a person undid its compensation by hand."""
+        note = answer.note or "(no note)"
+        await record_resolved_by_hand(self._order_id, self.compensation, answer.resolved_by, note)
 
 
 UNDONE_BY: dict[EventType, EventType] = {

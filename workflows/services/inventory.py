@@ -10,7 +10,6 @@ from domain.messages.inventory import (
     ReserveStock,
     StockLine,
 )
-from domain.messages.resolution import RecordResolvedByHand
 from domain.order import Order
 from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE, within_budget
@@ -37,17 +36,6 @@ async def release_stock(order_id: str, *, budget: timedelta | None = None) -> Re
         ReleaseResult,
         policy=UNTIL_DONE if budget is None else within_budget(budget),
         summary="compensation: release stock",
-    )
-
-
-async def record_release_by_hand(resolved: RecordResolvedByHand) -> None:
-    await call(
-        Service.INVENTORY,
-        "record_resolved_by_hand",
-        resolved,
-        type(None),
-        policy=UNTIL_DONE,
-        summary="record: the stock released by hand",
     )
 
 

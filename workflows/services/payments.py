@@ -9,7 +9,6 @@ from domain.messages.payments import (
     CaptureResult,
     ReversalResult,
 )
-from domain.messages.resolution import RecordResolvedByHand
 from domain.money import format_cents
 from domain.order import Order
 from domain.services import Service
@@ -58,15 +57,4 @@ async def reverse_payment(
         ReversalResult,
         policy=UNTIL_DONE if budget is None else within_budget(budget),
         summary=why,
-    )
-
-
-async def record_void_by_hand(resolved: RecordResolvedByHand) -> None:
-    await call(
-        Service.PAYMENTS,
-        "record_resolved_by_hand",
-        resolved,
-        type(None),
-        policy=UNTIL_DONE,
-        summary="record: the payment voided by hand",
     )
