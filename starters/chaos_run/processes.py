@@ -212,9 +212,10 @@ class Cluster:
     """Processes that exited without being told to (and were started again)."""
 
     async def kill_worker(self, service: Service) -> None:
-        """SIGKILL the service's worker and start a new one."""
+        """SIGKILL the service's worker and start a new one; not while the server restarts (a
+        worker refuses to start with no server to reach, and that refusal ended the run)."""
         worker = self.workers[service]
-        async with worker.lock:
+        async with self.server.lock, worker.lock:
             await worker.kill()
             await worker.start()
 
