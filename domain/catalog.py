@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -22,3 +23,13 @@ CATALOG: tuple[Product, ...] = (
 )
 
 PRODUCTS_BY_SKU: dict[str, Product] = {product.sku: product for product in CATALOG}
+
+
+def unknown_skus(skus: Iterable[str]) -> set[str]:
+    """Those of `skus` the shop does not sell."""
+    return {sku for sku in skus if sku not in PRODUCTS_BY_SKU}
+
+
+def catalogue_skus() -> str:
+    """What the shop sells, for a message: `KB-001, MS-002, ...`."""
+    return ", ".join(PRODUCTS_BY_SKU)

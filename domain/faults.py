@@ -14,15 +14,20 @@ from typing import Annotated
 from pydantic import Field
 
 from domain.base import Model
+from domain.limits import MAX_WAIT
 
 
 class CarrierBehaviour(Model):
     """When the simulated carrier reports on a dispatched parcel."""
 
-    pickup_after: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(seconds=1)
+    pickup_after: Annotated[timedelta, Field(ge=timedelta(0), le=MAX_WAIT)] = timedelta(seconds=1)
     deliver_after: Annotated[
         timedelta | None,
-        Field(description="time from pickup to delivery; null: the parcel is lost"),
+        Field(
+            ge=timedelta(0),
+            le=MAX_WAIT,
+            description="time from pickup to delivery; null: the parcel is lost",
+        ),
     ] = timedelta(seconds=1)
 
 

@@ -16,6 +16,8 @@ from pydantic import (
 
 from domain.base import Model
 from domain.faults import Faults
+from domain.limits import MAX_WAIT
+from domain.money import format_cents
 
 OrderId = Annotated[
     str,
@@ -23,7 +25,8 @@ OrderId = Annotated[
     Field(description="lower-case letters, digits and dashes, 3 to 63 characters"),
 ]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
-Cents = Annotated[int, Field(ge=0, le=100_000_000_00)]
+MAX_CENTS = 100_000_000_00
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 
 
 def _reveal(token: SecretStr) -> str:
@@ -79,14 +82,15 @@ class OrderTimeouts(Model):
     finishes in seconds; tests keep the real ones and let the time-skipping server jump over them.
     """
 
-    approval_window: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(hours=24)
-    handling_time: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(hours=2)
-    delivery_deadline: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=5)
-    lost_after: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=14)
+    approval_window: Annotated[timedelta, Field(gt=timedelta(0), le=MAX_WAIT)] = timedelta(hours=24)
+    handling_time: Annotated[timedelta, Field(ge=timedelta(0), le=MAX_WAIT)] = timedelta(hours=2)
+    delivery_deadline: Annotated[timedelta, Field(gt=timedelta(0), le=MAX_WAIT)] = timedelta(days=5)
+    lost_after: Annotated[timedelta, Field(gt=timedelta(0), le=MAX_WAIT)] = timedelta(days=14)
     compensation_budget: Annotated[
         timedelta,
         Field(
             gt=timedelta(0),
+            le=MAX_WAIT,
             description="how long one compensation may keep failing (a service down, a gateway "
             "timing out) before it is parked for a person",
         ),
@@ -116,6 +120,12 @@ class Order(Model):
             if item.sku in seen:
                 raise ValueError(f"sku {item.sku} appears twice; put the quantity on one line")
             seen.add(item.sku)
+        total = sum(item.total_cents for item in items)
+        if total > MAX_CENTS:  # else placed, and its payment fails at every attempt
+            raise ValueError(
+                f"the order's total, {format_cents(total)}, is above the most one payment may "
+                f"be ({format_cents(MAX_CENTS)})"
+            )
         return items
 
     @property

@@ -44,7 +44,22 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2), not a usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_shortened(message)} (see --help)\n")
+
+
+MAX_ERROR_LENGTH = 600
+"""argparse quotes a rejected value whole (`invalid choice: '...'`): one of megabytes would make
+the line megabytes long. (The longest it says of a value it could take, every scenario to choose
+from, is under 300.)"""
+
+
+def _shortened(message: str) -> str:
+    """The message with its middle cut when it is too long: what was wrong stays at the start
+    (`argument --style: invalid choice:`), what would do at the end (`(choose from ...)`)."""
+    if len(message) <= MAX_ERROR_LENGTH:
+        return message
+    half = MAX_ERROR_LENGTH // 2
+    return f"{message[:half]}...{message[-half:]}"
 
 
 def port_number(text: str) -> int:
@@ -70,24 +85,41 @@ def interruption() -> asyncio.Event:
     return stop
 
 
-def run(main: Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]) -> NoReturn:
+Main = Callable[[Sequence[str] | None], Coroutine[Any, Any, int]]
+"""A command's async `main(argv)`: its exit code, or one of the failures `exit_code` knows."""
+
+
+def run(main: Main) -> NoReturn:
     """Run a command's async `main` and turn known failures into a message and an exit code."""
     logs.configure(level=logging.WARNING)
     prog = _prog()
     try:
-        code: int = asyncio.run(main(None))
-    except (BadInputError, ConnectionSettingsError) as error:
-        code = _fail(prog, str(error), EXIT_BAD_INPUT)
-    except (RefusedError, ConnectionFailedError, BinaryNotFoundError) as error:
-        code = _fail(prog, str(error), EXIT_REFUSED)
-    except RPCError as error:  # e.g. the namespace does not exist
-        code = _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)
+        code = asyncio.run(exit_code(main, None, prog))
     except KeyboardInterrupt:
         code = _fail(prog, "interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:  # `... | head`: the reader has all it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (nothing more reaches the pipe)
         code = EXIT_OK
     _exit(code)
+
+
+async def exit_code(main: Main, argv: Sequence[str] | None, prog: str) -> int:
+    """Run `main(argv)` in the running event loop as `run` does, and return its exit code: a
+    known failure is one line on stderr, `prog: error: ...`, never a traceback. What `run` adds
+    (logging, Ctrl-C, a closed pipe, the exit itself) belongs to a process; this is the part a
+    test can drive in-process, many times over."""
+    try:
+        return await main(argv)
+    except (BadInputError, ConnectionSettingsError) as error:
+        return _fail(prog, str(error), EXIT_BAD_INPUT)
+    except (RefusedError, ConnectionFailedError, BinaryNotFoundError) as error:
+        return _fail(prog, str(error), EXIT_REFUSED)
+    except RPCError as error:  # e.g. the namespace does not exist
+        return _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)
+    except SystemExit as error:  # argparse has printed its one line (or the help) already
+        if error.code is None or isinstance(error.code, int):
+            return error.code or EXIT_OK
+        return _fail(prog, str(error.code), EXIT_REFUSED)  # as the interpreter exits on one
 
 
 def _prog() -> str:

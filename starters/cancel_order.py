@@ -14,12 +14,18 @@ from starters.order_command import run_update
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--by", default="customer", help="who asks (default: customer)")
+    parser.add_argument(
+        "--by",
+        dest="requested_by",
+        metavar="NAME",
+        default="customer",
+        help="who asks (default: customer)",
+    )
     parser.add_argument("--reason", help="why, for the timeline")
 
 
 def _request(args: argparse.Namespace) -> Cancel:
-    return Cancel(requested_by=args.by, reason=args.reason)
+    return Cancel(requested_by=args.requested_by, reason=args.reason)
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from infra import cli
 from infra.client import connect
-from starters.input_files import describe_validation_error
+from starters.input_files import describe_validation_error, order_id_argument
 from starters.order_client import send_update
 from starters.output import describe_view, print_json
 
@@ -21,9 +21,19 @@ BuildRequest = Callable[[argparse.Namespace], BaseModel]
 
 def order_parser(prog: str, description: str | None) -> cli.ArgumentParser:
     parser = cli.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("order_id", metavar="ORDER_ID")
+    parser.add_argument("order_id", metavar="ORDER_ID", type=order_id_argument)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """`argument --by` for the request's `requested_by`: an option's `dest` is the request field
+    it sets, so a refused value is told by the option the person typed."""
+    return {
+        action.dest: f"argument {action.option_strings[-1]}"
+        for action in parser._actions  # argparse lists its options nowhere public
+        if action.option_strings
+    }
 
 
 async def run_update(
@@ -42,7 +52,7 @@ async def run_update(
     try:
         request = build_request(args)
     except ValidationError as error:
-        raise cli.BadInputError(describe_validation_error(error)) from error
+        raise cli.BadInputError(describe_validation_error(error, _options(parser))) from error
     client = client or await connect()
     view = await send_update(client, args.order_id, update, request)
     if args.json:

@@ -38,7 +38,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         "--note", metavar="TEXT", help="with --mark-done: what was undone by hand, and how"
     )
     parser.add_argument(
-        "--by", metavar="NAME", default=getpass.getuser(), help="who resolves (default: you)"
+        "--by",
+        dest="resolved_by",
+        metavar="NAME",
+        default=getpass.getuser(),
+        help="who resolves (default: you)",
     )
 
 
@@ -48,7 +52,7 @@ def _request(args: argparse.Namespace) -> Resolve:
         raise cli.BadInputError("--mark-done needs --note TEXT: what was undone by hand, and how")
     if args.action is Resolution.RETRY and args.note is not None:
         raise cli.BadInputError("--note goes with --mark-done only: a --retry carries no note")
-    return Resolve(action=args.action, resolved_by=args.by, note=args.note)
+    return Resolve(action=args.action, resolved_by=args.resolved_by, note=args.note)
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:

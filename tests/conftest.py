@@ -69,6 +69,7 @@ TEST_NAMESPACES = (
     "workers-slots",
     "cli-resolve",
     "e2e-orphan",
+    "fuzz",
 )
 
 
