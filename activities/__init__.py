@@ -15,6 +15,7 @@ from activities.orders import OrdersActivities
 from activities.payments import PaymentsActivities
 from activities.shipping import ShippingActivities
 from domain.services import Service
+from infra.token_seal import unsealing_key
 from stores import store_path
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
@@ -57,7 +58,7 @@ def _service_activities(service: Service, data_dir: Path) -> list[Callable[..., 
                 inventory.record_resolved_by_hand,
             ]
         case Service.PAYMENTS:
-            payments = PaymentsActivities(PaymentsStore(path))
+            payments = PaymentsActivities(PaymentsStore(path), unsealing_key(data_dir))
             return [
                 payments.authorize_payment,
                 payments.capture_payment,

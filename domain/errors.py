@@ -41,6 +41,10 @@ class TransientError(StrEnum):
 
     PAYMENT_GATEWAY_UNAVAILABLE = "PaymentGatewayUnavailable"
     STORE_BUSY = "StoreBusy"
+    PAYMENT_KEY_MISMATCH = "PaymentKeyMismatch"
+    """The payment token is sealed for another key than the payments worker holds: a
+    deployment's mistake, retried like a service that is down, so the order waits (nothing
+    charged, nothing lost) until the worker is given the right key."""
 
 
 CANCEL_REASON_BY_ERROR: dict[BusinessError, CancelReason] = {

@@ -7,8 +7,6 @@ from typing import Annotated
 
 from pydantic import (
     Field,
-    PlainSerializer,
-    SecretStr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -18,6 +16,8 @@ from domain.base import Model
 from domain.faults import Faults
 from domain.limits import MAX_WAIT
 from domain.money import format_cents
+from domain.payment_token import PaymentToken
+from domain.personal import PersonalData
 
 OrderId = Annotated[
     str,
@@ -29,23 +29,16 @@ MAX_CENTS = 100_000_000_00
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 
 
-def _reveal(token: SecretStr) -> str:
-    return token.get_secret_value()
-
-
-PaymentToken = Annotated[
-    SecretStr,
-    StringConstraints(min_length=8, max_length=128),
-    # pydantic masks a SecretStr as '**********' when it serializes to JSON. The payments
-    # activity needs the real token, so it is revealed on the wire (the Temporal payload) only;
-    # repr(), str() and every view the project prints keep it masked.
-    PlainSerializer(_reveal, return_type=str, when_used="json"),
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+    PersonalData.EMAIL,
 ]
 
 
 class Customer(Model):
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    email: Email
 
 
 class LineItem(Model):
@@ -107,7 +100,7 @@ class Order(Model):
     order_id: OrderId
     customer: Customer
     items: Annotated[list[LineItem], Field(min_length=1, max_length=50)]
-    shipping_address: Address
+    shipping_address: Annotated[Address, PersonalData.ADDRESS]
     payment_token: PaymentToken
     timeouts: OrderTimeouts = OrderTimeouts()
     faults: Faults = Faults()

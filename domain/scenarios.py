@@ -73,13 +73,15 @@ class Scenario:
                 for sku, quantity in self.items
             ],
             shipping_address=DEMO_ADDRESS,
-            payment_token="tok_demo_4242424242",
+            payment_token=DEMO_TOKEN,
             timeouts=self.timeouts,
             faults=self.faults,
         )
 
 
 DEMO_EMAIL = "ada@example.com"
+DEMO_TOKEN = "tok_demo_4242424242"
+"""A test card's token, as the payment form would hand it to the storefront."""
 DEMO_ADDRESS = Address(
     recipient="Ada Lovelace",
     line1="12 St James's Square",

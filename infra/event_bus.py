@@ -33,14 +33,15 @@ async def deliver(
     delivered: list[Party] = []
     undelivered: list[Undelivered] = []
     for party in contract.spec(envelope.type).consumers:
+        handed = contract.cut_for(party, envelope)  # only what this party needs of it
         try:
             if party is Party.ORCHESTRATOR:
-                await _signal_orchestrator(client, envelope)
+                await _signal_orchestrator(client, handed)
             elif party.service is None:
                 undelivered.append(Undelivered(party=party, reason="it hosts no participant"))
                 continue
             else:
-                await signal_with_start(client, party, envelope)
+                await signal_with_start(client, party, handed)
         except ParticipantEndedError:
             undelivered.append(
                 Undelivered(party=party, reason="its workflow has ended: the event is late")

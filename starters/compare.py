@@ -47,7 +47,7 @@ SETTLE_SECONDS = 30.0
 """How long to wait, after an order's outcome, for every workflow of the order to close (a
 choreography's participants may finish their last step after the order view has answered)."""
 POLL_SECONDS = 0.5
-PER_ORDER_FIELDS = ("workflows", "events", "activities", "signals", "timers")
+PER_ORDER_FIELDS = ("workflows", "events", "activities", "signals", "timers", "history_bytes")
 _TEXT = frozenset({"style", "outcome"})
 
 

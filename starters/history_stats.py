@@ -26,6 +26,9 @@ class HistoryStats:
     """Signals received (`WorkflowExecutionSignaled`), from a client or from another workflow."""
     timers: int = 0
     """Timers started (`TimerStarted`), including the implicit ones of a wait with a timeout."""
+    history_bytes: int = 0
+    """The events as the server stores them, serialized: what each event carries (a signal's
+    payload, an activity's arguments) weighs here, not in the counts."""
 
     def __add__(self, other: HistoryStats) -> HistoryStats:
         return HistoryStats(
@@ -57,6 +60,7 @@ def stats_of(events: Sequence[HistoryEvent]) -> HistoryStats:
         ),
         signals=kinds.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
         timers=kinds.count(EventType.EVENT_TYPE_TIMER_STARTED),
+        history_bytes=sum(event.ByteSize() for event in events),
     )
 
 

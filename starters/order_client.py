@@ -51,7 +51,9 @@ from domain.services import (
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome, OrderView
 from infra.cli import BadInputError, RefusedError
+from infra.data_dir import data_dir
 from infra.event_bus import ParticipantEndedError, signal_with_start
+from infra.token_seal import SealKeyError, sealing_key
 from workflows.choreography.inbox import Inbox, Received, single_event
 
 
@@ -85,6 +87,7 @@ async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder
     placed; the orchestrated and hybrid styles refuse any second start of `order-<order id>`."""
     if style not in PLACEABLE_STYLES:
         raise BadInputError(f"--style {style.value} is not available yet")
+    order = sealed_for_payments(order)
     try:
         if style is Style.CHOREOGRAPHED:
             handle = await _publish_order_placed(client, order)
@@ -93,6 +96,16 @@ async def place_order(client: Client, order: Order, style: Style) -> PlacedOrder
     except WorkflowAlreadyStartedError as error:
         raise _id_taken(order) from error
     return PlacedOrder(order.order_id, lifecycle_workflow_id(style, order.order_id), style, handle)
+
+
+def sealed_for_payments(order: Order) -> Order:
+    """The order as it may travel: its payment token sealed for the payments service alone
+    (`infra.token_seal`), before any of it reaches Temporal."""
+    try:
+        key = sealing_key(data_dir())
+    except SealKeyError as error:
+        raise BadInputError(str(error)) from error
+    return order.model_copy(update={"payment_token": key.seal(order.payment_token)})
 
 
 def _id_taken(order: Order) -> BadInputError:
@@ -168,12 +181,14 @@ async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[
     handle: WorkflowHandle[Any, Any] | None = None
     if await _describe(client, workflow_id) is None:
         with contextlib.suppress(ParticipantEndedError):  # started and ended since: read below
+            handed = ORDER_CONTRACT.cut_for(consumer, envelope)
             handle = await signal_with_start(
-                client, consumer, envelope, customer_id=order.customer.id, result_type=OrderOutcome
+                client, consumer, handed, customer_id=order.customer.id, result_type=OrderOutcome
             )
     taken = await _order_placed_taken_by(client, workflow_id, order.order_id)
     if taken is None or (
-        taken.envelope.event_id != envelope.event_id and _placed_order(taken) != order
+        taken.envelope.event_id != envelope.event_id
+        and _but_its_seal(_placed_order(taken)) != _but_its_seal(order)
     ):
         raise _id_taken(order)
     return handle
@@ -198,6 +213,14 @@ async def _order_placed_taken_by(
         if received is not None and received.type is EventType.ORDER_PLACED:
             return received
     return None
+
+
+def _but_its_seal(order: Order) -> dict[str, Any]:
+    """What tells one order from another. Not the token: each placement seals it anew (no two
+    seals of one token are alike, and this side cannot open them), so a retry of the same order
+    is the same lines, customer, address and terms; the first placement's card is the one
+    charged."""
+    return order.model_dump(exclude={"payment_token"})
 
 
 def _placed_order(received: Received) -> Order:

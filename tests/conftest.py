@@ -8,6 +8,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from domain.services import Service
 from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
+from infra.token_seal import PRIVATE_KEY_VARIABLE, new_private_key
 from workers.pool import running_workers
 
 
@@ -53,6 +55,11 @@ def _suite_runtime() -> Runtime:
 
 
 Runtime.set_default(_suite_runtime(), error_if_already_set=False)
+
+os.environ.setdefault(PRIVATE_KEY_VARIABLE, new_private_key())
+"""One payments key for the session, as a deployment has one: tests place orders in this process
+and run workers on data directories of their own, and each data directory would otherwise make
+its own development key (the demo's test drops it and runs on its data directory's)."""
 
 TEST_NAMESPACES = (
     "e2e",

@@ -38,6 +38,7 @@ from infra.metrics import (
     start_metrics_endpoint,
 )
 from infra.telemetry import configure_tracing, worker_service_name
+from infra.token_seal import SealKeyError, unsealing_key
 from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE, running_workers
 
 DRAIN_TIMEOUT_ENV = "ORDERS_DRAIN_TIMEOUT"
@@ -103,6 +104,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         port = metrics_port(args.metrics_port)
     except MetricsConfigError as error:
         raise cli.BadInputError(str(error)) from error
+    opens = _payments_key(services)
     logs.configure(level=logging.INFO, services=[service.value for service in services])
     stop = asyncio.Event()  # listening before the start line: whoever reads it may signal at once
     loop = asyncio.get_running_loop()
@@ -114,6 +116,8 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     client = client or await connect(runtime=endpoint.runtime if endpoint is not None else None)
     for service in services:
         print(start_line(service, client), flush=True)
+    if opens is not None:
+        logging.getLogger(__name__).info("payments opens tokens sealed for key %s", opens)
     if endpoint is not None:
         print(f"metrics at {endpoint.url}", flush=True)
     try:
@@ -132,6 +136,17 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
             endpoint.close()
     print("stopped: every worker has shut down", flush=True)
     return cli.EXIT_OK
+
+
+def _payments_key(services: Sequence[Service]) -> str | None:
+    """The id of the key the payments worker opens tokens with, checked before it starts: a
+    malformed `ORDERS_PAYMENTS_KEY` is bad input, not a worker failing at its first order."""
+    if Service.PAYMENTS not in services:
+        return None
+    try:
+        return unsealing_key(data_dir()).sealing.key_id
+    except SealKeyError as error:
+        raise cli.BadInputError(str(error)) from error
 
 
 def _drain_timeout(flag: float | None) -> timedelta:

@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from domain.base import Model
 from domain.events.contract import Contract, EventSpec, EventType
+from domain.events.cuts import missing_from
+from domain.personal import carried_by
 
 
 class ContractRule(StrEnum):
@@ -35,6 +37,11 @@ class ContractRule(StrEnum):
     """A declared cycle the reactions no longer form: the declaration is stale."""
     COMPENSATION_MISSING = "compensation_missing"
     COMPENSATES_NOT_COMPENSABLE = "compensates_not_compensable"
+    CUT_NOT_OF_THE_PAYLOAD = "cut_not_of_the_payload"
+    """A consumer's cut declares a field the payload does not have: it could never be filled."""
+    PERSONAL_DATA_NOT_NEEDED = "personal_data_not_needed"
+    """An event hands a party personal data (`domain/personal.py`) the contract's `needs` does
+    not give it: cut the payload for that party (`sees`), or say why it needs it."""
 
 
 class ContractProblem(Model):
@@ -60,6 +67,8 @@ def check_contract(contract: Contract) -> list[ContractProblem]:
         *_publication_problems(specs),
         *_cycle_problems(contract, specs),
         *_compensation_problems(specs),
+        *_cut_problems(specs),
+        *_personal_data_problems(contract, specs),
     ]
     return _sorted(problems, contract)
 
@@ -216,6 +225,38 @@ def _compensation_problems(specs: Mapping[EventType, EventSpec]) -> Iterator[Con
                 (spec.type, target.type),
                 f"{spec.type} compensates {target.type}, which is not declared compensable",
             )
+
+
+def _cut_problems(specs: Mapping[EventType, EventSpec]) -> Iterator[ContractProblem]:
+    for spec in specs.values():
+        for reaction in spec.reactions:
+            if reaction.sees is None:
+                continue
+            for path in missing_from(reaction.sees, spec.payload):
+                yield _problem(
+                    ContractRule.CUT_NOT_OF_THE_PAYLOAD,
+                    (spec.type,),
+                    f"{spec.type} is cut for {reaction.consumer.value} as "
+                    f"{reaction.sees.__name__}, whose {path} the payload "
+                    f"({spec.payload.__name__}) does not have",
+                )
+
+
+def _personal_data_problems(
+    contract: Contract, specs: Mapping[EventType, EventSpec]
+) -> Iterator[ContractProblem]:
+    """What each consumer is handed (its cut, or the whole payload), field by field."""
+    for spec in specs.values():
+        for reaction in spec.reactions:
+            needed = contract.needs.get(reaction.consumer, frozenset())
+            for carried in carried_by(spec.seen_by(reaction.consumer)):
+                if carried.kind not in needed:
+                    yield _problem(
+                        ContractRule.PERSONAL_DATA_NOT_NEEDED,
+                        (spec.type,),
+                        f"{spec.type} hands {reaction.consumer.value} the {carried.kind.value} "
+                        f"({carried.path}), which it does not need",
+                    )
 
 
 def elementary_cycles(

@@ -16,7 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from domain.base import Model
 from domain.events import payloads as p
+from domain.events.cuts import cut
 from domain.events.envelope import EventEnvelope, Party
+from domain.personal import PersonalData
 
 
 class EventType(StrEnum):
@@ -60,6 +62,8 @@ class EventType(StrEnum):
 class Reaction(Model):
     consumer: Party
     publishes: tuple[EventType, ...] = ()
+    sees: builtins.type[BaseModel] | None = None
+    """The cut of the payload this consumer is handed (None: all of it)."""
 
 
 class EventSpec(Model):
@@ -80,6 +84,16 @@ class EventSpec(Model):
     def consumers(self) -> tuple[Party, ...]:
         return tuple(reaction.consumer for reaction in self.reactions)
 
+    def seen_by(self, consumer: Party) -> builtins.type[BaseModel]:
+        """The model of what `consumer` is handed of this event."""
+        for reaction in self.reactions:
+            if reaction.consumer is consumer:
+                return reaction.sees or self.payload
+        raise ContractError(
+            f"{self.type.value} is not for {consumer.value}: the contract has "
+            f"{', '.join(c.value for c in self.consumers)} react to it"
+        )
+
 
 class ContractError(ValueError):
     """An event does not fit the contract; the message says what and why."""
@@ -87,6 +101,9 @@ class ContractError(ValueError):
 
 class Contract(Model):
     events: tuple[EventSpec, ...]
+    needs: dict[Party, frozenset[PersonalData]] = {}
+    """The personal data each party needs to do its part; an event that hands a party any other
+    is a contract error (`checks.py`)."""
     declared_cycles: tuple[tuple[EventType, ...], ...] = ()
     """Cycles of events the contract means to have (a retry loop, say); any other is an error."""
 
@@ -96,21 +113,43 @@ class Contract(Model):
                 return spec
         raise ContractError(f"unknown event type {event_type!r}: the contract does not declare it")
 
-    def payload_of(self, envelope: EventEnvelope) -> BaseModel:
-        """The envelope's payload as its declared model; a ContractError says what is wrong."""
+    def cut_for(self, consumer: Party, envelope: EventEnvelope) -> EventEnvelope:
+        """The envelope as `consumer` is handed it: its payload cut to what it sees."""
         spec = self.spec(envelope.type)
+        payload = cut(spec.seen_by(consumer), spec.payload, envelope.payload)
+        return envelope.model_copy(update={"payload": payload})
+
+    def payload_for(self, consumer: Party, envelope: EventEnvelope) -> BaseModel:
+        """The envelope's payload as `consumer` sees it (whether the bus cut it already or it
+        was published whole, before payloads were cut); a ContractError says what is wrong."""
+        spec = self.spec(envelope.type)
+        seen = spec.seen_by(consumer)
         try:
-            payload: BaseModel = spec.payload.model_validate(envelope.payload)
+            payload: BaseModel = seen.model_validate(cut(seen, spec.payload, envelope.payload))
             return payload
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in e['loc']) or 'payload'}: {e['msg']}"
-                for e in error.errors()
-            )
-            raise ContractError(f"malformed {envelope.type} payload: {problems}") from error
+            raise ContractError(
+                f"malformed {envelope.type} payload: {_first_problems(error)}"
+            ) from error
 
     def reacts(self, consumer: Party, event_type: str) -> bool:
         return consumer in self.spec(event_type).consumers
+
+
+_PROBLEMS_SHOWN = 3
+_WHERE_SHOWN = 80
+
+
+def _first_problems(error: ValidationError) -> str:
+    """The first few problems, each where and why: a payload with twenty thousand unknown
+    fields is refused in a line, not in a megabyte a participant's query must carry."""
+    problems = error.errors(include_url=False, include_input=False)
+    shown = [
+        f"{'.'.join(str(part) for part in p['loc'])[:_WHERE_SHOWN] or 'payload'}: {p['msg']}"
+        for p in problems[:_PROBLEMS_SHOWN]
+    ]
+    more = len(problems) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more else "")
 
 
 def _event(
@@ -135,8 +174,10 @@ def _event(
     )
 
 
-def _reacts(consumer: Party, *publishes: EventType) -> Reaction:
-    return Reaction(consumer=consumer, publishes=publishes)
+def _reacts(
+    consumer: Party, *publishes: EventType, sees: type[BaseModel] | None = None
+) -> Reaction:
+    return Reaction(consumer=consumer, publishes=publishes, sees=sees)
 
 
 E = EventType
@@ -163,15 +204,17 @@ ORDER_CONTRACT = Contract(
             p.OrderPayload,
             ORDERS,
             "the order is recorded and may proceed",
-            _reacts(INVENTORY, E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED),
-            _reacts(NOTIFICATIONS),
+            # payments first: it keeps the terms, and has them before the stock is held
+            _reacts(PAYMENTS, sees=p.PaymentTerms),
+            _reacts(INVENTORY, E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED, sees=p.LinesToReserve),
+            _reacts(NOTIFICATIONS, sees=p.CustomerContact),
         ),
         _event(
             E.STOCK_RESERVED,
             p.StockReserved,
             INVENTORY,
             "every line is held for the order",
-            _reacts(PAYMENTS, E.PAYMENT_AUTHORIZED, E.PAYMENT_FAILED),
+            _reacts(PAYMENTS, E.PAYMENT_AUTHORIZED, E.PAYMENT_FAILED, sees=p.StockHeld),
             _reacts(ORDERS),
             compensable=True,
         ),
@@ -217,6 +260,7 @@ ORDER_CONTRACT = Contract(
                 E.DELIVERY_LATE,
                 E.PARCEL_DELIVERED,
                 E.PARCEL_LOST,
+                sees=p.ShipmentOrder,
             ),
         ),
         _event(
@@ -287,8 +331,8 @@ ORDER_CONTRACT = Contract(
             p.ShipmentDispatched,
             SHIPPING,
             "the parcel is handed to the carrier",
-            _reacts(PAYMENTS, E.PAYMENT_CAPTURED),
-            _reacts(INVENTORY, E.STOCK_CONSUMED),
+            _reacts(PAYMENTS, E.PAYMENT_CAPTURED, sees=p.Dispatched),
+            _reacts(INVENTORY, E.STOCK_CONSUMED, sees=p.Dispatched),
             _reacts(NOTIFICATIONS),
             _reacts(ORDERS),
         ),
@@ -368,14 +412,16 @@ ORDER_CONTRACT = Contract(
             p.Fulfilment,
             ORCHESTRATOR,
             "the order is paid for and approved: the warehouse takes over (the pivot)",
-            _reacts(PICKING, E.ITEMS_PICKED),
+            _reacts(PICKING, E.ITEMS_PICKED, sees=p.WarehouseFulfilment),
+            # the hand-off keeps where the parcel goes; picking and packing never see it
+            _reacts(HANDOFF, sees=p.CarrierFulfilment),
         ),
         _event(
             E.ITEMS_PICKED,
             p.ItemsPicked,
             PICKING,
             "every line is on the packing bench",
-            _reacts(PACKING, E.PARCEL_PACKED),
+            _reacts(PACKING, E.PARCEL_PACKED, sees=p.PickedForPacking),
         ),
         _event(
             E.PARCEL_PACKED,
@@ -390,6 +436,7 @@ ORDER_CONTRACT = Contract(
                 E.SHIPMENT_LATE,
                 E.SHIPMENT_DELIVERED,
                 E.SHIPMENT_LOST,
+                sees=p.PackedForHandoff,
             ),
         ),
         _event(
@@ -435,6 +482,16 @@ ORDER_CONTRACT = Contract(
             _reacts(ORCHESTRATOR),
         ),
     ),
+    # Who needs which personal data; whatever else an event carries is cut before it is handed.
+    needs={
+        # owns the order: writes to the customer, ships to the address, and relays the token,
+        # sealed for payments (infra/token_seal.py), from the storefront to payments
+        ORDERS: frozenset({PersonalData.EMAIL, PersonalData.ADDRESS, PersonalData.PAYMENT_TOKEN}),
+        PAYMENTS: frozenset({PersonalData.PAYMENT_TOKEN}),
+        SHIPPING: frozenset({PersonalData.ADDRESS}),
+        NOTIFICATIONS: frozenset({PersonalData.EMAIL}),
+        HANDOFF: frozenset({PersonalData.ADDRESS}),
+    },
     # A parked compensation is retried each time a person asks: the loop runs once per request.
     declared_cycles=(
         (E.STOCK_RELEASE_FAILED, E.UNDO_RETRY_REQUESTED),

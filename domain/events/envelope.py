@@ -73,12 +73,16 @@ class Party(StrEnum):
         return f"{self.value.capitalize()}Participant"
 
 
+ENVELOPE_TEXT_MAX = 64
+"""The longest `event_id` and `type` an envelope may hold."""
+
+
 class EventEnvelope(Model):
     """What travels as the `event` signal. `type` and `payload` stay loose here: a receiver checks
     them against the contract and refuses, with a recorded reason, what does not fit."""
 
-    event_id: str = Field(min_length=1, max_length=64)
-    type: str = Field(min_length=1, max_length=64)
+    event_id: str = Field(min_length=1, max_length=ENVELOPE_TEXT_MAX)
+    type: str = Field(min_length=1, max_length=ENVELOPE_TEXT_MAX)
     order_id: OrderId
     causation_id: str | None = None
     """The event whose handling published this one; None for an order's first event."""

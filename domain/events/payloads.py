@@ -1,5 +1,13 @@
-"""The payload of each event type. An event carries what its consumers need to act on it, so a
-participant never has to ask another service for anything."""
+"""The payload of each event type, and the cut of it each consumer sees.
+
+An event carries what its consumers need to act on it, so a participant never has to ask another
+service for anything; and each consumer is handed only its cut (the contract's `sees`), so an
+event hands no personal data to a service that does not use it. A cut is a model with some of
+the payload's fields (`domain/events/cuts.py`).
+
+A field marked "until payloads were cut" is no longer published: it is declared so that the
+histories of orders placed before (which carry it) still replay.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +15,36 @@ from datetime import datetime, timedelta
 
 from domain.base import Model
 from domain.messages.resolution import Compensation
-from domain.messages.shipment import ShipmentRequest
-from domain.order import Order
+from domain.messages.shipment import Parcel, ParcelShipment, ShipmentRequest
+from domain.order import Email, Order
+from domain.order_parts import ContactOrder, OrderLines, PaymentOrder
 from domain.status import CancelReason
 from domain.views import OrderOutcome
 
 
 class OrderPayload(Model):
-    """The order itself: what the first participants need to reserve and to charge."""
+    """The order itself, as the storefront places it and the orders service accepts it."""
 
     order: Order
+
+
+class LinesToReserve(Model):
+    """Inventory's cut of an accepted order."""
+
+    order: OrderLines
+
+
+class PaymentTerms(Model):
+    """Payments' cut of an accepted order: the total and the sealed token, kept until the stock
+    is held."""
+
+    order: PaymentOrder
+
+
+class CustomerContact(Model):
+    """Notifications' cut of an accepted order: whom to write to (kept for the later notices)."""
+
+    order: ContactOrder
 
 
 class StepFailed(Model):
@@ -27,8 +55,16 @@ class StepFailed(Model):
 
 
 class StockReserved(Model):
-    order: Order
     units: int
+    order: Order | None = None
+    """Until payloads were cut: how payments got the order (and its token), through inventory."""
+
+
+class StockHeld(Model):
+    """Payments' cut of a reservation."""
+
+    units: int
+    order: PaymentOrder | None = None
 
 
 class PaymentAuthorized(Model):
@@ -37,7 +73,7 @@ class PaymentAuthorized(Model):
 
 
 class ApprovalRequested(Model):
-    customer_email: str
+    customer_email: Email
     total_cents: int
     window: timedelta
 
@@ -47,6 +83,13 @@ class OrderConfirmed(Model):
 
     customer_id: str
     shipment: ShipmentRequest
+
+
+class ShipmentOrder(Model):
+    """Shipping's cut of a confirmed order: the parcel and its address."""
+
+    customer_id: str
+    shipment: ParcelShipment
 
 
 class OrderCancelled(Model):
@@ -81,7 +124,15 @@ class PaymentReversed(Model):
 
 
 class ShipmentDispatched(Model):
-    customer_email: str
+    tracking_number: str
+    carrier: str
+    customer_email: Email | None = None
+    """Until payloads were cut; notifications keeps the address from the order's acceptance."""
+
+
+class Dispatched(Model):
+    """The cut of a dispatch for the services that only move on with it."""
+
     tracking_number: str
     carrier: str
 
@@ -99,9 +150,10 @@ class ParcelPickedUp(Model):
 
 
 class DeliveryLate(Model):
-    customer_email: str
     tracking_number: str
     deadline: timedelta
+    customer_email: Email | None = None
+    """Until payloads were cut (the escalation goes to operations: nobody wrote to it)."""
 
 
 class ParcelDelivered(Model):
@@ -114,7 +166,7 @@ class ParcelLost(Model):
 
 
 class OrderEnded(Model):
-    customer_email: str
+    customer_email: Email
     outcome: OrderOutcome
 
 
@@ -128,20 +180,50 @@ class CustomerNotified(Model):
 
 
 class Fulfilment(Model):
-    """What the warehouse passes along, from the orchestrator's request to the carrier hand-off."""
+    """What the orchestrator asks of the warehouse."""
 
     customer_id: str
     shipment: ShipmentRequest
 
 
+class WarehouseFulfilment(Model):
+    """Picking's and packing's cut: the parcel, no address."""
+
+    customer_id: str
+    shipment: Parcel
+
+
+class CarrierFulfilment(Model):
+    """The hand-off's cut: the parcel and where it goes, kept until it is packed."""
+
+    customer_id: str
+    shipment: ParcelShipment
+
+
 class ItemsPicked(Model):
-    fulfilment: Fulfilment
     lines: int
+    customer_id: str | None = None
+    fulfilment: Fulfilment | None = None
+    """Until payloads were cut: the whole request, address included, passed down the bench."""
+
+
+class PickedForPacking(Model):
+    lines: int
+    customer_id: str | None = None
+    fulfilment: WarehouseFulfilment | None = None
 
 
 class ParcelPacked(Model):
-    fulfilment: Fulfilment
     parcels: int
+    customer_id: str | None = None
+    fulfilment: Fulfilment | None = None
+    """Until payloads were cut: the whole request, as packing had it from picking."""
+
+
+class PackedForHandoff(Model):
+    parcels: int
+    customer_id: str | None = None
+    fulfilment: CarrierFulfilment | None = None
 
 
 class ParcelHandedOver(Model):

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from domain.base import Model
-from domain.order import Cents, OrderId, PaymentToken
+from domain.order import Cents, OrderId
+from domain.payment_token import PaymentToken
 
 
 class AuthorizePayment(Model):

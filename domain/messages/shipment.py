@@ -5,22 +5,36 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from domain.base import Model
 from domain.faults import CarrierBehaviour
-from domain.order import Address, Order, OrderId
+from domain.order import Address, Email, Order, OrderId
+from domain.personal import PersonalData
 
 
-class ShipmentRequest(Model):
+class Parcel(Model):
+    """What the warehouse's picking and packing need: which order, how many parcels."""
+
     order_id: OrderId
-    customer_email: str
-    address: Address
     parcels: int
+
+
+class ParcelShipment(Parcel):
+    """What shipping needs to book a carrier and follow the parcel: the address, no email."""
+
+    address: Annotated[Address, PersonalData.ADDRESS]
     delivery_deadline: timedelta
     lost_after: timedelta
     simulate_booking_latency: timedelta = timedelta(0)
     simulate_rejection: bool = False
     simulate_carrier: CarrierBehaviour = CarrierBehaviour()
+
+
+class ShipmentRequest(ParcelShipment):
+    """The whole of it, as the orchestrated order hands it to its shipment child."""
+
+    customer_email: Email
 
     @classmethod
     def for_order(cls, order: Order, address: Address) -> ShipmentRequest:

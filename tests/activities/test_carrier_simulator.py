@@ -14,6 +14,7 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -187,10 +188,15 @@ async def test_a_report_to_a_server_that_has_stopped_is_set_aside_when_its_attem
     store: ShippingStore,
 ) -> None:
     """A client that was connected to a dev server since stopped: the signal fails as
-    UNAVAILABLE once the client's own retries (about 8 s of them) are spent; the report is
-    tried again on the next round, and set aside once its attempts are spent."""
+    UNAVAILABLE once the client's own retries are spent (a tenth of a second of them here, not
+    the default's 8 s); the report is tried again on the next round, and set aside once its
+    attempts are spent."""
     server = await start_dev_server(port=None, ui_port=None, ui=False)
-    client = server.client
+    client = await Client.connect(
+        server.client.service_client.config.target_host,
+        data_converter=pydantic_data_converter,
+        retry_config=RetryConfig(max_retries=2, initial_interval_millis=50),
+    )
     assert (await client.count_workflows()).count == 0  # connected, and answered
     await server.shutdown()
     dispatch(store, "wf-1", CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -15,23 +17,61 @@ from domain.errors import BusinessError, ContractError, TransientError
 from domain.messages.common import OrderRef
 from domain.messages.payments import AuthorizePayment
 from domain.messages.resolution import Compensation, RecordResolvedByHand
-from stores.payments import PaymentsStore
+from infra.token_seal import UnsealingKey
+from stores.payments import PaymentsStore, fingerprint
 
 TOKEN = "tok_mastercard_5555555555554444"
 ORDER = OrderRef(order_id="order-1")
 
 
+KEY = UnsealingKey(X25519PrivateKey.generate())
+
+
 @pytest.fixture
 def payments(tmp_path: Path) -> PaymentsActivities:
-    from stores.payments import PaymentsStore
-
-    return PaymentsActivities(PaymentsStore(tmp_path / "payments.sqlite3"))
+    return PaymentsActivities(PaymentsStore(tmp_path / "payments.sqlite3"), KEY)
 
 
-def authorize(**faults: object) -> AuthorizePayment:
+def authorize(token: SecretStr | None = None, **faults: object) -> AuthorizePayment:
+    sealed = KEY.sealing.seal(SecretStr(TOKEN)) if token is None else token
     return AuthorizePayment.model_validate(
-        {"order_id": "order-1", "amount_cents": 12_345, "payment_token": TOKEN, **faults}
+        {"order_id": "order-1", "amount_cents": 12_345, "payment_token": sealed, **faults}
     )
+
+
+def test_the_sealed_token_is_opened_for_the_ledger_alone(
+    payments: PaymentsActivities, tmp_path: Path
+) -> None:
+    request = authorize()
+    assert TOKEN not in request.model_dump_json()
+    ActivityEnvironment().run(payments.authorize_payment, request)
+    booked = PaymentsStore(tmp_path / "payments.sqlite3").payment("order-1")
+    assert booked is not None
+    assert booked.token_fingerprint == fingerprint(SecretStr(TOKEN))
+
+
+def test_a_token_sealed_for_another_key_waits_for_the_right_one(
+    payments: PaymentsActivities, tmp_path: Path
+) -> None:
+    elsewhere = UnsealingKey(X25519PrivateKey.generate()).sealing
+    with pytest.raises(ApplicationError) as raised:
+        ActivityEnvironment().run(
+            payments.authorize_payment, authorize(elsewhere.seal(SecretStr(TOKEN)))
+        )
+    assert raised.value.type == TransientError.PAYMENT_KEY_MISMATCH
+    assert not raised.value.non_retryable
+    assert elsewhere.key_id in raised.value.message
+    assert KEY.sealing.key_id in raised.value.message
+    assert PaymentsStore(tmp_path / "payments.sqlite3").payment("order-1") is None
+
+
+def test_a_token_placed_before_sealing_still_pays_and_is_reported(
+    payments: PaymentsActivities, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        result = ActivityEnvironment().run(payments.authorize_payment, authorize(SecretStr(TOKEN)))
+    assert result.amount_cents == 12_345
+    assert [r.getMessage() for r in caplog.records if "unsealed" in r.getMessage()]
 
 
 def test_gateway_time_outs_are_retryable_then_it_answers(payments: PaymentsActivities) -> None:

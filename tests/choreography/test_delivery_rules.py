@@ -33,7 +33,7 @@ from tests.choreography.events import (
     view_of,
     view_when,
 )
-from tests.support import eventually, make_order, result_of
+from tests.support import TOKEN, eventually, make_order, result_of
 from workers.pool import running_workers
 
 E = EventType
@@ -306,3 +306,50 @@ async def settled(
         what=f"the {service.value} participant of {order_id} dealt with its event",
         within=timedelta(seconds=10),
     )
+
+
+def payloads_received(view: ParticipantView) -> list[str]:
+    return [record.type for record in view.received]
+
+
+async def test_payments_keeps_the_terms_from_the_acceptance_and_charges_once_stock_is_held(
+    client: Client, payments: PaymentsStore
+) -> None:
+    """Through the bus, as the orders service publishes it: payments is handed the total and
+    the token with the acceptance, inventory the lines; the reservation that follows carries no
+    order, and payments authorizes with what it kept."""
+    order = make_order()
+
+    report = await deliver(client, order_accepted(order))
+
+    assert report.delivered_to[:2] == [Party.PAYMENTS, Party.INVENTORY]
+    view = await view_when(client, Service.PAYMENTS, order.order_id, lambda v: bool(v.published))
+    assert payloads_received(view) == [E.ORDER_ACCEPTED, E.STOCK_RESERVED]
+    assert [e.type for e in view.published] == [E.PAYMENT_AUTHORIZED]
+    handle = client.get_workflow_handle(participant_workflow_id(Service.INVENTORY, order.order_id))
+    history = await handle.fetch_history()
+    stored = b"".join(event.SerializeToString() for event in history.events)
+    assert TOKEN.encode() not in stored  # the token never passes through inventory
+    assert order.customer.email.encode() not in stored
+    payment = payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.AUTHORIZED
+
+
+async def test_an_acceptance_published_whole_before_the_upgrade_still_gets_the_order_charged(
+    client: Client, payments: PaymentsStore
+) -> None:
+    """An order accepted by an orders worker of before the cut: its acceptance went, whole, to
+    inventory alone, and payments was never handed the terms. Inventory passes the order on with
+    the reservation, as it did then, and payments charges it."""
+    order = make_order()
+
+    await start(client, Service.INVENTORY, order.order_id, order_accepted(order))
+    await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.published))
+
+    view = await view_when(client, Service.PAYMENTS, order.order_id, lambda v: bool(v.published))
+    assert payloads_received(view) == [E.STOCK_RESERVED]
+    assert [e.type for e in view.published] == [E.PAYMENT_AUTHORIZED]
+    payment = payments.payment(order.order_id)
+    assert payment is not None
+    assert payment.state is PaymentState.AUTHORIZED

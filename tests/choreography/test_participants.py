@@ -174,8 +174,9 @@ async def test_participant_query_links_each_published_event_to_the_event_that_ca
     assert (reserved.type, reserved.causation_id) == (E.STOCK_RESERVED, accepted.event_id)
     assert reserved.note == "delivered to payments, orders"
 
-    assert [(r.type, r.event_id) for r in payments.received] == [
-        (E.STOCK_RESERVED, reserved.event_id)
+    assert [(r.type, r.event_id, r.note) for r in payments.received] == [
+        (E.ORDER_ACCEPTED, accepted.event_id, "kept the payment terms until the stock is held"),
+        (E.STOCK_RESERVED, reserved.event_id, "handled"),
     ]
     (authorized,) = payments.published
     assert (authorized.type, authorized.causation_id) == (

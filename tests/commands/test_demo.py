@@ -31,6 +31,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from infra.codec import KEY_VARIABLE, EncryptionCodec
 from infra.dev_server import DEFAULT_UI_PORT, port_is_free
 from infra.metrics import DEMO_METRICS_PORT
+from infra.token_seal import PRIVATE_KEY_VARIABLE
 from tests.commands.processes import ended, failing_cli, started, taken, until_line
 from tests.support import Result, free_port, one_line_error, user_env
 
@@ -57,6 +58,7 @@ def demo_env(address: str, data_dir: Path) -> dict[str, str]:
     """A user's environment with TEMPORAL_ADDRESS and ORDERS_DATA_DIR, and plain text out."""
     env = {**user_env(address, "default", data_dir), "NO_COLOR": "1"}
     env.pop("FORCE_COLOR", None)  # plain text to parse, whatever this shell forces
+    env.pop(PRIVATE_KEY_VARIABLE)  # as a new user: the payments key made in the data directory
     return env
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.events.contract import ORDER_CONTRACT, Contract, EventType, Reaction
+from pydantic import BaseModel
+
+from domain.events.contract import ORDER_CONTRACT, Contract, EventType
 from domain.events.envelope import Party
 
 
@@ -31,7 +33,7 @@ def with_publishes(
 ) -> Contract:
     """The contract with what `consumer` publishes in reaction to `event_type` replaced."""
     reactions = tuple(
-        Reaction(consumer=consumer, publishes=publishes) if r.consumer == consumer else r
+        r.model_copy(update={"publishes": publishes}) if r.consumer == consumer else r
         for r in contract.spec(event_type).reactions
     )
     assert consumer in (r.consumer for r in reactions), f"{consumer} does not react"
@@ -41,3 +43,17 @@ def with_publishes(
 def without_event(event_type: EventType, contract: Contract = ORDER_CONTRACT) -> Contract:
     events = tuple(spec for spec in contract.events if spec.type != event_type)
     return contract.model_copy(update={"events": events})
+
+
+def with_cut(
+    event_type: EventType,
+    consumer: Party,
+    sees: type[BaseModel] | None,
+    contract: Contract = ORDER_CONTRACT,
+) -> Contract:
+    """The contract with what `consumer` is handed of `event_type` replaced (None: all of it)."""
+    reactions = tuple(
+        r.model_copy(update={"sees": sees}) if r.consumer == consumer else r
+        for r in contract.spec(event_type).reactions
+    )
+    return with_event(event_type, contract, reactions=reactions)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
+from domain.events import payloads as p
 from domain.events.checks import ContractProblem, ContractRule, check_contract, elementary_cycles
-from domain.events.contract import ORDER_CONTRACT, Contract, EventType
-from domain.events.envelope import Party
-from tests.contract import with_event, with_publishes, without_event
+from domain.events.contract import ORDER_CONTRACT, Contract, ContractError, EventType
+from domain.events.envelope import EventEnvelope, Party
+from domain.personal import PersonalData
+from domain.scenarios import DEMO_TOKEN, SCENARIOS_BY_NAME
+from tests.contract import with_cut, with_event, with_publishes, without_event
 
 E = EventType
 RETRY_LOOP = (E.ORDER_ACCEPTED, E.STOCK_RESERVED, E.PAYMENT_FAILED)
@@ -47,7 +51,7 @@ def test_an_event_consumed_but_never_published() -> None:
 
     assert problem.rule is ContractRule.CONSUMED_NEVER_PUBLISHED
     assert_names(problem, E.ORDER_ACCEPTED)
-    assert "inventory, notifications" in problem.message
+    assert "payments, inventory, notifications" in problem.message
 
 
 def test_an_event_neither_published_nor_consumed() -> None:
@@ -63,6 +67,81 @@ def test_an_event_neither_published_nor_consumed() -> None:
 
     assert problem.rule is ContractRule.NEVER_PUBLISHED
     assert_names(problem, E.DELIVERY_LATE)
+
+
+def test_an_event_that_hands_a_party_personal_data_it_does_not_need() -> None:
+    """Inventory handed the whole accepted order: the customer's email, the address and the
+    (sealed) token, none of which reserving stock uses."""
+    contract = with_cut(E.ORDER_ACCEPTED, Party.INVENTORY, None)
+
+    problems = check_contract(contract)
+
+    assert [problem.rule for problem in problems] == [ContractRule.PERSONAL_DATA_NOT_NEEDED] * 3
+    assert [problem.message for problem in problems] == [
+        f"OrderAccepted hands inventory the {what}, which it does not need"
+        for what in (
+            "email (order.customer.email)",
+            "address (order.shipping_address)",
+            "payment token (order.payment_token)",
+        )
+    ]
+
+
+def test_a_cut_that_still_holds_an_email_is_named_by_its_field() -> None:
+    """A dispatch cut for payments as the whole dispatch: the payload's legacy email field."""
+    contract = with_cut(E.SHIPMENT_DISPATCHED, Party.PAYMENTS, p.ShipmentDispatched)
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.PERSONAL_DATA_NOT_NEEDED
+    assert problem.message == (
+        "ShipmentDispatched hands payments the email (customer_email), which it does not need"
+    )
+
+
+def test_a_party_that_needs_the_data_may_be_handed_it() -> None:
+    needs = {**ORDER_CONTRACT.needs, Party.INVENTORY: frozenset(PersonalData)}
+    contract = with_cut(E.ORDER_ACCEPTED, Party.INVENTORY, None).model_copy(update={"needs": needs})
+
+    assert check_contract(contract) == []
+
+
+def test_a_cut_with_a_field_the_payload_lacks() -> None:
+    contract = with_cut(E.ORDER_ENDED, Party.NOTIFICATIONS, p.ParcelLost)
+
+    problem = only(check_contract(contract))
+
+    assert problem.rule is ContractRule.CUT_NOT_OF_THE_PAYLOAD
+    assert "detail" in problem.message
+    assert_names(problem, E.ORDER_ENDED)
+
+
+def test_each_consumer_is_handed_its_cut_and_reads_an_uncut_one_alike() -> None:
+    """The bus hands inventory the lines; an event published whole (before payloads were cut,
+    in a recorded history) reads as the same cut; an unknown field is still refused."""
+    order = SCENARIOS_BY_NAME["happy"].order("cut-1")
+    whole = EventEnvelope(
+        event_id="e-1",
+        type=E.ORDER_ACCEPTED.value,
+        order_id="cut-1",
+        occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
+        producer=Party.ORDERS,
+        payload=p.OrderPayload(order=order).model_dump(mode="json"),
+    )
+
+    handed = ORDER_CONTRACT.cut_for(Party.INVENTORY, whole)
+
+    assert set(handed.payload["order"]) == {"order_id", "customer", "items", "timeouts", "faults"}
+    assert set(handed.payload["order"]["customer"]) == {"id"}
+    assert DEMO_TOKEN not in handed.model_dump_json()
+    assert "ada@example.com" not in handed.model_dump_json()
+    cut_read = ORDER_CONTRACT.payload_for(Party.INVENTORY, handed)
+    assert cut_read == ORDER_CONTRACT.payload_for(Party.INVENTORY, whole)
+    assert isinstance(cut_read, p.LinesToReserve)
+    assert cut_read.order.items == order.items
+    forged = handed.model_copy(update={"payload": {**handed.payload, "note": "x"}})
+    with pytest.raises(ContractError, match="note"):
+        ORDER_CONTRACT.payload_for(Party.INVENTORY, forged)
 
 
 def test_an_event_published_by_a_party_other_than_its_producer() -> None:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from domain.messages.audit import AuditReport
 from domain.messages.notifications import NotificationKind
-from domain.scenarios import SCENARIOS, Scenario
+from domain.scenarios import DEMO_TOKEN, SCENARIOS, Scenario
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import CancelReason
 from starters.audit import check_open_orders
@@ -33,6 +34,7 @@ from stores.notifications import NotificationsStore
 from stores.payments import PaymentsStore
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
+from tests.token_traces import files_holding, histories_holding
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +58,7 @@ class Demo:
         return [run for run in self.runs if run.scenario.name == name]
 
 
+TOKEN = SecretStr(DEMO_TOKEN)
 CASES = [(scenario, style) for scenario in SCENARIOS for style in PLACEABLE_STYLES]
 CASE_IDS = [f"{scenario.name}-{style.value}" for scenario, style in CASES]
 
@@ -218,6 +221,21 @@ async def test_an_order_has_exactly_its_workflows_and_each_has_closed_as_it_shou
         # the child fails with the carrier's refusal: that is how its parent order hears of it
         expected[shipment_workflow_id(order_id)] = WorkflowExecutionStatus.FAILED
     assert statuses == expected
+
+
+async def test_no_history_nor_store_holds_the_payment_token_in_clear(demo: Demo) -> None:
+    """Without `ORDERS_PAYLOAD_KEY`: the token is sealed for payments before the order reaches
+    Temporal, so no workflow of any order (lifecycle, participants, shipment, warehouse) and no
+    store keeps it readable; payments keeps a fingerprint. The tests' codec-less client reads
+    the histories as the server, its database and the Web UI do."""
+    assert {run.scenario.order("any-order").payment_token for run in demo.runs} == {TOKEN}
+    holding: list[str] = []
+    for run in demo.runs:
+        workflows = await existing_workflows(demo.client, run.placed.order_id)
+        holding += await histories_holding(demo.client, workflows, TOKEN.get_secret_value())
+
+    assert holding == []
+    assert files_holding(demo.data_dir, TOKEN.get_secret_value()) == []
 
 
 async def test_search_attributes_show_each_order_as_it_ended(demo: Demo) -> None:

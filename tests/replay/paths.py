@@ -78,10 +78,14 @@ class ReplayPath:
 
     scenario: Scenario
     styles: tuple[Style, ...] = PLACEABLE_STYLES
+    since: str = ""
+    """The change whose histories these are, recorded beside the histories of before it (which
+    must still replay): a change that alters what workflows receive, not their commands, has no
+    patch marker to tell the two apart, so its new histories are a path of their own."""
 
     @property
     def name(self) -> str:
-        return self.scenario.name
+        return f"{self.scenario.name}_{self.since}" if self.since else self.scenario.name
 
     @property
     def reaches_dispatch(self) -> bool:
@@ -162,8 +166,26 @@ OPERATOR_PATHS: tuple[Scenario, ...] = (
 """Paths no scenario takes: someone outside the scenario acts on the order (`record_histories`
 plays them)."""
 
-PATHS: tuple[ReplayPath, ...] = tuple(
-    ReplayPath(scenario) for scenario in (*SCENARIOS, *OPERATOR_PATHS)
+CUT_PAYLOADS = "cut_payloads"
+"""Each consumer handed only its cut of an event (`domain/events/payloads.py`): payments hears
+the order's acceptance and keeps its terms, the reservation and the dispatch carry no order and
+no email, the hand-off keeps where the parcel goes while picking and packing see the parcel."""
+
+_EVENTFUL = (Style.CHOREOGRAPHED, Style.HYBRID)
+CUT_PAYLOAD_PATHS: tuple[ReplayPath, ...] = (
+    *(
+        ReplayPath(SCENARIOS_BY_NAME[name], _EVENTFUL, CUT_PAYLOADS)
+        for name in ("happy", "late_delivery", "lost_parcel", "carrier_rejects")
+    ),
+    # the hybrid's out-of-stock order never reaches its warehouse: it receives no event at all
+    ReplayPath(SCENARIOS_BY_NAME["out_of_stock"], (Style.CHOREOGRAPHED,), CUT_PAYLOADS),
+)
+"""The paths that pass every cut: the order accepted and reserved (or not), dispatched, late,
+lost, refused by the carrier."""
+
+PATHS: tuple[ReplayPath, ...] = (
+    *(ReplayPath(scenario) for scenario in (*SCENARIOS, *OPERATOR_PATHS)),
+    *CUT_PAYLOAD_PATHS,
 )
 PATHS_BY_NAME: dict[str, ReplayPath] = {path.name: path for path in PATHS}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -43,6 +44,7 @@ from domain.scenarios import Scenario
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
 from infra.cli import RefusedError
+from infra.data_dir import DATA_DIR_VARIABLE
 from infra.dev_server import start_dev_server
 from starters.input_files import scenario_order_id
 from starters.order_client import PlacedOrder, place_order, update_order, wait_for_outcome
@@ -341,6 +343,8 @@ async def record(on_written: Callable[[Path], None] = print) -> list[Path]:
     server = await start_dev_server(port=None, ui_port=None, ui=False)
     try:
         with tempfile.TemporaryDirectory() as data_dir:
+            # the orders are sealed for payments with this data directory's development key
+            os.environ[DATA_DIR_VARIABLE] = data_dir
             async with running_workers(server.client, list(Service), Path(data_dir)):
                 results = await asyncio.gather(
                     *(record_one(server.client, one, on_written) for one in todo),

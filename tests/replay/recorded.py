@@ -16,6 +16,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import PayloadConverter
 
+from domain.events.envelope import SIGNAL_EVENT
+
 HISTORIES = Path(__file__).parent / "histories"
 
 PATCH_MARKER = "core_patch"
@@ -136,6 +138,20 @@ class Recorded:
             ),
             default=0,
         )
+
+    @property
+    def signalled_events(self) -> list[dict[str, Any]]:
+        """The `event` signals it received (envelopes as JSON), in order; at start too."""
+        signalled = [
+            event.workflow_execution_signaled_event_attributes
+            for event in self._events_of(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+        ]
+        return [
+            dict(envelope)
+            for attributes in signalled
+            if attributes.signal_name == SIGNAL_EVENT
+            for envelope in PayloadConverter.default.from_payloads(attributes.input.payloads)
+        ]
 
     @staticmethod
     def _text(payload: Payload) -> str:

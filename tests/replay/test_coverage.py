@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from temporalio.api.enums.v1 import EventType
 
+from domain.events.contract import ORDER_CONTRACT
+from domain.events.envelope import EventEnvelope, Party
 from domain.scenarios import SCENARIOS
 from domain.services import Style
 from domain.status import CancelReason
@@ -156,6 +158,38 @@ def test_each_paths_histories_show_what_sets_the_path_apart(path: ReplayPath, st
         f"no history of {path.name} ({style.value}) shows {what}: "
         f"{[recorded.name for recorded in histories]}"
     )
+
+
+_RECEIVER_OF_TYPE = {
+    **{party.workflow_type: party for party in Party if not party.starts_flows},
+    workflow_type(WORKFLOWS_BY_STYLE[Style.HYBRID].lifecycle): Party.ORCHESTRATOR,
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "style"),
+    [(path, style) for path, style in PATH_STYLES if path.since == paths.CUT_PAYLOADS],
+    ids=_id,
+)
+def test_each_history_since_the_cut_holds_only_the_cut_its_workflow_is_handed(
+    path: ReplayPath, style: Style
+) -> None:
+    """The histories recorded for the cut payloads are of them: every event a workflow received
+    is exactly what the contract hands its party (the histories of before hold whole payloads,
+    and must replay too)."""
+    received = [
+        (recorded.name, _RECEIVER_OF_TYPE[recorded.workflow_type], envelope)
+        for recorded in _histories_of(path, style)
+        for envelope in map(EventEnvelope.model_validate, recorded.signalled_events)
+    ]
+
+    uncut = [
+        (name, envelope.type)
+        for name, party, envelope in received
+        if ORDER_CONTRACT.cut_for(party, envelope) != envelope
+    ]
+    assert received
+    assert uncut == []
 
 
 def test_every_operator_path_has_a_hallmark() -> None:

@@ -12,7 +12,7 @@ from temporalio.exceptions import ActivityError
 
 from domain.events import payloads as p
 from domain.events.records import ParticipantStart
-from domain.messages.shipment import ShipmentRequest, ShipmentStage
+from domain.messages.shipment import ParcelShipment, ShipmentStage
 from domain.messages.shipping import CarrierReport, CarrierSignals
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, step_failed
@@ -26,7 +26,7 @@ class StageNews:
 
     stage: ShipmentStage | None
     """None: no carrier would take the parcel."""
-    request: ShipmentRequest
+    request: ParcelShipment
     tracking_number: str = ""
     carrier: str = ""
     at: datetime | None = None
@@ -50,7 +50,7 @@ class ParcelShipper(CarrierReports, Participant):
     async def announce(self, news: StageNews, cause: Received) -> None:
         raise NotImplementedError
 
-    async def ship(self, request: ShipmentRequest, cause: Received) -> None:
+    async def ship(self, request: ParcelShipment, cause: Received) -> None:
         order_id = request.order_id
         try:
             booking = await shipping.book_shipment(request)
@@ -75,16 +75,14 @@ class ParcelShipper(CarrierReports, Participant):
             return
         await self.announce(StageNews(ShipmentStage.LATE, request, number), cause)
         if self.escalates_late_delivery:
-            await notifications.notify_delivery_late(
-                order_id, request.customer_email, number, request.delivery_deadline
-            )
+            await notifications.notify_delivery_late(order_id, number, request.delivery_deadline)
         if await self._parcel.follow(request.lost_after - request.delivery_deadline, picked_up):
             await self._delivered(request, late=True, cause=cause)
             return
         await shipping.mark_parcel_lost(order_id)
         await self.announce(StageNews(ShipmentStage.LOST, request, number), cause)
 
-    async def _delivered(self, request: ShipmentRequest, late: bool, cause: Received) -> None:
+    async def _delivered(self, request: ParcelShipment, late: bool, cause: Received) -> None:
         news = StageNews(
             ShipmentStage.DELIVERED,
             request,

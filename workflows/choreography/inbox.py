@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from domain.events.contract import ORDER_CONTRACT, Contract, ContractError, EventType
-from domain.events.envelope import EventEnvelope, Party
+from domain.events.envelope import ENVELOPE_TEXT_MAX, EventEnvelope, Party
 from domain.events.records import EventRecord, RefusedEvent
 
 
@@ -68,7 +68,7 @@ class Inbox:
             return None
         self._seen.add(envelope.event_id)
         try:
-            payload = self.contract.payload_of(envelope)
+            payload = self.contract.payload_for(self.party, envelope)
             producer = self.contract.spec(envelope.type).producer
             if envelope.producer is not producer:
                 raise ContractError(
@@ -108,8 +108,10 @@ class Inbox:
         self.refused.append(
             RefusedEvent(
                 received_at=at,
-                event_id=event_id if isinstance(event_id, str) else None,
-                type=event_type if isinstance(event_type, str) else None,
+                # at most what an envelope may hold: a megabyte id must not make the
+                # participant's query too large to answer
+                event_id=event_id[:ENVELOPE_TEXT_MAX] if isinstance(event_id, str) else None,
+                type=event_type[:ENVELOPE_TEXT_MAX] if isinstance(event_type, str) else None,
                 reason=reason,
             )
         )

@@ -14,7 +14,12 @@ from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.resolution import Compensation
 from domain.order import OrderTimeouts
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant, TooEarlyError, step_failed
+from workflows.choreography.participant import (
+    Participant,
+    TooEarlyError,
+    published_whole,
+    step_failed,
+)
 from workflows.choreography.undo import ParkableUndo
 from workflows.services import inventory
 
@@ -56,7 +61,7 @@ class InventoryParticipant(Participant):
 
     async def handle(self, received: Received) -> str:
         match received.payload:
-            case p.OrderPayload(order=order) if received.type is EventType.ORDER_ACCEPTED:
+            case p.LinesToReserve(order=order):
                 self.tag_customer(order.customer.id)
                 self._budget = order.timeouts.compensation_budget
                 try:
@@ -67,7 +72,8 @@ class InventoryParticipant(Participant):
                     return f"handled: {failed.reason.value}"
                 self._reserved = True
                 units = sum(line.quantity for line in reservation.lines)
-                reserved = p.StockReserved(order=order, units=units)
+                whole = published_whole(received, p.OrderPayload)
+                reserved = p.StockReserved(units=units, order=whole.order if whole else None)
                 await self.publish(EventType.STOCK_RESERVED, reserved, received)
             case p.OrderCancelled():
                 await self._release(received)
@@ -79,7 +85,7 @@ class InventoryParticipant(Participant):
                     self._closed_by = EventType.STOCK_RELEASED
             case p.UndoResolution():  # a person asks for a retry
                 await self._release(received)
-            case p.ShipmentDispatched():
+            case p.Dispatched():
                 if not self._reserved:
                     raise TooEarlyError
                 consumed = await inventory.consume_stock(self._order_id)

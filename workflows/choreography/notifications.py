@@ -11,7 +11,7 @@ from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.notifications import NotificationKind
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant
+from workflows.choreography.participant import Participant, TooEarlyError
 from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
 from workflows.services import notifications as n
 
@@ -24,6 +24,8 @@ class NotificationsParticipant(Participant):
     def __init__(self, start: ParticipantStart) -> None:
         super().__init__(start)
         self._final_sent = False
+        self._email: str | None = None
+        """The customer's, from the order's acceptance: the later notices carry none."""
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> ParticipantView:
@@ -36,18 +38,22 @@ class NotificationsParticipant(Participant):
     async def handle(self, received: Received) -> str:
         order_id = self._order_id
         match received.payload:
-            case p.OrderPayload(order=order):
+            case p.CustomerContact(order=order):
+                self._email = order.customer.email
                 self.tag_customer(order.customer.id)
                 kind = NotificationKind.ORDER_RECEIVED
                 await n.notify(order_id, order.customer.email, kind, n.ORDER_RECEIVED_BODY)
             case p.ApprovalRequested(customer_email=email, total_cents=total, window=window):
                 body = n.approval_requested_body(order_id, total, window)
                 await n.notify(order_id, email, NotificationKind.APPROVAL_REQUESTED, body)
-            case p.ShipmentDispatched(customer_email=email, tracking_number=number):
+            case p.ShipmentDispatched(customer_email=carried, tracking_number=number):
+                to = carried or self._email  # carried: a dispatch from before the cut
+                if to is None:
+                    raise TooEarlyError
                 body = n.dispatched_body(number)
-                await n.notify(order_id, email, NotificationKind.ORDER_DISPATCHED, body)
-            case p.DeliveryLate(customer_email=email, tracking_number=number, deadline=deadline):
-                await n.notify_delivery_late(order_id, email, number, deadline)
+                await n.notify(order_id, to, NotificationKind.ORDER_DISPATCHED, body)
+            case p.DeliveryLate(tracking_number=number, deadline=deadline):
+                await n.notify_delivery_late(order_id, number, deadline)
             case p.UndoFailed(compensation=compensation, why=why):
                 await n.notify_compensation_stuck(order_id, f"{compensation.what}: {why}")
             case p.OrderEnded(customer_email=email, outcome=outcome):

@@ -320,8 +320,12 @@ class OrdersParticipant(DeskUpdates, Participant):
             tracker.advance(status, what, source, _detail(received))
         else:
             tracker.record(EntryKind.EVENT, received.type.value, source, _detail(received))
-        if isinstance(received.payload, p.StockReserved | p.OrderPayload):
-            self.tag_customer(received.payload.order.customer.id)
+        payload = received.payload
+        if isinstance(payload, p.OrderPayload) or (
+            isinstance(payload, p.StockReserved) and payload.order is not None  # before the cut
+        ):
+            assert payload.order is not None
+            self.tag_customer(payload.order.customer.id)
 
     async def _fact(self, event_type: EventType) -> Received:
         await workflow.wait_condition(lambda: event_type in self._facts)

@@ -5,9 +5,9 @@ publishing its own events, and the loop that handles one event at a time until i
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -31,6 +31,8 @@ from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
 from workflows.saga import to_the_end
 from workflows.services.call import call
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class TooEarlyError(Exception):
@@ -187,6 +189,17 @@ class Participant:
                 [search_attributes.CUSTOMER_ID.value_set(customer_id)]
             )
             self._customer_tagged = True
+
+
+def published_whole(received: Received, model: type[ModelT]) -> ModelT | None:
+    """The event's payload as its producer published it, if it came whole: published before
+    payloads were cut, by a worker of before the upgrade. Such an order is in flight with a
+    party downstream that was never handed its cut (payments, the hand-off): what this
+    participant received whole it passes on, once, and that order goes on."""
+    try:
+        return model.model_validate(received.envelope.payload)
+    except ValidationError:
+        return None
 
 
 def step_failed(failure: ActivityError) -> p.StepFailed:

@@ -15,6 +15,7 @@ from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.resolution import Compensation
 from domain.order import OrderTimeouts
+from domain.order_parts import PaymentOrder
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, step_failed
 from workflows.choreography.undo import ParkableUndo
@@ -39,7 +40,9 @@ class PaymentsParticipant(Participant):
             self._order_id, Compensation.VOID_PAYMENT, E.PAYMENT_VOIDED, E.PAYMENT_VOID_FAILED
         )
         self._budget = OrderTimeouts().compensation_budget
-        """The order's own once its reservation says (an early cancellation: the default)."""
+        """The order's own once its terms say (an early cancellation: the default)."""
+        self._terms: PaymentOrder | None = None
+        """What the order's acceptance hands payments: the total and the sealed token."""
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> ParticipantView:
@@ -51,11 +54,19 @@ class PaymentsParticipant(Participant):
 
     async def handle(self, received: Received) -> str:
         match received.payload:
-            case p.StockReserved(order=order):
+            case p.PaymentTerms(order=order):
+                self._terms = order
                 self.tag_customer(order.customer.id)
                 self._budget = order.timeouts.compensation_budget
+                return "kept the payment terms until the stock is held"
+            case p.StockHeld(order=carried):
+                terms = self._terms or carried  # carried: a reservation from before the cut
+                if terms is None:
+                    raise TooEarlyError
+                self.tag_customer(terms.customer.id)
+                self._budget = terms.timeouts.compensation_budget
                 try:
-                    authorization = await payments.authorize_payment(order)
+                    authorization = await payments.authorize_payment(terms)
                 except ActivityError as failure:
                     failed = step_failed(failure)
                     await self.publish(EventType.PAYMENT_FAILED, failed, received)
@@ -75,7 +86,7 @@ class PaymentsParticipant(Participant):
                 self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
             case p.UndoResolution():  # a person asks for a retry
                 self._cancelled = await self._undo.attempt(self, self._void, received)
-            case p.ShipmentDispatched():
+            case p.Dispatched():
                 if not self._authorized:
                     raise TooEarlyError
                 capture = await payments.capture_payment(self._order_id)

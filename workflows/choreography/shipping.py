@@ -28,7 +28,7 @@ class ShippingParticipant(ParcelShipper):
         return self.participant()
 
     async def handle(self, received: Received) -> str:
-        if not isinstance(received.payload, p.OrderConfirmed):
+        if not isinstance(received.payload, p.ShipmentOrder):
             return "ignored"
         self.tag_customer(received.payload.customer_id)
         await self.ship(received.payload.shipment, received)
@@ -36,14 +36,13 @@ class ShippingParticipant(ParcelShipper):
         return "handled"
 
     async def announce(self, news: StageNews, cause: Received) -> None:
-        email = news.request.customer_email
         match news.stage:
             case None:
                 assert news.failure is not None
                 await self.publish(EventType.SHIPMENT_FAILED, news.failure, cause)
             case ShipmentStage.DISPATCHED:
                 dispatched = p.ShipmentDispatched(
-                    customer_email=email, tracking_number=news.tracking_number, carrier=news.carrier
+                    tracking_number=news.tracking_number, carrier=news.carrier
                 )
                 await self.publish(EventType.SHIPMENT_DISPATCHED, dispatched, cause)
             case ShipmentStage.PICKED_UP:
@@ -51,7 +50,6 @@ class ShippingParticipant(ParcelShipper):
                 await self.publish(EventType.PARCEL_PICKED_UP, p.ParcelPickedUp(at=news.at), cause)
             case ShipmentStage.LATE:
                 late = p.DeliveryLate(
-                    customer_email=email,
                     tracking_number=news.tracking_number,
                     deadline=news.request.delivery_deadline,
                 )

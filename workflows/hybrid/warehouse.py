@@ -13,7 +13,7 @@ from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.shipment import ShipmentStage
 from workflows.choreography.carrier import ParcelShipper, StageNews
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant
+from workflows.choreography.participant import Participant, TooEarlyError, published_whole
 
 
 @workflow.defn(name="PickingParticipant")
@@ -37,10 +37,13 @@ class PickingParticipant(Participant):
         return self._picked
 
     async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, p.Fulfilment)
+        assert isinstance(received.payload, p.WarehouseFulfilment)
         fulfilment = received.payload
         self.tag_customer(fulfilment.customer_id)
-        picked = p.ItemsPicked(fulfilment=fulfilment, lines=fulfilment.shipment.parcels)
+        picked = p.ItemsPicked(
+            lines=fulfilment.shipment.parcels,
+            customer_id=fulfilment.customer_id,
+        )
         await self.publish(EventType.ITEMS_PICKED, picked, received)
         self._picked = True
         return "handled"
@@ -66,10 +69,18 @@ class PackingParticipant(Participant):
         return self._packed
 
     async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, p.ItemsPicked)
-        fulfilment = received.payload.fulfilment
-        self.tag_customer(fulfilment.customer_id)
-        packed = p.ParcelPacked(fulfilment=fulfilment, parcels=fulfilment.shipment.parcels)
+        assert isinstance(received.payload, p.PickedForPacking)
+        picked = received.payload
+        carried = picked.fulfilment  # the whole request, from before the cut
+        customer_id = picked.customer_id or (carried.customer_id if carried else None)
+        if customer_id is not None:
+            self.tag_customer(customer_id)
+        whole = published_whole(received, p.ItemsPicked)  # picked before the upgrade
+        packed = p.ParcelPacked(
+            parcels=picked.lines,
+            customer_id=customer_id,
+            fulfilment=whole.fulfilment if whole else None,
+        )
         await self.publish(EventType.PARCEL_PACKED, packed, received)
         self._packed = True
         return "handled"
@@ -86,6 +97,8 @@ class HandoffParticipant(ParcelShipper):
     @workflow.init
     def __init__(self, start: ParticipantStart) -> None:
         super().__init__(start)
+        self._fulfilment: p.CarrierFulfilment | None = None
+        """Where the parcel goes, from the orchestrator's request: packing never sees it."""
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> ParticipantView:
@@ -93,8 +106,14 @@ class HandoffParticipant(ParcelShipper):
         return self.participant()
 
     async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, p.ParcelPacked)
-        fulfilment = received.payload.fulfilment
+        if isinstance(received.payload, p.CarrierFulfilment):
+            self._fulfilment = received.payload
+            self.tag_customer(received.payload.customer_id)
+            return "kept where the parcel goes until it is packed"
+        assert isinstance(received.payload, p.PackedForHandoff)
+        fulfilment = self._fulfilment or received.payload.fulfilment  # carried: before the cut
+        if fulfilment is None:
+            raise TooEarlyError
         self.tag_customer(fulfilment.customer_id)
         await self.ship(fulfilment.shipment, received)
         self._finished = True

@@ -115,7 +115,6 @@ class ShipmentWorkflow(CarrierReports):
         await self._report(ShipmentStage.LATE, f"not delivered within {deadline}")
         await notifications.notify_delivery_late(
             self._request.order_id,
-            self._request.customer_email,
             self._parcel.tracking_number,
             deadline,
         )

@@ -11,12 +11,13 @@ from domain.messages.inventory import (
     StockLine,
 )
 from domain.order import Order
+from domain.order_parts import OrderLines
 from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE, within_budget
 from workflows.services.call import call
 
 
-async def reserve_stock(order: Order) -> ReservationResult:
+async def reserve_stock(order: Order | OrderLines) -> ReservationResult:
     request = ReserveStock(
         order_id=order.order_id,
         lines=[StockLine(sku=item.sku, quantity=item.quantity) for item in order.items],

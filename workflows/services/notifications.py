@@ -96,9 +96,8 @@ async def notify_compensation_stuck(order_id: str, stuck: str) -> None:
     await notify(order_id, OPERATIONS_RECIPIENT, NotificationKind.COMPENSATION_STUCK, body)
 
 
-async def notify_delivery_late(
-    order_id: str, customer_email: str, tracking_number: str, deadline: timedelta
-) -> None:
-    """Escalate a parcel not delivered by its deadline to operations."""
+async def notify_delivery_late(order_id: str, tracking_number: str, deadline: timedelta) -> None:
+    """Escalate a parcel not delivered by its deadline to operations (not to the customer: the
+    caller needs no email address for it)."""
     body = delivery_late_body(order_id, tracking_number, deadline)
-    await notify(order_id, customer_email, NotificationKind.DELIVERY_LATE, body)
+    await notify(order_id, OPERATIONS_RECIPIENT, NotificationKind.DELIVERY_LATE, body)

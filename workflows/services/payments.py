@@ -11,12 +11,13 @@ from domain.messages.payments import (
 )
 from domain.money import format_cents
 from domain.order import Order
+from domain.order_parts import PaymentOrder
 from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE, within_budget
 from workflows.services.call import call
 
 
-async def authorize_payment(order: Order) -> AuthorizationResult:
+async def authorize_payment(order: Order | PaymentOrder) -> AuthorizationResult:
     request = AuthorizePayment(
         order_id=order.order_id,
         amount_cents=order.total_cents,

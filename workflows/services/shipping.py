@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from domain.faults import CarrierBehaviour
 from domain.messages.common import OrderRef
-from domain.messages.shipment import ShipmentRequest
+from domain.messages.shipment import ParcelShipment
 from domain.messages.shipping import (
     BookingResult,
     BookShipment,
@@ -19,7 +19,7 @@ from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
 
-async def book_shipment(shipment: ShipmentRequest) -> BookingResult:
+async def book_shipment(shipment: ParcelShipment) -> BookingResult:
     """The carrier may take a while to confirm: the activity heartbeats while it waits."""
     latency = shipment.simulate_booking_latency
     request = BookShipment(
