@@ -29,6 +29,9 @@ MAX_CENTS = 100_000_000_00
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 
 
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+"""Who the customer is (the `CustomerId` search attribute): not personal data, unlike how to
+reach them."""
 Email = Annotated[
     str,
     StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
@@ -37,7 +40,7 @@ Email = Annotated[
 
 
 class Customer(Model):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: CustomerId
     email: Email
 
 

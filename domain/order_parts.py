@@ -4,20 +4,16 @@ that does not use it (`domain/personal.py`, checked by the contract)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import StringConstraints
-
 from domain.base import Model
 from domain.faults import Faults
-from domain.order import Customer, LineItem, OrderId, OrderTimeouts
+from domain.order import Customer, CustomerId, LineItem, OrderId, OrderTimeouts
 from domain.payment_token import PaymentToken
 
 
 class CustomerRef(Model):
     """Who the customer is, as the search attribute `CustomerId` shows: not how to reach them."""
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: CustomerId
 
 
 class OrderLines(Model):

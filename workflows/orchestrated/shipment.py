@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -62,7 +63,7 @@ class ShipmentWorkflow(CarrierReports):
         )
         try:
             booking = await shipping.book_shipment(request)
-        except BaseException:
+        except (Exception, asyncio.CancelledError):  # a cancel too; not GeneratorExit (eviction)
             parked = await saga.compensate()
             assert not parked, "cancel_shipment is retried until done: it is never parked"
             raise
