@@ -17,6 +17,22 @@ from infra.telemetry import hidden_from_child_processes
 DEFAULT_PORT = 7233
 DEFAULT_UI_PORT = 8233
 
+TUNED_DYNAMIC_CONFIG: dict[str, int] = {
+    # How often a history shard's queue reader may read its tasks from the database, per
+    # second. Every step of every workflow is such a task (a workflow task to dispatch, an
+    # activity task, a timer, a visibility record), and the default, 20, holds each one until
+    # the reader's next turn: 50 ms per step, 350 ms for a six-activity saga whose work takes a
+    # few. Raised, a task is read as soon as it is written. At idle the readers do not read more
+    # (they are woken by new tasks, not by the rate); under load they may read the database up
+    # to this often, which an embedded SQLite file on one machine affords.
+    "history.transferProcessorMaxPollRPS": 1000,
+    "history.timerProcessorMaxPollRPS": 1000,
+    "history.visibilityProcessorMaxPollRPS": 1000,
+}
+"""Dynamic config the dev server starts with (and the compose file's server, in
+`deploy/temporal/dynamicconfig.yaml`): `python -m benchmarks.dev_server_tuning` measures what
+it changes."""
+
 
 class PortInUseError(RuntimeError):
     pass
@@ -44,10 +60,12 @@ async def start_dev_server(
     ui: bool = True,
     extra_namespaces: Sequence[str] = (),
     ui_codec_endpoint: str | None = None,
+    tuned: bool = True,
 ) -> WorkflowEnvironment:
     """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`.
 
     `extra_namespaces` are created beside `default`, with the search attributes registered.
+    `tuned=False` starts it with the binary's own defaults (the benchmark's comparison).
     """
     for name, chosen in (("port", port), ("UI port", ui_port if ui else None)):
         if chosen is not None and not port_is_free(chosen):
@@ -60,7 +78,7 @@ async def start_dev_server(
     with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
         try:
             return await _start(
-                binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint
+                binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
             )
         except RuntimeError as error:  # the SDK's own: it says what the binary did not do
             where = f"port {port}" if port is not None else "a free port"
@@ -77,8 +95,15 @@ async def _start(
     ui: bool,
     extra_namespaces: Sequence[str],
     ui_codec_endpoint: str | None,
+    tuned: bool,
 ) -> WorkflowEnvironment:
     codec = ["--ui-codec-endpoint", ui_codec_endpoint] if ui_codec_endpoint else []
+    settings = TUNED_DYNAMIC_CONFIG if tuned else {}
+    dynamic = [
+        arg
+        for key, value in settings.items()
+        for arg in ("--dynamic-config-value", f"{key}={value}")
+    ]
     return await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         port=port,
@@ -91,5 +116,6 @@ async def _start(
         dev_server_extra_args=[
             *(arg for name in extra_namespaces for arg in ("--namespace", name)),
             *codec,
+            *dynamic,
         ],
     )

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from domain import search_attributes
 from domain.services import Service
 from infra.client import connect_config
+from infra.dev_server import TUNED_DYNAMIC_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -434,6 +435,12 @@ def test_the_dynamic_config_is_yaml_for_the_server() -> None:
     for key, values in config.items():
         assert isinstance(values, list), key
         assert all("value" in v for v in values), key
+
+
+def test_the_compose_server_is_tuned_as_the_embedded_one() -> None:
+    config = yaml.safe_load((ROOT / "deploy/temporal/dynamicconfig.yaml").read_text())
+
+    assert {key: config[key][0]["value"] for key in TUNED_DYNAMIC_CONFIG} == TUNED_DYNAMIC_CONFIG
 
 
 def test_the_namespace_gets_the_search_attributes_the_code_uses() -> None:
