@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn
 
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from infra import logs
@@ -30,6 +31,11 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+TIMED_OUT = (
+    "Temporal did not answer in time (the server is overloaded or unreachable); what was sent "
+    "may still be applied: ask the order again with python -m starters.order_status"
+)
 
 
 class BadInputError(Exception):
@@ -116,6 +122,8 @@ async def exit_code(main: Main, argv: Sequence[str] | None, prog: str) -> int:
         return _fail(prog, str(error), EXIT_REFUSED)
     except RPCError as error:  # e.g. the namespace does not exist
         return _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)
+    except RPCTimeoutOrCancelledError:  # an update the server did not answer in time
+        return _fail(prog, TIMED_OUT, EXIT_REFUSED)
     except SystemExit as error:  # argparse has printed its one line (or the help) already
         if error.code is None or isinstance(error.code, int):
             return error.code or EXIT_OK
