@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -184,8 +185,18 @@ def unsealing_key(data_dir: Path) -> UnsealingKey:
 
 def sealing_key(data_dir: Path) -> SealingKey:
     """The placing side's key: `ORDERS_PAYMENTS_PUBLIC_KEY`, else the public half of
-    `ORDERS_PAYMENTS_KEY` or of the data directory's dev key."""
-    text = os.environ.get(PUBLIC_KEY_VARIABLE, "").strip()
+    `ORDERS_PAYMENTS_KEY` or of the data directory's dev key. Read once per setting, not per
+    order placed (a dev key file is never rewritten, only made)."""
+    return _sealing_key(
+        data_dir,
+        os.environ.get(PUBLIC_KEY_VARIABLE, "").strip(),
+        os.environ.get(PRIVATE_KEY_VARIABLE, "").strip(),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _sealing_key(data_dir: Path, text: str, private_text: str) -> SealingKey:
+    """`private_text` is part of the cache key only: `unsealing_key` reads it again."""
     if not text:
         return unsealing_key(data_dir).sealing
     raw = _decode(text, PUBLIC_KEY_VARIABLE)

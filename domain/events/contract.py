@@ -132,9 +132,6 @@ class Contract(Model):
                 f"malformed {envelope.type} payload: {_first_problems(error)}"
             ) from error
 
-    def reacts(self, consumer: Party, event_type: str) -> bool:
-        return consumer in self.spec(event_type).consumers
-
 
 _PROBLEMS_SHOWN = 3
 _WHERE_SHOWN = 80

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,9 @@ from domain.catalog import Product
 from domain.errors import BusinessError, ContractError
 from domain.messages.common import OrderRef
 from domain.messages.inventory import ReserveStock, StockLine
-from domain.messages.resolution import Compensation, RecordResolvedByHand
+from domain.messages.resolution import Compensation
 from stores.inventory import InventoryStore
+from tests.activities import by_hand
 
 
 @pytest.fixture
@@ -75,16 +75,6 @@ def test_consume_at_dispatch(inventory: InventoryActivities, store: InventorySto
     result = env.run(inventory.consume_stock, OrderRef(order_id="order-1"))
     assert result.consumed_units == 2
     assert store.stock("AA-1").on_hand == 2
-
-
-def by_hand(compensation: Compensation, note: str = "back on the shelf") -> RecordResolvedByHand:
-    return RecordResolvedByHand(
-        order_id="order-1",
-        compensation=compensation,
-        resolved_by="ada",
-        note=note,
-        at=datetime(2030, 1, 1, tzinfo=UTC),
-    )
 
 
 def test_a_release_by_hand_is_recorded_once_and_moves_no_stock(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,10 @@ from activities.payments import PaymentsActivities
 from domain.errors import BusinessError, ContractError, TransientError
 from domain.messages.common import OrderRef
 from domain.messages.payments import AuthorizePayment
-from domain.messages.resolution import Compensation, RecordResolvedByHand
+from domain.messages.resolution import Compensation
 from infra.token_seal import UnsealingKey
 from stores.payments import PaymentsStore, fingerprint
+from tests.activities import by_hand
 
 TOKEN = "tok_mastercard_5555555555554444"
 ORDER = OrderRef(order_id="order-1")
@@ -130,18 +130,6 @@ def test_the_token_never_reaches_the_log(
     assert not [r for r in caplog.records if TOKEN in r.getMessage()]
     assert TOKEN not in str(conflict.value)
     assert TOKEN not in repr(authorize())
-
-
-def by_hand(
-    compensation: Compensation, note: str = "voided in the console"
-) -> RecordResolvedByHand:
-    return RecordResolvedByHand(
-        order_id="order-1",
-        compensation=compensation,
-        resolved_by="ada",
-        note=note,
-        at=datetime(2030, 1, 1, tzinfo=UTC),
-    )
 
 
 def test_a_refused_void_is_a_business_failure_that_says_which(

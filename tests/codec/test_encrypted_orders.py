@@ -27,7 +27,7 @@ from starters.order_client import PLACEABLE_STYLES, order_status
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
-from tests.token_traces import files_holding, holds
+from tests.token_traces import files_holding, holds, stored_history
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
@@ -82,8 +82,7 @@ async def test_no_history_of_any_workflow_of_an_order_holds_the_token_in_clear(
         workflows = await existing_workflows(encrypted.raw, order_id)
         assert set(workflows) == expected_workflow_ids(run.scenario, run.placed.style, order_id)
         for workflow_id in workflows:
-            history = await encrypted.raw.get_workflow_handle(workflow_id).fetch_history()
-            stored = b"".join(event.SerializeToString() for event in history.events)
+            stored = await stored_history(encrypted.raw, workflow_id)
 
             assert not holds(stored, DEMO_TOKEN), workflow_id
             assert TOKEN_PREFIX not in stored, workflow_id

@@ -4,8 +4,6 @@ tests/fuzz/test_live_orders.py; here, place_order's own, and the updates' genera
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 
@@ -21,13 +19,6 @@ from tests.fuzz.harness import (
 )
 from tests.fuzz.inputs import ARGUMENT_EXAMPLES, ARGUMENT_EXAMPLES_DISTINCT
 from tests.fuzz.strategies import BadArguments, bad_arguments
-
-
-@pytest.fixture(scope="module")
-def commands() -> Iterator[InProcess]:
-    runner = InProcess()
-    yield runner
-    runner.close()
 
 
 def test_argument_cases_are_distinct() -> None:

@@ -8,7 +8,6 @@ client that fails the test if an input ever gets as far as needing Temporal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +49,6 @@ from tests.fuzz.strategies import (
     address_mutations,
     order_mutations,
 )
-
-
-@pytest.fixture(scope="module")
-def commands() -> Iterator[InProcess]:
-    runner = InProcess()
-    yield runner
-    runner.close()
 
 
 def write(path: Path, content: str | bytes) -> None:

@@ -67,19 +67,13 @@ class Inbox:
             self.duplicates_dropped += 1
             return None
         self._seen.add(envelope.event_id)
-        try:
+        try:  # refused when it is not for this party, or malformed for its cut
             payload = self.contract.payload_for(self.party, envelope)
             producer = self.contract.spec(envelope.type).producer
             if envelope.producer is not producer:
                 raise ContractError(
                     f"{envelope.type} comes from {producer.value}, "
                     f"not from {envelope.producer.value}"
-                )
-            if not self.contract.reacts(self.party, envelope.type):
-                raise ContractError(
-                    f"{envelope.type} is not for {self.party.value}: the contract has "
-                    f"{', '.join(c.value for c in self.contract.spec(envelope.type).consumers)} "
-                    "react to it"
                 )
         except ContractError as error:
             self._refuse(at, raw, str(error))
