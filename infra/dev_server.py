@@ -112,7 +112,10 @@ async def _start(
         search_attributes=search_attributes.ALL,
         dev_server_existing_path=str(binary),
         dev_server_database_filename=str(db_file) if db_file else None,
-        dev_server_log_level="error",
+        # Its own log says nothing a user of this server can act on: a start on a loaded
+        # machine logs "Frontend is not healthy yet" at ERROR while the SDK waits for it, and a
+        # failure to start or to serve reaches the caller as an error of its own.
+        dev_server_log_level="never",
         dev_server_extra_args=[
             *(arg for name in extra_namespaces for arg in ("--namespace", name)),
             *codec,
