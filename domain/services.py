@@ -34,6 +34,9 @@ ORCHESTRATOR_WORKFLOW_TYPES: dict[Style, str] = {
 """The workflow type of the orchestrator that owns an order's lifecycle, in the styles that have
 one (the choreography's is the orders participant's: `Party.ORDERS.workflow_type`)."""
 
+SHIPMENT_WORKFLOW_TYPE = "ShipmentWorkflow"
+"""The orchestrated style's child workflow that follows the parcel."""
+
 
 def order_workflow_id(order_id: str) -> str:
     """The orchestrator of an order."""

@@ -11,6 +11,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
+from starters.local_activities import local_activity_of
+
 
 @dataclass(frozen=True)
 class HistoryStats:
@@ -19,7 +21,8 @@ class HistoryStats:
     workflows: int = 0
     events: int = 0
     activities: int = 0
-    """Activity executions: one per `ActivityTaskScheduled`, however many attempts it took."""
+    """Activity executions: one per `ActivityTaskScheduled` or local activity marker, however
+    many attempts it took."""
     activity_attempts: int = 0
     """Attempts, from each `ActivityTaskStarted` event's `attempt` field."""
     signals: int = 0
@@ -47,17 +50,19 @@ def activity_attempts(event: HistoryEvent) -> int:
 
 
 def stats_of(events: Sequence[HistoryEvent]) -> HistoryStats:
-    """The counts of one workflow run's history."""
+    """The counts of one workflow run's history; local activities count as activities."""
     kinds = [event.event_type for event in events]
+    local = [run for run in map(local_activity_of, events) if run is not None]
     return HistoryStats(
         workflows=1,
         events=len(events),
-        activities=kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+        activities=kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) + len(local),
         activity_attempts=sum(
             activity_attempts(event)
             for event in events
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-        ),
+        )
+        + sum(run.attempt for run in local),
         signals=kinds.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
         timers=kinds.count(EventType.EVENT_TYPE_TIMER_STARTED),
         history_bytes=sum(event.ByteSize() for event in events),

@@ -16,6 +16,7 @@ from temporalio.converter import PayloadConverter
 
 from domain.events.contract import ORDER_CONTRACT, ContractError
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope
+from starters.local_activities import local_activity_of
 from starters.order_histories import OrderWorkflowHistory
 from starters.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
 
@@ -141,6 +142,7 @@ class Reader:
             "workflow_task_timed_out_event_attributes": self._task_failed,
             "activity_task_scheduled_event_attributes": self._activity_scheduled,
             "activity_task_started_event_attributes": self._activity_started,
+            "marker_recorded_event_attributes": self._marker_recorded,
             "timer_started_event_attributes": self._timer_started,
             "timer_fired_event_attributes": self._timer_fired,
             "timer_canceled_event_attributes": self._timer_canceled,
@@ -278,6 +280,25 @@ class Reader:
         )
         if activity == PUBLISH_ACTIVITY:
             self._published(entry, self._envelope(self._decoded(attrs.input)))
+
+    def _marker_recorded(self, event: HistoryEvent) -> None:
+        """A local activity: it ran within the workflow task that records its marker, on the
+        workflow's own worker (its queue), and woke nothing of its own."""
+        local = local_activity_of(event)
+        if local is None:  # a patch marker: no step of the order
+            return
+        summary = self._summary(event)
+        self._add(
+            event,
+            EntryKind.ACTIVITY,
+            local.activity_type,
+            summary or local.activity_type,
+            service=self._history.task_queue,
+            caused_by=self._cause_of_command(event),
+            compensation=_compensating_activity(local.activity_type, summary),
+            status="completed" if local.completed else "failed",
+            attempts=local.attempt,
+        )
 
     def _published(self, entry: TraceEntry, envelope: EventEnvelope | None) -> None:
         if envelope is None:
@@ -580,12 +601,15 @@ def _delivery_of(report: Any) -> str | None:
 
 
 def _signal_detail(value: Any) -> str | None:
-    """The stage of a shipment's progress, the kind of a carrier report."""
+    """The stage of a shipment's progress (after the earlier stages it carries: `booked,
+    dispatched`), the kind of a carrier report."""
     if not isinstance(value, dict):
         return None
+    earlier = value.get("earlier")
+    stages = [_signal_detail(item) for item in earlier] if isinstance(earlier, list) else []
     for key in ("stage", "kind"):
         if isinstance(value.get(key), str):
-            return str(value[key])
+            return ", ".join([*(stage for stage in stages if stage), str(value[key])])
     return None
 
 

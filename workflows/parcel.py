@@ -6,6 +6,7 @@ is kept: a carrier that repeats itself, or one that reports on another parcel, c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -23,6 +24,9 @@ class ParcelWatch:
         self.tracking_number = ""
         self._reports: dict[CarrierEventKind, CarrierReport] = {}
         self._recorded: set[CarrierEventKind] = set()
+        self.lean = False
+        """`LEAN_HISTORY`: one timer per deadline, not one per wait, and each report recorded
+        as a local activity (the workflow runs on the shipping worker, which owns its store)."""
 
     def accept(self, kind: CarrierEventKind, report: CarrierReport) -> None:
         if not self._matches(kind, report):
@@ -34,8 +38,15 @@ class ParcelWatch:
     def delivery(self) -> CarrierReport:
         return self._reports[CarrierEventKind.DELIVERED]
 
+    @property
+    def delivered_reported(self) -> bool:
+        """The carrier said the parcel arrived (recorded or not yet)."""
+        return CarrierEventKind.DELIVERED in self._reports
+
     async def follow(self, within: timedelta, on_picked_up: OnPickedUp) -> bool:
         """Record the carrier's reports as they come; True once delivered within the time."""
+        if self.lean:
+            return await self._follow_under_one_timer(within, on_picked_up)
         deadline = workflow.now() + within
         while CarrierEventKind.DELIVERED not in self._recorded:
             remaining = deadline - workflow.now()
@@ -52,6 +63,22 @@ class ParcelWatch:
             await self._record_new_reports(on_picked_up)
         return True
 
+    async def _follow_under_one_timer(self, within: timedelta, on_picked_up: OnPickedUp) -> bool:
+        """As `follow`, with one timer for the whole time, cancelled once the parcel arrives: a
+        wait with a timeout starts a timer each time it waits, and cancels it at each report."""
+        deadline = asyncio.ensure_future(workflow.sleep(within, summary="delivery deadline"))
+        try:
+            while CarrierEventKind.DELIVERED not in self._recorded:
+                await workflow.wait_condition(
+                    lambda: bool(self._reports.keys() - self._recorded) or deadline.done()
+                )
+                if not self._reports.keys() - self._recorded:
+                    return False
+                await self._record_new_reports(on_picked_up)
+            return True
+        finally:
+            deadline.cancel()
+
     def _matches(self, kind: CarrierEventKind, report: CarrierReport) -> bool:
         return (
             report.kind == kind
@@ -67,7 +94,7 @@ class ParcelWatch:
             if not self._matches(kind, report):  # it came before the booking named the parcel
                 del self._reports[kind]
                 continue
-            await shipping.record_carrier_event(report)
+            await shipping.record_carrier_event(report, local=self.lean)
             self._recorded.add(kind)
             if kind is CarrierEventKind.PICKED_UP:
                 await on_picked_up(report)

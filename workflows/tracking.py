@@ -19,6 +19,7 @@ from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView, TimelineEntry
 from workflows.choreography.versions import CANCEL_SAFE
+from workflows.status_attribute import StatusAttribute
 
 
 class OrderTracker:
@@ -32,6 +33,9 @@ class OrderTracker:
         self._waiting_for: str | None = None
         self._deadline: datetime | None = None
         self._timeline: list[TimelineEntry] = []
+        self._status_attribute: StatusAttribute | None = None
+        """Set by `go_lean`: the status is written once per workflow task. Unset: at every
+        change, as orders placed before `LEAN_HISTORY` did."""
 
     def start(self) -> None:
         """Tag the workflow with the order's search attributes (a starter may already have)."""
@@ -47,6 +51,11 @@ class OrderTracker:
         self.record(EntryKind.STEP, "order placed", Service.ORDERS, self._summary())
         self._publish_details()
 
+    def go_lean(self) -> None:
+        """`LEAN_HISTORY` (which implies `CANCEL_SAFE`): from now on, write the status search
+        attribute once per workflow task at most."""
+        self._status_attribute = StatusAttribute()
+
     def advance(
         self,
         status: OrderStatus,
@@ -58,7 +67,12 @@ class OrderTracker:
         self._waiting_for = None
         self._deadline = None
         self.record(EntryKind.STEP, what, service, detail)
-        workflow.upsert_search_attributes([search_attributes.ORDER_STATUS.value_set(status.value)])
+        if self._status_attribute is not None:
+            self._status_attribute.set(status)
+        else:
+            workflow.upsert_search_attributes(
+                [search_attributes.ORDER_STATUS.value_set(status.value)]
+            )
         self._publish_details()
 
     def advance_if_forward(
@@ -68,7 +82,8 @@ class OrderTracker:
         report: one that comes late (a pickup after the deadline passed, a hand-over heard after
         the parcel travels) never takes the order back. (Orders placed before `CANCEL_SAFE`
         took any report's status.)"""
-        ahead = moves_forward(self.status, status) or not workflow.patched(CANCEL_SAFE)
+        cancel_safe = self._status_attribute is not None or workflow.patched(CANCEL_SAFE)
+        ahead = moves_forward(self.status, status) or not cancel_safe
         if ahead and not self.status.is_final:
             self.advance(status, what, service, detail)
         else:

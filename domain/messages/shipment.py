@@ -63,13 +63,17 @@ class ShipmentStage(StrEnum):
 
 
 class ShipmentProgress(Model):
-    """Sent by the shipment to its order as a signal at every stage."""
+    """A stage of the shipment, as it tells its order: by a signal at each stage the order waits
+    on or shows while it waits, the others with the next signal (`earlier`) or with the result.
+    (Shipments started before `LEAN_HISTORY` signalled every stage.)"""
 
     order_id: str
     stage: ShipmentStage
     at: datetime
     tracking_number: str | None = None
     detail: str | None = None
+    earlier: list[ShipmentProgress] = []
+    """The stages before this one that the order was not told of yet, in order."""
 
 
 class ShipmentResult(Model):
@@ -78,6 +82,8 @@ class ShipmentResult(Model):
     tracking_number: str
     delivered_at: datetime | None = None
     late: bool = False
+    progress: list[ShipmentProgress] = []
+    """The stages the order was not told of by signal, in order (the last is this one)."""
 
 
 SIGNAL_SHIPMENT_PROGRESS = "shipment_progress"

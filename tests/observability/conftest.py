@@ -29,6 +29,7 @@ from domain.scenarios import SCENARIOS
 from domain.services import Service
 from infra import logs
 from infra.metrics import business_exposition, start_metrics_endpoint
+from starters.local_activities import local_activity_of
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
@@ -85,9 +86,24 @@ def activities_in(order_id: str, events: Sequence[HistoryEvent]) -> list[Activit
             results[completed.scheduled_event_id] = (
                 PAYLOADS.from_payload(payloads[0]) if payloads else None
             )
+    workflow_queue = events[0].workflow_execution_started_event_attributes.task_queue.name
+    local = [  # a local activity runs on the queue of its workflow
+        ActivityRun(
+            order_id,
+            run.activity_type,
+            workflow_queue,
+            run.completed,
+            PAYLOADS.from_payload(run.result[0]) if run.result else None,
+        )
+        for run in map(local_activity_of, events)
+        if run is not None
+    ]
     return [
-        ActivityRun(order_id, name, queue, event_id in results, results.get(event_id))
-        for event_id, (name, queue) in scheduled.items()
+        *(
+            ActivityRun(order_id, name, queue, event_id in results, results.get(event_id))
+            for event_id, (name, queue) in scheduled.items()
+        ),
+        *local,
     ]
 
 

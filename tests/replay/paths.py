@@ -80,8 +80,9 @@ class ReplayPath:
     styles: tuple[Style, ...] = PLACEABLE_STYLES
     since: str = ""
     """The change whose histories these are, recorded beside the histories of before it (which
-    must still replay): a change that alters what workflows receive, not their commands, has no
-    patch marker to tell the two apart, so its new histories are a path of their own."""
+    must still replay) under a name of their own: a change that alters what workflows receive,
+    not their commands, has no patch marker to tell the two apart; a versioned one has, and its
+    new histories are the other side of its `workflow.patched`."""
 
     @property
     def name(self) -> str:
@@ -183,9 +184,21 @@ CUT_PAYLOAD_PATHS: tuple[ReplayPath, ...] = (
 """The paths that pass every cut: the order accepted and reserved (or not), dispatched, late,
 lost, refused by the carrier."""
 
+LEAN_HISTORY = "lean_history"
+"""`versions.LEAN_HISTORY`: the orchestrators and the shipment child write fewer events for the
+same steps (local registers, one status write per task, fewer signals from the child)."""
+
+LEAN_HISTORY_PATHS: tuple[ReplayPath, ...] = tuple(
+    ReplayPath(scenario, (Style.ORCHESTRATED, Style.HYBRID), LEAN_HISTORY)
+    for scenario in (*SCENARIOS, *OPERATOR_PATHS)
+)
+"""Every path again in the styles with an orchestrator: each one's histories from before the
+change replay its old branch, these its new one."""
+
 PATHS: tuple[ReplayPath, ...] = (
     *(ReplayPath(scenario) for scenario in (*SCENARIOS, *OPERATOR_PATHS)),
     *CUT_PAYLOAD_PATHS,
+    *LEAN_HISTORY_PATHS,
 )
 PATHS_BY_NAME: dict[str, ReplayPath] = {path.name: path for path in PATHS}
 

@@ -128,9 +128,9 @@ def driver_for(path: ReplayPath) -> Driver:
         paths.WORKFLOW_CANCELLED_DURING_A_STEP.name: _cancelling,
         paths.UPDATES_REFUSED_AND_ADDRESS_CHANGED.name: _refusing_updates,
     }
-    if path.scenario in paths.OPERATOR_PATHS and path.name not in operators:
+    if path.scenario in paths.OPERATOR_PATHS and path.scenario.name not in operators:
         raise RecordingError(f"no driver plays the operator path {path.name}")
-    return operators.get(path.name, _playing)(path.scenario)
+    return operators.get(path.scenario.name, _playing)(path.scenario)
 
 
 def _playing(scenario: Scenario) -> Driver:

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import PayloadConverter
 
 from domain.events.envelope import SIGNAL_EVENT
+from starters.local_activities import local_activity_of
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -51,11 +52,15 @@ class Recorded:
 
     @cached_property
     def scheduled_activities(self) -> frozenset[str]:
-        """The activity types this history schedules (the commands a replay must repeat)."""
-        return frozenset(
+        """The activity types this history schedules (the commands a replay must repeat), local
+        ones included: their marker names them."""
+        scheduled = {
             event.activity_task_scheduled_event_attributes.activity_type.name
             for event in self._events_of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        )
+        }
+        local = map(local_activity_of, self._events_of(EventType.EVENT_TYPE_MARKER_RECORDED))
+        scheduled.update(run.activity_type for run in local if run is not None)
+        return frozenset(scheduled)
 
     @cached_property
     def patch_markers(self) -> frozenset[str]:

@@ -27,6 +27,7 @@ from domain.services import Service, Style
 from domain.status import OrderStatus
 from infra.telemetry import TASK_QUEUE_ATTRIBUTE, tracing_interceptors
 from starters.input_files import new_order_id
+from starters.local_activities import local_activity_of
 from starters.order_client import PlacedOrder, place_order
 from tests.support import closed_workflows, outcome_of
 from workers.pool import running_workers
@@ -98,13 +99,15 @@ async def traced(
 
 
 async def activities_scheduled(client: Client, order_id: str) -> int:
-    """Once every workflow of the order has closed: the activities their histories schedule."""
+    """Once every workflow of the order has closed: the activities their histories schedule,
+    local ones included."""
     workflows = await closed_workflows(client, order_id)
     scheduled = 0
     for workflow_id in workflows:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         scheduled += sum(
             event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            or local_activity_of(event) is not None
             for event in history.events
         )
     return scheduled

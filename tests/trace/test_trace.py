@@ -59,7 +59,9 @@ async def test_orchestrated_payment_declined_step_by_step(orders: Orders) -> Non
     start = one(of_kind(trace, EntryKind.WORKFLOW))
     assert [a.caused_by for a in activities[:4]] == [start.id] * 4
     assert [a.caused_by for a in activities[4:]] == [declined.id] * 4, "the failure caused them"
-    assert all(a.status == "completed" and a.duration is not None for a in activities[4:])
+    assert all(a.status == "completed" for a in activities[4:])
+    # the register is a local activity: its marker says it ran, not for how long
+    assert all(a.duration is not None for a in activities[4:7])
 
 
 async def test_choreographed_happy_events_follow_their_causes(orders: Orders) -> None:
@@ -160,12 +162,9 @@ async def test_orchestrated_happy_links_the_child_and_its_signals(orders: Orders
     )
 
     received = of_kind(trace, EntryKind.SIGNAL_RECEIVED, workflow="order-")
-    assert [signal.detail for signal in received] == [
-        "booked",
-        "dispatched",
-        "picked_up",
-        "delivered",
-    ]
+    # the booking travels with the dispatch, the delivery with the child's result; the pickup,
+    # a second before the delivery, is a signal of its own: the order shows it meanwhile
+    assert [signal.detail for signal in received] == ["booked, dispatched", "picked_up"]
     by_id = {entry.id: entry for entry in trace.entries}
     for signal in received:
         sent = by_id[signal.caused_by or ""]
@@ -176,7 +175,7 @@ async def test_orchestrated_happy_links_the_child_and_its_signals(orders: Orders
         )
         assert sent.at <= signal.at
     capture = one([a for a in of_kind(trace, EntryKind.ACTIVITY) if a.name == "capture_payment"])
-    assert capture.caused_by == received[1].id, "captured because the parcel was dispatched"
+    assert capture.caused_by == received[0].id, "captured because the parcel was dispatched"
 
 
 async def test_hybrid_happy_crosses_from_orchestrator_to_warehouse_and_back(

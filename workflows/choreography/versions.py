@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events.envelope import Party
-from domain.services import ORCHESTRATOR_WORKFLOW_TYPES
+from domain.services import ORCHESTRATOR_WORKFLOW_TYPES, SHIPMENT_WORKFLOW_TYPE
 
 CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
 """The final message is confirmed by CustomerNotified, and the orders service records the end
@@ -35,6 +35,23 @@ while the saga compensated cut it short.
 The same marker versions a change that shipped with it: a carrier's report that comes after a
 later stage (a pickup after the deadline passed) no longer takes the orchestrator's status back
 (`OrderTracker.advance_if_forward`)."""
+
+LEAN_HISTORY = "lean-history"
+"""The orchestrated order writes about half the history it did, with every service call,
+compensation, notification, timeline entry and visible status kept:
+
+- the orders register (placed, ended) runs as a local activity on the orders worker, which owns
+  that store: a marker instead of an activity's three events and the workflow task after them;
+- the `OrderStatus` search attribute is written once per workflow task, with where the order
+  stands at its end, and only when that changed (two steps in one task were two upserts);
+- after dispatch, capture, consumption and the dispatch notice run at once, not one by one;
+- the shipment child tells its order only what the order waits on or shows while it waits
+  (dispatched, with the booking; picked up while the parcel is not yet delivered; late); the
+  other stages travel with the next signal or with the child's result;
+- the child records the carrier's reports as local activities on the shipping worker, which
+  owns that store, and follows the parcel under one timer per deadline, not one per report.
+
+It implies `CANCEL_SAFE`: an orchestrator that finds this marker does not look for that one."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,11 @@ ALL_PATCHES: tuple[Patch, ...] = (
     Patch(
         CANCEL_SAFE,
         frozenset({*ORCHESTRATOR_WORKFLOW_TYPES.values(), Party.ORDERS.workflow_type}),
+    ),
+    # OrderWorkflow.run (and the hybrid's) and ShipmentWorkflow.run, first thing after the above.
+    Patch(
+        LEAN_HISTORY,
+        frozenset({*ORCHESTRATOR_WORKFLOW_TYPES.values(), SHIPMENT_WORKFLOW_TYPE}),
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
 from temporalio import workflow
@@ -11,7 +11,9 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
+from domain.messages.inventory import ConsumeResult
 from domain.messages.notifications import NotificationKind
+from domain.messages.payments import CaptureResult
 from domain.messages.resolution import Compensation
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
@@ -26,7 +28,7 @@ from domain.policy import needs_approval
 from domain.services import ORCHESTRATOR_WORKFLOW_TYPES, Service, Style, shipment_workflow_id
 from domain.status import OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
-from workflows.choreography.versions import CANCEL_SAFE
+from workflows.choreography.versions import CANCEL_SAFE, LEAN_HISTORY
 from workflows.desk import DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError, business_failure, workflow_cancelled
 from workflows.orchestrated.shipment import ShipmentWorkflow
@@ -66,12 +68,19 @@ class OrderWorkflow(DeskUpdates):
         self._tracker = OrderTracker(order, self.style)
         self._desk = OrderDesk(order.order_id, self._tracker)
         self._tracking_number: str | None = None
+        self._lean = False
+        """`LEAN_HISTORY`: the same steps in fewer history events (orders placed before it ran
+        without)."""
 
     @workflow.run
     async def run(self, order: Order) -> OrderOutcome:
-        if not workflow.patched(CANCEL_SAFE):
+        # LEAN_HISTORY came after CANCEL_SAFE and implies it: one marker, not two, per order.
+        self._lean = workflow.patched(LEAN_HISTORY)
+        if not self._lean and not workflow.patched(CANCEL_SAFE):
             return await self._run_before_cancel_safety(order)
         self._tracker.start()
+        if self._lean:
+            self._tracker.go_lean()
         saga = Saga(on_compensated=self._note_compensated)
         try:
             await self._first_record()
@@ -89,7 +98,9 @@ class OrderWorkflow(DeskUpdates):
         """Register the order, then tell the customer it was received. The register is never cut
         short (the outcome recorded at the end needs it); a cancel that came meanwhile stops the
         order right after it."""
-        await to_the_end(orders.record_order_placed(self._order, self.style), lambda: None)
+        await to_the_end(
+            orders.record_order_placed(self._order, self.style, local=self._lean), lambda: None
+        )
         if workflow.cancellation_reason() is not None:
             raise workflow_cancelled()
         await self._notify(NotificationKind.ORDER_RECEIVED, notifications.ORDER_RECEIVED_BODY)
@@ -215,25 +226,55 @@ class OrderWorkflow(DeskUpdates):
 
     async def _deliver(self, shipment: Awaitable[ShipmentResult]) -> OrderOutcome:
         order_id = self._order.order_id
-        capture = await payments.capture_payment(order_id)
+        if self._lean:
+            await self._charge_consume_and_notify_at_once()
+        else:
+            capture = await payments.capture_payment(order_id)
+            self._note_captured(capture)
+            self._note_consumed(await inventory.consume_stock(order_id))
+            await self._notify(
+                NotificationKind.ORDER_DISPATCHED,
+                notifications.dispatched_body(self._tracking_number),
+            )
+        result = await shipment
+        self._hear_progress(result.progress)
+        if result.stage is ShipmentStage.LOST:
+            reversal = await payments.reverse_payment(order_id, why="refund: the parcel was lost")
+            return self._tracker.lost(reversal.action, reversal.amount_cents)
+        return self._tracker.completed(result.late)
+
+    async def _charge_consume_and_notify_at_once(self) -> None:
+        """Past the pivot the three only go forward and none needs another's result: they run
+        side by side, in one workflow task, and the timeline notes them in their usual order."""
+        order = self._order
+        capture, consumed, _ = await asyncio.gather(
+            payments.capture_payment(order.order_id),
+            inventory.consume_stock(order.order_id),
+            notifications.notify(
+                order.order_id,
+                order.customer.email,
+                NotificationKind.ORDER_DISPATCHED,
+                notifications.dispatched_body(self._tracking_number),
+            ),
+        )
+        self._note_captured(capture)
+        self._note_consumed(consumed)
+        self._tracker.record(
+            EntryKind.NOTIFICATION, NotificationKind.ORDER_DISPATCHED.value, Service.NOTIFICATIONS
+        )
+
+    def _note_captured(self, capture: CaptureResult) -> None:
         self._tracker.record(
             EntryKind.STEP,
             "payment captured",
             Service.PAYMENTS,
             f"{format_cents(capture.amount_cents)}",
         )
-        consumed = await inventory.consume_stock(order_id)
+
+    def _note_consumed(self, consumed: ConsumeResult) -> None:
         self._tracker.record(
             EntryKind.STEP, "stock consumed", Service.INVENTORY, f"{consumed.consumed_units} units"
         )
-        await self._notify(
-            NotificationKind.ORDER_DISPATCHED, notifications.dispatched_body(self._tracking_number)
-        )
-        result = await shipment
-        if result.stage is ShipmentStage.LOST:
-            reversal = await payments.reverse_payment(order_id, why="refund: the parcel was lost")
-            return self._tracker.lost(reversal.action, reversal.amount_cents)
-        return self._tracker.completed(result.late)
 
     async def _compensate(self, saga: Saga, cancelled: OrderCancelledError) -> None:
         self._tracker.reason = cancelled.reason
@@ -251,7 +292,7 @@ class OrderWorkflow(DeskUpdates):
 
     async def _end(self, outcome: OrderOutcome) -> None:
         await self._notify(*notifications.final_notice(outcome))
-        await orders.record_order_ended(outcome, self.style)
+        await orders.record_order_ended(outcome, self.style, local=self._lean)
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     # -- updates (from DeskUpdates), query and signal ------------------------------------------
@@ -265,14 +306,20 @@ class OrderWorkflow(DeskUpdates):
 
     @workflow.signal(name=SIGNAL_SHIPMENT_PROGRESS)
     def shipment_progress(self, progress: ShipmentProgress) -> None:
-        if progress.stage is ShipmentStage.DISPATCHED:
-            self._tracking_number = progress.tracking_number
-        status = _STATUS_BY_SHIPMENT_STAGE.get(progress.stage)
-        what = f"shipment {progress.stage.value}"
-        if status is not None:
-            self._tracker.advance_if_forward(status, what, Service.SHIPPING, progress.detail)
-        else:
-            self._tracker.record(EntryKind.SIGNAL, what, Service.SHIPPING, progress.detail)
+        self._hear_progress([*progress.earlier, progress])
+
+    def _hear_progress(self, stages: Sequence[ShipmentProgress]) -> None:
+        """The shipment's stages, in order: by signal, or with its result (those it had no
+        reason to signal)."""
+        for progress in stages:
+            if progress.stage is ShipmentStage.DISPATCHED:
+                self._tracking_number = progress.tracking_number
+            status = _STATUS_BY_SHIPMENT_STAGE.get(progress.stage)
+            what = f"shipment {progress.stage.value}"
+            if status is not None:
+                self._tracker.advance_if_forward(status, what, Service.SHIPPING, progress.detail)
+            else:
+                self._tracker.record(EntryKind.SIGNAL, what, Service.SHIPPING, progress.detail)
 
     # -- helpers -----------------------------------------------------------------------------
 

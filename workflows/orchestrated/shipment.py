@@ -22,10 +22,13 @@ from domain.messages.shipping import (
     CarrierReport,
     CarrierSignals,
 )
+from domain.services import SHIPMENT_WORKFLOW_TYPE
 from domain.status import OrderStatus
+from workflows.choreography.versions import LEAN_HISTORY
 from workflows.parcel import CarrierReports, ParcelWatch
 from workflows.saga import Saga, to_the_end
 from workflows.services import notifications, payments, shipping
+from workflows.status_attribute import StatusAttribute
 
 _ORDER_STATUS_BY_STAGE = {
     ShipmentStage.BOOKED: OrderStatus.DISPATCHING,
@@ -36,15 +39,23 @@ _ORDER_STATUS_BY_STAGE = {
     ShipmentStage.LOST: OrderStatus.CANCELLED,
 }
 
+_SIGNALLED_STAGES = frozenset(
+    {ShipmentStage.DISPATCHED, ShipmentStage.PICKED_UP, ShipmentStage.LATE}
+)
+"""The stages the order hears of by signal (`LEAN_HISTORY`): dispatch, which it waits on, and
+those it shows while the parcel travels. The booking goes with the dispatch; the delivery or the
+loss with the result, which the order awaits anyway."""
 
-@workflow.defn(name="ShipmentWorkflow")
+
+@workflow.defn(name=SHIPMENT_WORKFLOW_TYPE)
 class ShipmentWorkflow(CarrierReports):
     """Books a carrier, dispatches the parcel, then waits for the carrier's reports (`picked_up`,
     `delivered`) under the delivery deadline.
 
     A late delivery escalates to operations and keeps waiting: after dispatch nothing is undone.
-    Only when the parcel is still missing at `lost_after` is it declared lost. Every stage is
-    reported to the parent order by a signal.
+    Only when the parcel is still missing at `lost_after` is it declared lost. Every stage reaches
+    the parent order: by a signal where the order waits on it or shows it (`_SIGNALLED_STAGES`),
+    the others with the next signal or with the result.
     """
 
     @workflow.init
@@ -54,9 +65,18 @@ class ShipmentWorkflow(CarrierReports):
         self._parcel = ParcelWatch(request.order_id)
         self._orphaned = False
         """The parent order is gone (terminated after dispatch): nobody hears this shipment."""
+        self._lean = False
+        """`LEAN_HISTORY`: fewer signals, upserts and events for the same stages."""
+        self._status_attribute: StatusAttribute | None = None
+        self._untold: list[ShipmentProgress] = []
+        """Stages the parent was not signalled yet (`LEAN_HISTORY`)."""
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentResult:
+        self._lean = workflow.patched(LEAN_HISTORY)
+        if self._lean:
+            self._status_attribute = StatusAttribute()
+            self._parcel.lean = True
         saga = Saga()
         saga.before_step(
             Compensation.CANCEL_SHIPMENT, lambda: shipping.cancel_shipment(request.order_id)
@@ -93,6 +113,7 @@ class ShipmentWorkflow(CarrierReports):
             stage=ShipmentStage.LOST,
             tracking_number=self._parcel.tracking_number,
             late=True,
+            progress=self._take_untold(),
         )
 
     def _note_ignored_cancel(self) -> None:
@@ -129,13 +150,19 @@ class ShipmentWorkflow(CarrierReports):
             tracking_number=self._parcel.tracking_number,
             delivered_at=report.at,
             late=late,
+            progress=self._take_untold(),
         )
 
     async def _report(self, stage: ShipmentStage, detail: str) -> None:
         """Tell the parent order, and keep this workflow's search attributes current."""
         self._stage = stage
         status = _ORDER_STATUS_BY_STAGE[stage]
-        workflow.upsert_search_attributes([search_attributes.ORDER_STATUS.value_set(status.value)])
+        if self._status_attribute is not None:
+            self._status_attribute.set(status)
+        else:
+            workflow.upsert_search_attributes(
+                [search_attributes.ORDER_STATUS.value_set(status.value)]
+            )
         workflow.set_current_details(f"**{stage.value}**\n\n{detail}")
         parent = workflow.info().parent
         if parent is None:
@@ -149,6 +176,11 @@ class ShipmentWorkflow(CarrierReports):
         )
         if self._orphaned:
             return
+        if self._lean:
+            if not self._signalled(stage):
+                self._untold.append(progress)
+                return
+            progress = progress.model_copy(update={"earlier": self._take_untold()})
         try:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 SIGNAL_SHIPMENT_PROGRESS, progress
@@ -160,3 +192,15 @@ class ShipmentWorkflow(CarrierReports):
                 self._request.order_id,
                 failure.message,
             )
+
+    def _signalled(self, stage: ShipmentStage) -> bool:
+        """Whether the order hears of `stage` by a signal of its own (`_SIGNALLED_STAGES`); a
+        pickup reported together with the delivery goes with the result, as the order would show
+        it for no time at all."""
+        if stage is ShipmentStage.PICKED_UP and self._parcel.delivered_reported:
+            return False
+        return stage in _SIGNALLED_STAGES
+
+    def _take_untold(self) -> list[ShipmentProgress]:
+        untold, self._untold = self._untold, []
+        return untold

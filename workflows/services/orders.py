@@ -13,7 +13,7 @@ from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
 
-async def record_order_placed(order: Order, style: Style) -> None:
+async def record_order_placed(order: Order, style: Style, *, local: bool = False) -> None:
     record = RecordOrderPlaced(
         order_id=order.order_id,
         style=style,
@@ -29,10 +29,11 @@ async def record_order_placed(order: Order, style: Style) -> None:
         type(None),
         policy=UNTIL_DONE,
         summary="register the order",
+        local=local,
     )
 
 
-async def record_order_ended(outcome: OrderOutcome, style: Style) -> None:
+async def record_order_ended(outcome: OrderOutcome, style: Style, *, local: bool = False) -> None:
     record = RecordOrderEnded(style=style, outcome=outcome, ended_at=workflow.now())
     await call(
         Service.ORDERS,
@@ -41,6 +42,7 @@ async def record_order_ended(outcome: OrderOutcome, style: Style) -> None:
         type(None),
         policy=UNTIL_DONE,
         summary=f"register the outcome: {outcome.status}",
+        local=local,
     )
 
 

@@ -65,7 +65,7 @@ async def cancel_shipment(order_id: str) -> CancelShipmentResult:
     )
 
 
-async def record_carrier_event(report: CarrierReport) -> None:
+async def record_carrier_event(report: CarrierReport, *, local: bool = False) -> None:
     await call(
         Service.SHIPPING,
         "record_carrier_event",
@@ -73,6 +73,7 @@ async def record_carrier_event(report: CarrierReport) -> None:
         type(None),
         policy=UNTIL_DONE,
         summary=f"record carrier report: {report.kind.value}",
+        local=local,
     )
 
 

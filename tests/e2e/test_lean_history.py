@@ -1,0 +1,168 @@
+"""The orchestrated order's leaner history (`versions.LEAN_HISTORY`) keeps what a user sees: every
+shipment stage in the order's timeline, in order, and its `OrderStatus` current; with fewer
+signals from the shipment child and one status write per workflow task at most."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
+from temporalio.converter import PayloadConverter
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+from domain.faults import CarrierBehaviour, Faults
+from domain.messages.shipment import SIGNAL_SHIPMENT_PROGRESS
+from domain.scenarios import SCENARIOS_BY_NAME
+from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
+from domain.status import OrderStatus
+from domain.views import OrderView
+from starters.order_client import status_of
+from starters.scenario_runs import ScenarioRun, run_scenario
+from tests.conftest import namespace_client
+from tests.replay.paths import LEAN_HISTORY
+from tests.replay.recorded import recorded_histories
+from tests.support import PATIENCE
+from workers.pool import running_workers
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "e2e"
+_HAPPY = SCENARIOS_BY_NAME["happy"]
+_NO_WAITING = _HAPPY.timeouts.model_copy(update={"handling_time": timedelta(0)})
+PROMPT = replace(
+    _HAPPY,
+    name="prompt_carrier",
+    timeouts=_NO_WAITING,
+    faults=Faults(carrier=CarrierBehaviour(pickup_after=timedelta(0), deliver_after=timedelta(0))),
+)
+"""Picked up and delivered at once: the pickup may reach the child with the delivery."""
+SLOW = replace(
+    _HAPPY,
+    name="slow_carrier",
+    timeouts=_NO_WAITING,
+    faults=Faults(
+        carrier=CarrierBehaviour(
+            pickup_after=timedelta(seconds=1), deliver_after=timedelta(seconds=2)
+        )
+    ),
+)
+"""Delivered two seconds after the pickup: the order shows `in_transit` meanwhile."""
+SHIPMENT_STAGES = [
+    "shipment booked",
+    "shipment dispatched",
+    "shipment picked_up",
+    "shipment delivered",
+    "order completed",
+]
+
+
+@dataclass(frozen=True)
+class Order:
+    run: ScenarioRun
+    view: OrderView
+    histories: dict[str, Sequence[HistoryEvent]]
+    """workflow id -> its events"""
+
+
+@pytest.fixture(scope="module")
+async def orders(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, Order]]:
+    client = await namespace_client(dev_env, NAMESPACE)
+    data_dir: Path = tmp_path_factory.mktemp("lean-history-data")
+    found: dict[str, Order] = {}
+    async with running_workers(client, list(Service), data_dir):
+        for scenario in (PROMPT, SLOW):
+            run = await run_scenario(client, scenario, Style.ORCHESTRATED, PATIENCE)
+            found[scenario.name] = await _order_of(client, run)
+    return found
+
+
+async def _order_of(client: Client, run: ScenarioRun) -> Order:
+    order_id = run.placed.order_id
+    histories = {}
+    for workflow_id in (order_workflow_id(order_id), shipment_workflow_id(order_id)):
+        handle = client.get_workflow_handle(workflow_id)
+        await handle.result()
+        histories[workflow_id] = (await handle.fetch_history()).events
+    return Order(run, await status_of(client, run.placed), histories)
+
+
+def _status_writes_per_task(events: Sequence[HistoryEvent]) -> list[list[str]]:
+    """The `OrderStatus` values each workflow task completion wrote, task by task."""
+    tasks: list[list[str]] = []
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            tasks.append([])
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        payload = fields.indexed_fields.get(search_attributes.ORDER_STATUS.name)
+        if payload is not None:
+            tasks[-1].append(str(PayloadConverter.default.from_payloads([payload])[0]))
+    return tasks
+
+
+@pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
+def test_every_shipment_stage_reaches_the_orders_timeline_in_order(
+    orders: dict[str, Order], scenario: str
+) -> None:
+    view = orders[scenario].view
+    stages = [entry.what for entry in view.timeline if entry.what in SHIPMENT_STAGES]
+
+    assert stages == SHIPMENT_STAGES
+    assert view.status is OrderStatus.COMPLETED
+
+
+@pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
+def test_the_order_hears_the_dispatch_and_at_most_the_pickup_by_signal(
+    orders: dict[str, Order], scenario: str
+) -> None:
+    """The booking goes with the dispatch, the delivery with the result: at most the dispatch
+    and the pickup are signals (a pickup that comes with the delivery is none)."""
+    order = orders[scenario]
+    parent = order.histories[order_workflow_id(order.run.placed.order_id)]
+    signals = [
+        event.workflow_execution_signaled_event_attributes.signal_name
+        for event in parent
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+
+    assert 1 <= signals.count(SIGNAL_SHIPMENT_PROGRESS) <= 2, signals
+
+
+def test_a_parcel_that_travels_shows_in_transit_on_the_order_meanwhile(
+    orders: dict[str, Order],
+) -> None:
+    order = orders[SLOW.name]
+    writes = _status_writes_per_task(order.histories[order_workflow_id(order.run.placed.order_id)])
+
+    assert OrderStatus.IN_TRANSIT.value in [value for task in writes for value in task]
+
+
+@pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
+def test_the_status_is_written_once_per_task_and_only_when_it_changes(
+    orders: dict[str, Order], scenario: str
+) -> None:
+    for workflow_id, events in orders[scenario].histories.items():
+        writes = _status_writes_per_task(events)
+        flat = [value for task in writes for value in task]
+
+        assert all(len(task) <= 1 for task in writes), (workflow_id, writes)
+        assert all(a != b for a, b in itertools.pairwise(flat)), (workflow_id, flat)
+        assert flat[-1] == OrderStatus.COMPLETED.value, (workflow_id, flat)
+
+
+def test_every_recorded_lean_history_writes_its_status_once_per_task_at_most() -> None:
+    """Every path, the cancelled and compensated ones too, not only the happy order."""
+    lean = [r for r in recorded_histories() if f"_{LEAN_HISTORY}-" in r.name]
+    assert lean
+    for history in lean:
+        writes = _status_writes_per_task(history.history.events)
+        assert all(len(task) <= 1 for task in writes), (history.name, writes)

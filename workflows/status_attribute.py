@@ -1,0 +1,44 @@
+"""The `OrderStatus` search attribute of a workflow, written at most once per workflow task.
+
+A list query (`OrderStatus = "dispatched"`) sees a workflow only as its last completed workflow
+task left it: two status changes in one task (the payment authorized, then dispatch begins) are
+one change to anyone listing orders, yet each upsert is a history event and a billable action.
+So a change is written when the task's code has run as far as it can, once, and only if the
+status differs from the one already written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+from domain import search_attributes
+from domain.status import OrderStatus
+
+
+class StatusAttribute:
+    def __init__(self) -> None:
+        written = workflow.info().typed_search_attributes.get(search_attributes.ORDER_STATUS)
+        self._written = OrderStatus(written) if written else None
+        self._wanted = self._written
+        self._pending = False
+
+    def set(self, status: OrderStatus) -> None:
+        """Write `status` at the end of this workflow task, unless a later one replaces it."""
+        self._wanted = status
+        if not self._pending:
+            self._pending = True
+            # The workflow's event loop runs this once every coroutine woken in this task has
+            # run to its next wait: before the task's commands go out (and before the workflow's
+            # completion, which is itself a callback scheduled after this one).
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        self._pending = False
+        if self._wanted is None or self._wanted == self._written:
+            return
+        workflow.upsert_search_attributes(
+            [search_attributes.ORDER_STATUS.value_set(self._wanted.value)]
+        )
+        self._written = self._wanted
