@@ -33,13 +33,18 @@ __all__ = [
 ]
 
 
-def build_activities(service: Service, data_dir: Path) -> list[Callable[..., object]]:
+def build_activities(
+    service: Service, data_dir: Path, *, on_outbox_written: Callable[[], None] | None = None
+) -> list[Callable[..., object]]:
     """The activities a worker for `service` registers, over the store in `data_dir`, and the
-    one every service needs to publish its events."""
-    return [*_service_activities(service, data_dir), publish_event]
+    one every service needs to publish its events. `on_outbox_written`: shipping's, told when a
+    dispatch wrote the carrier's reports (the simulated carrier's wake-up)."""
+    return [*_service_activities(service, data_dir, on_outbox_written), publish_event]
 
 
-def _service_activities(service: Service, data_dir: Path) -> list[Callable[..., object]]:
+def _service_activities(
+    service: Service, data_dir: Path, on_outbox_written: Callable[[], None] | None
+) -> list[Callable[..., object]]:
     path = store_path(data_dir, service)
     match service:
         case Service.ORDERS:
@@ -66,7 +71,7 @@ def _service_activities(service: Service, data_dir: Path) -> list[Callable[..., 
                 payments.record_resolved_by_hand,
             ]
         case Service.SHIPPING:
-            shipping = ShippingActivities(ShippingStore(path))
+            shipping = ShippingActivities(ShippingStore(path), on_outbox_written)
             return [
                 shipping.book_shipment,
                 shipping.dispatch_shipment,

@@ -3,6 +3,7 @@ what the carrier reports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import activity
@@ -25,8 +26,14 @@ HEARTBEAT_EVERY = timedelta(seconds=1)
 
 
 class ShippingActivities:
-    def __init__(self, store: ShippingStore) -> None:
+    def __init__(
+        self, store: ShippingStore, on_outbox_written: Callable[[], None] | None = None
+    ) -> None:
+        """`on_outbox_written`: told (from the activity's thread) once a dispatch has put the
+        carrier's reports in the outbox, so that the carrier sends each when it is due instead
+        of finding it at its next look."""
         self._store = store
+        self._on_outbox_written = on_outbox_written
 
     @store_activity
     def book_shipment(self, request: BookShipment) -> BookingResult:
@@ -52,6 +59,8 @@ class ShippingActivities:
             result = self._store.dispatch(
                 request.order_id, request.report_to, request.simulate_carrier
             )
+        if self._on_outbox_written is not None:
+            self._on_outbox_written()
         activity.logger.info(
             "order %s: dispatched parcel %s; the carrier reports to %s",
             request.order_id,

@@ -333,6 +333,14 @@ class ShippingStore(SqliteStore):
             ).fetchall()
         return [_outbox_report(row) for row in rows]
 
+    def next_due_at(self) -> datetime | None:
+        """When the earliest pending report falls due (it may be past); None: none pending."""
+        with self._db.read() as db:
+            row = db.execute(
+                "SELECT MIN(next_attempt_at) FROM carrier_outbox WHERE state = 'pending'"
+            ).fetchone()
+        return from_optional_text(row[0])
+
     def mark_sent(self, report_id: int) -> None:
         with self._db.write() as db:
             db.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -71,9 +71,10 @@ def build_worker(
     executor: ThreadPoolExecutor,
     drain_timeout: timedelta = DRAIN_TIMEOUT,
     sticky: bool = True,
+    on_outbox_written: Callable[[], None] | None = None,
 ) -> Worker:
     """The worker of one service. `executor`: that service's own (`activity_executor`), which
-    no other worker shares (`ACTIVITY_SLOTS`).
+    no other worker shares (`ACTIVITY_SLOTS`). `on_outbox_written`: see `build_activities`.
 
     `sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
     time-skipping test server never moves a sticky task off a worker that stopped)."""
@@ -81,7 +82,7 @@ def build_worker(
         client,
         task_queue=service.task_queue,
         workflows=list(WORKFLOWS_BY_SERVICE[service]),
-        activities=build_activities(service, data_dir),
+        activities=build_activities(service, data_dir, on_outbox_written=on_outbox_written),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_SLOTS[service],
         workflow_runner=workflow_runner(),
@@ -149,6 +150,9 @@ async def _workers(
     drain_timeout: timedelta,
     sticky: bool,
 ) -> AsyncIterator[list[Worker]]:
+    carrier = None
+    if simulate_carrier and Service.SHIPPING in chosen:
+        carrier = CarrierSimulator(client, ShippingStore(store_path(data_dir, Service.SHIPPING)))
     async with contextlib.AsyncExitStack() as stack:
         # Each executor is entered before its worker, so it shuts down after the worker has.
         workers = [
@@ -159,15 +163,13 @@ async def _workers(
                 stack.enter_context(activity_executor(service)),
                 drain_timeout,
                 sticky,
+                on_outbox_written=carrier.wake if carrier and service is Service.SHIPPING else None,
             )
             for service in chosen
         ]
         for worker in workers:
             await stack.enter_async_context(worker)
-        if simulate_carrier and Service.SHIPPING in chosen:
-            carrier = CarrierSimulator(
-                client, ShippingStore(store_path(data_dir, Service.SHIPPING))
-            )
+        if carrier is not None:
             task = asyncio.create_task(carrier.run(), name="carrier-simulator")
             stack.push_async_callback(_cancel, task)
         yield workers

@@ -5,14 +5,17 @@ a bounded number of times and set aside with the client's own error."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
@@ -109,6 +112,60 @@ async def test_reports_reach_the_waiting_workflow_in_order(
     ]
     assert reports[1].at - reports[0].at == timedelta(milliseconds=300)
     assert {r.state for r in store.reports("order-1")} == {OutboxState.SENT}
+
+
+AN_HOUR = timedelta(hours=1)
+"""The simulator's longest sleep in these tests: a report that waited for it would never come."""
+
+
+@contextlib.asynccontextmanager
+async def watcher(env: WorkflowEnvironment) -> AsyncIterator[WorkflowHandle[Any, Any]]:
+    """A workflow waiting for a parcel's reports, as the shipment does."""
+    task_queue = f"carrier-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=task_queue, workflows=[ParcelWatcher]):
+        yield await env.client.start_workflow(
+            ParcelWatcher.run, id=f"shipment-{uuid.uuid4()}", task_queue=task_queue
+        )
+
+
+@contextlib.asynccontextmanager
+async def running(simulator: CarrierSimulator) -> AsyncIterator[None]:
+    task = asyncio.create_task(simulator.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_dispatch_wakes_the_carrier_without_waiting_for_its_next_look(
+    env: WorkflowEnvironment, store: ShippingStore
+) -> None:
+    simulator = CarrierSimulator(env.client, store, poll_interval=AN_HOUR)
+    prompt = CarrierBehaviour(pickup_after=timedelta(0), deliver_after=timedelta(0))
+    async with watcher(env) as handle, running(simulator):
+        await asyncio.sleep(0.2)  # it has looked once, found nothing, and sleeps
+        dispatch(store, handle.id, prompt)
+        simulator.wake()  # as the shipping activity does once its dispatch is written
+        reports = await asyncio.wait_for(handle.result(), timeout=15)
+
+    assert [r.kind for r in reports] == [CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED]
+
+
+async def test_a_report_is_sent_when_it_falls_due_not_at_the_next_look(
+    env: WorkflowEnvironment, store: ShippingStore
+) -> None:
+    """Reports due in a second, written before the simulator's first look: it sleeps until the
+    earliest is due, not for its whole `poll_interval`."""
+    simulator = CarrierSimulator(env.client, store, poll_interval=AN_HOUR)
+    soon = CarrierBehaviour(pickup_after=timedelta(seconds=1), deliver_after=timedelta(seconds=1))
+    async with watcher(env) as handle:
+        dispatch(store, handle.id, soon)
+        async with running(simulator):
+            reports = await asyncio.wait_for(handle.result(), timeout=15)
+
+    assert [r.kind for r in reports] == [CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED]
 
 
 async def test_a_report_for_a_missing_workflow_is_undeliverable(
