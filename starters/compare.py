@@ -18,12 +18,10 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import statistics
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,6 +33,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from domain.scenarios import SCENARIOS_BY_NAME, Scenario
 from domain.services import Style
 from infra import cli
+from infra.dev_server import stdout_to_stderr
 from starters.billing import NOT_IN_HISTORY, actions_of
 from starters.demo import temporal_server, workers_here
 from starters.history_stats import HistoryStats, total_stats
@@ -132,7 +131,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     status = Console(stderr=True)  # progress and notes: stdout stays the table or the JSON
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
-            with _stdout_to_stderr():
+            with stdout_to_stderr():
                 client = await stack.enter_async_context(temporal_server(status))
         await stack.enter_async_context(workers_here(client, not args.no_workers, status))
         results = await compare(client, scenario, args.orders, status)
@@ -308,21 +307,6 @@ def _outcome_text(result: StyleResult) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """A dev server started here prints its banner on the stdout it inherits: give it stderr,
-    so that stdout holds only the table or the JSON."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 if __name__ == "__main__":
