@@ -1,19 +1,23 @@
 """`python -m benchmarks.dev_server_tuning [--orders N] [--idle-seconds S] [--json]`: what the
-dev server's tuned settings (`infra.dev_server.TUNED_DYNAMIC_CONFIG`) change.
+dev server's tuned settings (`infra.dev_server.TUNED_DYNAMIC_CONFIG` and
+`TUNED_SQLITE_PRAGMAS`) change.
 
 In one run, on two embedded dev servers started one after the other (the binary's defaults,
-then the tuned settings), the plainest saga there is: six activities in a row, each returning at
-once, run N times in sequence by a worker in this process. Per server it prints the p50 and p95
-of a workflow's end-to-end time (start to result), their ratio to the default server's, and the
-server's CPU time over S seconds of idling (what the settings cost when nothing runs).
+then the tuned settings), each with its history in a SQLite file of its own as
+`starters.dev_server` keeps it, the plainest saga there is: six activities in a row, each
+returning at once, run N times in sequence by a worker in this process. Per server it prints
+the p50 and p95 of a workflow's end-to-end time (start to result), their ratio to the default
+server's, and the server's CPU time over S seconds of idling (what the settings cost when
+nothing runs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
+import shutil
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,6 +29,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from benchmarks.measure import percentile, server_cpu_seconds
 from infra import cli
 from infra.dev_server import TUNED_DYNAMIC_CONFIG, start_dev_server
 
@@ -60,30 +65,9 @@ class Row:
     p50_ratio: float = 1.0
 
 
-def _percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _server_cpu_seconds(port: int) -> float:
-    """User and system CPU time of the dev server listening on `port`, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"start-dev" not in command or str(port).encode() not in command:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        return (int(fields[11]) + int(fields[12])) / ticks
-    raise RuntimeError(f"no dev server process found on port {port}")
-
-
 async def _measure(name: str, tuned: bool, orders: int, idle_seconds: float) -> Row:
-    server = await start_dev_server(port=None, ui_port=None, ui=False, tuned=tuned)
+    history = Path(tempfile.mkdtemp(prefix="dev-server-tuning-")) / f"{name}.sqlite3"
+    server = await start_dev_server(port=None, ui_port=None, ui=False, db_file=history, tuned=tuned)
     try:
         client: Client = server.client
         port = int(client.service_client.config.target_host.rsplit(":", 1)[1])
@@ -93,16 +77,17 @@ async def _measure(name: str, tuned: bool, orders: int, idle_seconds: float) -> 
                 started = time.perf_counter()
                 await client.execute_workflow(PlainSaga.run, id=str(uuid.uuid4()), task_queue=QUEUE)
                 seconds.append(time.perf_counter() - started)
-        before = _server_cpu_seconds(port)
+        before = server_cpu_seconds(port)
         await asyncio.sleep(idle_seconds)
-        idle = (_server_cpu_seconds(port) - before) / idle_seconds
+        idle = (server_cpu_seconds(port) - before) / idle_seconds
     finally:
         await server.shutdown()
+        shutil.rmtree(history.parent, ignore_errors=True)
     measured = seconds[WARM_UP:]
     return Row(
         server=name,
         p50_ms=round(statistics.median(measured) * 1000, 1),
-        p95_ms=round(_percentile(measured, 0.95) * 1000, 1),
+        p95_ms=round(percentile(measured, 0.95) * 1000, 1),
         idle_cpu_ms_per_s=round(idle * 1000, 1),
     )
 

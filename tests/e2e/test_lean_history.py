@@ -5,7 +5,7 @@ signals from the shipment child and one status write per workflow task at most."
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -75,7 +75,7 @@ class Order:
 @pytest.fixture(scope="module")
 async def orders(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[dict[str, Order]]:
+) -> dict[str, Order]:
     client = await namespace_client(dev_env, NAMESPACE)
     data_dir: Path = tmp_path_factory.mktemp("lean-history-data")
     found: dict[str, Order] = {}
