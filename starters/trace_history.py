@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -117,6 +117,8 @@ class Reader:
         self._pending: list[Trigger] = []
         self._current: list[Trigger] = []
         self._last_started = 0
+        self._last_started_at: datetime | None = None
+        """When the latest workflow task started: a local activity ran within it."""
         self._updates_by_task = _updates_by_task(history.history.events)
         self._with_start_signal = _starts_with_signal(history.history.events)
 
@@ -222,6 +224,7 @@ class Reader:
         self._current = [*self._pending, *updates]
         self._pending = []
         self._last_started = event.event_id
+        self._last_started_at = event.event_time.ToDatetime(tzinfo=UTC)
 
     def _task_failed(self, event: HistoryEvent) -> None:
         """A failed task's commands are dropped: the next task sees what woke this one again."""
@@ -283,12 +286,13 @@ class Reader:
 
     def _marker_recorded(self, event: HistoryEvent) -> None:
         """A local activity: it ran within the workflow task that records its marker, on the
-        workflow's own worker (its queue), and woke nothing of its own."""
+        workflow's own worker (its queue), and woke nothing of its own. It is shown from that
+        task's start to its marker (the history has no time of its own start)."""
         local = local_activity_of(event)
         if local is None:  # a patch marker: no step of the order
             return
         summary = self._summary(event)
-        self._add(
+        entry = self._add(
             event,
             EntryKind.ACTIVITY,
             local.activity_type,
@@ -299,18 +303,26 @@ class Reader:
             status="completed" if local.completed else "failed",
             attempts=local.attempt,
         )
+        if self._last_started_at is not None:
+            entry.duration = entry.at - self._last_started_at
+            entry.at = self._last_started_at
 
     def _published(self, entry: TraceEntry, envelope: EventEnvelope | None) -> None:
-        if envelope is None:
-            return
-        entry.name = envelope.type
-        entry.what = f"publish {envelope.type}"
-        entry.event_id = envelope.event_id
-        entry.causation_id = envelope.causation_id
-        entry.compensation = _compensating_event(envelope.type)
-        self._links.published[envelope.event_id] = entry.id
-        if envelope.causation_id in self._receipts:
-            entry.caused_by = self._receipts[envelope.causation_id]
+        if envelope is not None:
+            self._publish_of(entry, envelope.event_id, envelope.type, envelope.causation_id)
+
+    def _publish_of(
+        self, entry: TraceEntry, event_id: str, event_type: str, causation_id: str | None
+    ) -> None:
+        entry.kind = EntryKind.EVENT_PUBLISHED
+        entry.name = event_type
+        entry.what = f"publish {event_type}"
+        entry.event_id = event_id
+        entry.causation_id = causation_id
+        entry.compensation = _compensating_event(event_type)
+        self._links.published[event_id] = entry.id
+        if causation_id in self._receipts:
+            entry.caused_by = self._receipts[causation_id]
 
     def _activity_started(self, event: HistoryEvent) -> None:
         attrs = event.activity_task_started_event_attributes
@@ -481,6 +493,10 @@ class Reader:
             f"update {request.input.name}",
             detail=_update_detail(args),
         )
+        # It came with the task that accepted it: at that task's start, not at its completion,
+        # which follows whatever the task ran meanwhile (a local activity that published).
+        if self._last_started_at is not None:
+            entry.at = self._last_started_at
         self._updates[request.meta.update_id] = entry.id
 
     def _update_completed(self, event: HistoryEvent) -> None:

@@ -1,10 +1,13 @@
-"""The `OrderStatus` search attribute of a workflow, written at most once per workflow task.
+"""The `OrderStatus` search attribute of a workflow, written once for a run of changes.
 
 A list query (`OrderStatus = "dispatched"`) sees a workflow only as its last completed workflow
 task left it: two status changes in one task (the payment authorized, then dispatch begins) are
 one change to anyone listing orders, yet each upsert is a history event and a billable action.
-So a change is written when the task's code has run as far as it can, once, and only if the
-status differs from the one already written.
+So a change is written once the code that made it has run as far as it can without waiting
+(the end of the current round of the workflow's event loop), and only if the status differs
+from the one already written: changes made one after another with no wait between them are
+one write. Changes split by a wait that the same task resolves (a condition already true, a
+local activity) may still be written one each; none is ever lost.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ class StatusAttribute:
         self._pending = False
 
     def set(self, status: OrderStatus) -> None:
-        """Write `status` at the end of this workflow task, unless a later one replaces it."""
+        """Write `status` once the code running now waits, unless a later one replaces it."""
         self._wanted = status
         if not self._pending:
             self._pending = True
-            # The workflow's event loop runs this once every coroutine woken in this task has
-            # run to its next wait: before the task's commands go out (and before the workflow's
-            # completion, which is itself a callback scheduled after this one).
+            # The workflow's event loop runs this after every callback already scheduled, which
+            # is before the task's commands go out and before the workflow's completion (itself
+            # a callback, scheduled once the run returns: after this one).
             asyncio.get_running_loop().call_soon(self._write)
 
     def _write(self) -> None:

@@ -34,7 +34,7 @@ class OrderTracker:
         self._deadline: datetime | None = None
         self._timeline: list[TimelineEntry] = []
         self._status_attribute: StatusAttribute | None = None
-        """Set by `go_lean`: the status is written once per workflow task. Unset: at every
+        """Set by `go_lean`: the status is written once for a run of changes. Unset: at every
         change, as orders placed before `LEAN_HISTORY` did."""
 
     def start(self) -> None:
@@ -52,8 +52,8 @@ class OrderTracker:
         self._publish_details()
 
     def go_lean(self) -> None:
-        """`LEAN_HISTORY` (which implies `CANCEL_SAFE`): from now on, write the status search
-        attribute once per workflow task at most."""
+        """`LEAN_HISTORY` or `LEAN_EVENTS` (each implies `CANCEL_SAFE`): from now on, write the
+        status search attribute once for a run of changes (`StatusAttribute`)."""
         self._status_attribute = StatusAttribute()
 
     def advance(

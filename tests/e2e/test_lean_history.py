@@ -1,6 +1,7 @@
 """The orchestrated order's leaner history (`versions.LEAN_HISTORY`) keeps what a user sees: every
 shipment stage in the order's timeline, in order, and its `OrderStatus` current; with fewer
-signals from the shipment child and one status write per workflow task at most."""
+signals from the shipment child, and a status written only when it changes, once for changes
+made with no wait between them."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from domain.views import OrderView
 from starters.order_client import status_of
 from starters.scenario_runs import ScenarioRun, run_scenario
 from tests.conftest import namespace_client
-from tests.replay.paths import LEAN_HISTORY
+from tests.replay.paths import LEAN_EVENTS, LEAN_HISTORY
 from tests.replay.recorded import recorded_histories
 from tests.support import PATIENCE
 from workers.pool import running_workers
@@ -96,17 +97,19 @@ async def _order_of(client: Client, run: ScenarioRun) -> Order:
     return Order(run, await status_of(client, run.placed), histories)
 
 
-def _status_writes_per_task(events: Sequence[HistoryEvent]) -> list[list[str]]:
-    """The `OrderStatus` values each workflow task completion wrote, task by task."""
-    tasks: list[list[str]] = []
+def _status_writes(events: Sequence[HistoryEvent]) -> list[str]:
+    """The `OrderStatus` values a workflow had, in order: the one it started with, if any, then
+    each one written."""
+    writes = []
     for event in events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            tasks.append([])
-        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            fields = event.workflow_execution_started_event_attributes.search_attributes
+        else:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
         payload = fields.indexed_fields.get(search_attributes.ORDER_STATUS.name)
         if payload is not None:
-            tasks[-1].append(str(PayloadConverter.default.from_payloads([payload])[0]))
-    return tasks
+            writes.append(str(PayloadConverter.default.from_payloads([payload])[0]))
+    return writes
 
 
 @pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
@@ -141,28 +144,44 @@ def test_a_parcel_that_travels_shows_in_transit_on_the_order_meanwhile(
     orders: dict[str, Order],
 ) -> None:
     order = orders[SLOW.name]
-    writes = _status_writes_per_task(order.histories[order_workflow_id(order.run.placed.order_id)])
+    writes = _status_writes(order.histories[order_workflow_id(order.run.placed.order_id)])
 
-    assert OrderStatus.IN_TRANSIT.value in [value for task in writes for value in task]
+    assert OrderStatus.IN_TRANSIT.value in writes
 
 
 @pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
-def test_the_status_is_written_once_per_task_and_only_when_it_changes(
+def test_a_status_is_written_only_when_it_changes(orders: dict[str, Order], scenario: str) -> None:
+    """Not the one a workflow started with (the shipment starts `dispatching`, and its booking
+    is no change), nor the one written last."""
+    for workflow_id, events in orders[scenario].histories.items():
+        writes = _status_writes(events)
+
+        assert all(a != b for a, b in itertools.pairwise(writes)), (workflow_id, writes)
+        assert writes[-1] == OrderStatus.COMPLETED.value, (workflow_id, writes)
+
+
+@pytest.mark.parametrize("scenario", [PROMPT.name, SLOW.name])
+def test_changes_with_no_wait_between_them_are_one_write(
     orders: dict[str, Order], scenario: str
 ) -> None:
-    for workflow_id, events in orders[scenario].histories.items():
-        writes = _status_writes_per_task(events)
-        flat = [value for task in writes for value in task]
+    """The payment authorized, the parcel handed to the warehouse (no handling time) and
+    dispatch begun, one after the other: only the last is written."""
+    order = orders[scenario]
+    writes = _status_writes(order.histories[order_workflow_id(order.run.placed.order_id)])
 
-        assert all(len(task) <= 1 for task in writes), (workflow_id, writes)
-        assert all(a != b for a, b in itertools.pairwise(flat)), (workflow_id, flat)
-        assert flat[-1] == OrderStatus.COMPLETED.value, (workflow_id, flat)
+    assert writes.count(OrderStatus.DISPATCHING.value) == 1, writes
+    assert OrderStatus.PAYMENT_AUTHORIZED.value not in writes, writes
+    assert OrderStatus.AWAITING_DISPATCH.value not in writes, writes
 
 
-def test_every_recorded_lean_history_writes_its_status_once_per_task_at_most() -> None:
-    """Every path, the cancelled and compensated ones too, not only the happy order."""
-    lean = [r for r in recorded_histories() if f"_{LEAN_HISTORY}-" in r.name]
+def test_no_recorded_lean_history_writes_a_status_it_already_has() -> None:
+    """Every path, the cancelled and compensated ones too, in every style."""
+    lean = [
+        r
+        for r in recorded_histories()
+        if f"_{LEAN_HISTORY}-" in r.name or f"_{LEAN_EVENTS}-" in r.name
+    ]
     assert lean
     for history in lean:
-        writes = _status_writes_per_task(history.history.events)
-        assert all(len(task) <= 1 for task in writes), (history.name, writes)
+        writes = _status_writes(history.history.events)
+        assert all(a != b for a, b in itertools.pairwise(writes)), (history.name, writes)

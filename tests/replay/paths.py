@@ -195,10 +195,20 @@ LEAN_HISTORY_PATHS: tuple[ReplayPath, ...] = tuple(
 """Every path again in the styles with an orchestrator: each one's histories from before the
 change replay its old branch, these its new one."""
 
+LEAN_EVENTS = "lean_events"
+"""`versions.LEAN_EVENTS`: every participant keeps its own records as local activities, writes
+its status once for a run of changes, and asks for one marker, not three."""
+
+LEAN_EVENTS_PATHS: tuple[ReplayPath, ...] = tuple(
+    ReplayPath(scenario, _EVENTFUL, LEAN_EVENTS) for scenario in (*SCENARIOS, *OPERATOR_PATHS)
+)
+"""Every path again in the styles with participants."""
+
 PATHS: tuple[ReplayPath, ...] = (
     *(ReplayPath(scenario) for scenario in (*SCENARIOS, *OPERATOR_PATHS)),
     *CUT_PAYLOAD_PATHS,
     *LEAN_HISTORY_PATHS,
+    *LEAN_EVENTS_PATHS,
 )
 PATHS_BY_NAME: dict[str, ReplayPath] = {path.name: path for path in PATHS}
 

@@ -66,6 +66,8 @@ class ParcelShipper(CarrierReports, Participant):
             StageNews(ShipmentStage.DISPATCHED, request, number, booking.carrier), cause
         )
 
+        self._parcel.lean = self.lean()
+
         async def picked_up(report: CarrierReport) -> None:
             news = StageNews(ShipmentStage.PICKED_UP, request, number, at=report.at)
             await self.announce(news, cause)

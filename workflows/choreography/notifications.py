@@ -59,7 +59,7 @@ class NotificationsParticipant(Participant):
             case p.OrderEnded(customer_email=email, outcome=outcome):
                 kind, body = n.final_notice(outcome)
                 await n.notify(order_id, email, kind, body)
-                if workflow.patched(CONFIRMS_FINAL_NOTICE):
+                if self.lean() or workflow.patched(CONFIRMS_FINAL_NOTICE):
                     notified = p.CustomerNotified(kind=kind.value)
                     await self.publish(EventType.CUSTOMER_NOTIFIED, notified, received)
                 self._final_sent = True

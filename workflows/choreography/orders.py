@@ -69,7 +69,8 @@ class OrdersParticipant(DeskUpdates, Participant):
 
     @workflow.run
     async def run(self, start: ParticipantStart) -> OrderOutcome:
-        if not workflow.patched(CANCEL_SAFE):
+        # LEAN_EVENTS came after CANCEL_SAFE and implies it: one marker, not two.
+        if not self.lean() and not workflow.patched(CANCEL_SAFE):
             return await self._run_before_cancel_safety()
         placed = await to_the_end(self._fact(E.ORDER_PLACED), lambda: None)
         assert isinstance(placed.payload, p.OrderPayload)
@@ -93,7 +94,7 @@ class OrdersParticipant(DeskUpdates, Participant):
             raise workflow_cancelled()
 
     async def _register_and_accept(self, order: Order, placed: Received) -> None:
-        await orders.record_order_placed(order, Style.CHOREOGRAPHED)
+        await orders.record_order_placed(order, Style.CHOREOGRAPHED, local=self.lean())
         await self.publish(E.ORDER_ACCEPTED, p.OrderPayload(order=order), placed)
 
     async def _undo_and_end(self, stopped: OrderCancelledError) -> OrderOutcome:
@@ -134,6 +135,8 @@ class OrdersParticipant(DeskUpdates, Participant):
         self._tracker = OrderTracker(order, Style.CHOREOGRAPHED)
         self._desk = OrderDesk(order.order_id, self._tracker)
         self._tracker.start()
+        if self.lean():
+            self._tracker.go_lean()
         for received in self._facts.values():  # anything that came before the order itself
             self._observe(received)
         return self._tracker
@@ -284,10 +287,10 @@ class OrdersParticipant(DeskUpdates, Participant):
         the order, so that an order recorded as ended has all its effects in the stores."""
         assert self._order is not None
         ended = p.OrderEnded(customer_email=self._order.customer.email, outcome=outcome)
-        if workflow.patched(CONFIRMS_FINAL_NOTICE):
+        if self.lean() or workflow.patched(CONFIRMS_FINAL_NOTICE):
             await self.publish(E.ORDER_ENDED, ended, self._last)
             await self._fact(E.CUSTOMER_NOTIFIED)
-            await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
+            await orders.record_order_ended(outcome, Style.CHOREOGRAPHED, local=self.lean())
         else:
             await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
             await self.publish(E.ORDER_ENDED, ended, self._last)

@@ -26,11 +26,12 @@ from domain.events.records import (
 from domain.services import Service
 from domain.status import OrderStatus
 from workflows.choreography.inbox import Inbox, Received, record_of, single_event
-from workflows.choreography.versions import PARTICIPANT_STATUS
+from workflows.choreography.versions import LEAN_EVENTS, PARTICIPANT_STATUS
 from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
 from workflows.saga import to_the_end
 from workflows.services.call import call
+from workflows.status_attribute import StatusAttribute
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -54,6 +55,9 @@ class Participant:
         self._order_status: OrderStatus | None = None
         self._customer_tagged = False
         self._forwarding: asyncio.Future[None] | None = None
+        self._lean: bool | None = None
+        """`LEAN_EVENTS`, once asked (`lean`)."""
+        self._status_attribute: StatusAttribute | None = None
 
     @workflow.signal(name=SIGNAL_EVENT)
     def on_event(self, *raw: Any) -> None:
@@ -73,6 +77,16 @@ class Participant:
             refused=list(self._inbox.refused),
             duplicates_dropped=self._inbox.duplicates_dropped,
         )
+
+    def lean(self) -> bool:
+        """Whether this participant runs with `LEAN_EVENTS`: asked of Temporal once, wherever it
+        first matters (a record, a publish, a change of status), which is the same place at
+        every replay of the same history."""
+        if self._lean is None:
+            self._lean = workflow.patched(LEAN_EVENTS)
+            if self._lean:
+                self._status_attribute = StatusAttribute()
+        return self._lean
 
     @property
     def service(self) -> Service:
@@ -164,11 +178,16 @@ class Participant:
         status = status_after(event_type, payload)
         if self.party is Party.ORDERS or status is None:
             return
-        if moves_forward(self._order_status, status) and workflow.patched(PARTICIPANT_STATUS):
+        if not moves_forward(self._order_status, status):
+            return
+        if self.lean() or workflow.patched(PARTICIPANT_STATUS):
             self._order_status = status
-            workflow.upsert_search_attributes(
-                [search_attributes.ORDER_STATUS.value_set(status.value)]
-            )
+            if self._status_attribute is not None:
+                self._status_attribute.set(status)
+            else:
+                workflow.upsert_search_attributes(
+                    [search_attributes.ORDER_STATUS.value_set(status.value)]
+                )
 
     def _publish_details(self, last: str) -> None:
         """The workflow's current details in the Web UI: what it is and where it stands."""
@@ -221,7 +240,12 @@ async def publish(
     caused_by: Received | None,
 ) -> tuple[EventEnvelope, EventRecord]:
     """Publish through the party's service's `publish_event` activity, retried until delivered.
-    The event id comes from the workflow, so a retried delivery is dropped as a duplicate."""
+    The event id comes from the workflow, so a retried delivery is dropped as a duplicate.
+
+    Not a local activity, though the participant's own worker could run it: a delivery is a
+    round of RPCs to other workflows, long enough to be in flight when a worker without a cache
+    evicts the workflow, and a local activity in flight then is cancelled and its workflow task
+    left to time out (measured: the time-skipping tests' workers stalled for 30 s)."""
     service = party.service
     assert service is not None
     envelope = EventEnvelope(

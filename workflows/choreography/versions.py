@@ -42,8 +42,8 @@ compensation, notification, timeline entry and visible status kept:
 
 - the orders register (placed, ended) runs as a local activity on the orders worker, which owns
   that store: a marker instead of an activity's three events and the workflow task after them;
-- the `OrderStatus` search attribute is written once per workflow task, with where the order
-  stands at its end, and only when that changed (two steps in one task were two upserts);
+- the `OrderStatus` search attribute is written once for changes made with no wait between
+  them, and only when it changed (two steps in one task were two upserts);
 - after dispatch, capture, consumption and the dispatch notice run at once, not one by one;
 - the shipment child tells its order only what the order waits on or shows while it waits
   (dispatched, with the booking; picked up while the parcel is not yet delivered; late); the
@@ -52,6 +52,21 @@ compensation, notification, timeline entry and visible status kept:
   owns that store, and follows the parcel under one timer per deadline, not one per report.
 
 It implies `CANCEL_SAFE`: an orchestrator that finds this marker does not look for that one."""
+
+LEAN_EVENTS = "lean-events"
+"""Every participant (the choreography's five, the hybrid warehouse's three) writes fewer events
+for the same reactions:
+
+- the orders participant's register and the carrier's reports are recorded as local activities
+  (each participant runs on the worker that owns that store): a marker where an activity was
+  three events and a workflow task;
+- `OrderStatus` is written once for changes made with no wait between them, and only when it
+  changed;
+- the parcel is followed under one timer per deadline, not one per report.
+
+It implies `PARTICIPANT_STATUS`, `CONFIRMS_FINAL_NOTICE` and `CANCEL_SAFE` where those apply: a
+participant that finds this marker does not look for theirs (one marker per workflow, not up to
+three). A participant asks for it once, where it first needs to know (`Participant.lean`)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,12 @@ ALL_PATCHES: tuple[Patch, ...] = (
     Patch(
         CANCEL_SAFE,
         frozenset({*ORCHESTRATOR_WORKFLOW_TYPES.values(), Party.ORDERS.workflow_type}),
+    ),
+    # Every participant, at its first record, publish or change of status (the order view: first
+    # thing in its run).
+    Patch(
+        LEAN_EVENTS,
+        frozenset(party.workflow_type for party in Party if not party.starts_flows),
     ),
     # OrderWorkflow.run (and the hybrid's) and ShipmentWorkflow.run, first thing after the above.
     Patch(
