@@ -48,6 +48,13 @@ TUNED_SQLITE_PRAGMAS: dict[str, str] = {
 """SQLite pragmas of a tuned dev server's history file."""
 
 
+FREE_PORT_ATTEMPTS = 3
+"""Starts tried on free ports of the SDK's choosing before giving up. Seen on this machine, with
+servers of parallel test processes starting at once: now and then one does not answer within
+the SDK's 5 s (perhaps a port picked free and taken by the time the server binds it: not
+proven); the next start, on other ports, does."""
+
+
 class PortInUseError(RuntimeError):
     pass
 
@@ -89,16 +96,21 @@ async def start_dev_server(
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
     binary = temporal_cli()
+    attempts = 1 if port is not None else FREE_PORT_ATTEMPTS
     with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
-        try:
-            return await _start(
-                binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
-            )
-        except RuntimeError as error:  # the SDK's own: it says what the binary did not do
-            where = f"port {port}" if port is not None else "a free port"
-            raise DevServerError(
-                f"the Temporal dev server did not start on {where}: {error}"
-            ) from error
+        for attempt in range(1, attempts + 1):
+            try:
+                return await _start(
+                    binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
+                )
+            except RuntimeError as error:  # the SDK's own: it says what the binary did not do
+                if attempt < attempts:
+                    continue
+                where = f"port {port}" if port is not None else "a free port"
+                raise DevServerError(
+                    f"the Temporal dev server did not start on {where}: {error}"
+                ) from error
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def _start(

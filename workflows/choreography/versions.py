@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events.envelope import Party
-from domain.services import ORCHESTRATOR_WORKFLOW_TYPES, SHIPMENT_WORKFLOW_TYPE
+from domain.services import ORCHESTRATOR_WORKFLOW_TYPES
 
 CONFIRMS_FINAL_NOTICE = "confirms-final-notice"
 """The final message is confirmed by CustomerNotified, and the orders service records the end
@@ -51,7 +51,9 @@ compensation, notification, timeline entry and visible status kept:
 - the child records the carrier's reports as local activities on the shipping worker, which
   owns that store, and follows the parcel under one timer per deadline, not one per report.
 
-It implies `CANCEL_SAFE`: an orchestrator that finds this marker does not look for that one."""
+It implies `CANCEL_SAFE`: an orchestrator that finds this marker does not look for that one.
+The shipment child follows its order (`shipment.LEAN_HISTORY_MEMO`, in its start), with no
+marker of its own."""
 
 LEAN_EVENTS = "lean-events"
 """Every participant (the choreography's five, the hybrid warehouse's three) writes fewer events
@@ -106,11 +108,9 @@ ALL_PATCHES: tuple[Patch, ...] = (
         LEAN_EVENTS,
         frozenset(party.workflow_type for party in Party if not party.starts_flows),
     ),
-    # OrderWorkflow.run (and the hybrid's) and ShipmentWorkflow.run, first thing after the above.
-    Patch(
-        LEAN_HISTORY,
-        frozenset({*ORCHESTRATOR_WORKFLOW_TYPES.values(), SHIPMENT_WORKFLOW_TYPE}),
-    ),
+    # OrderWorkflow.run (and the hybrid's), first thing. Its shipment child takes the order's
+    # choice from its memo (`shipment.LEAN_HISTORY_MEMO`), not from a marker of its own.
+    Patch(LEAN_HISTORY, frozenset(ORCHESTRATOR_WORKFLOW_TYPES.values())),
 )
 
 PATCHES_BY_ID: dict[str, Patch] = {patch.patch_id: patch for patch in ALL_PATCHES}

@@ -31,7 +31,7 @@ from domain.views import EntryKind, OrderOutcome, OrderView
 from workflows.choreography.versions import CANCEL_SAFE, LEAN_HISTORY
 from workflows.desk import DeskUpdates, OrderDesk
 from workflows.failures import OrderCancelledError, business_failure, workflow_cancelled
-from workflows.orchestrated.shipment import ShipmentWorkflow
+from workflows.orchestrated.shipment import LEAN_HISTORY_MEMO, ShipmentWorkflow
 from workflows.parking import until_resolved
 from workflows.saga import Saga, to_the_end
 from workflows.services import inventory, notifications, orders, payments
@@ -209,6 +209,7 @@ class OrderWorkflow(DeskUpdates):
                 OrderStatus.DISPATCHING.value,
             ),
             static_summary=f"Shipment of order {order.order_id}",
+            memo={LEAN_HISTORY_MEMO: True} if self._lean else None,
             # The parcel is on its way: it is followed to its end (a lost one refunded) even if
             # this workflow is terminated or reset meanwhile.
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,

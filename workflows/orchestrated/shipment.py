@@ -24,7 +24,6 @@ from domain.messages.shipping import (
 )
 from domain.services import SHIPMENT_WORKFLOW_TYPE
 from domain.status import OrderStatus
-from workflows.choreography.versions import LEAN_HISTORY
 from workflows.parcel import CarrierReports, ParcelWatch
 from workflows.saga import Saga, to_the_end
 from workflows.services import notifications, payments, shipping
@@ -38,6 +37,12 @@ _ORDER_STATUS_BY_STAGE = {
     ShipmentStage.DELIVERED: OrderStatus.COMPLETED,
     ShipmentStage.LOST: OrderStatus.CANCELLED,
 }
+
+LEAN_HISTORY_MEMO = "lean_history"
+"""The memo by which an order with `LEAN_HISTORY` starts its shipment with it too: the child
+takes its order's choice from its start, rather than asking for a marker of its own (a marker
+and a search attribute write, each an event and a billable action). Shipments started before it
+have no such memo: False."""
 
 _SIGNALLED_STAGES = frozenset(
     {ShipmentStage.DISPATCHED, ShipmentStage.PICKED_UP, ShipmentStage.LATE}
@@ -73,7 +78,7 @@ class ShipmentWorkflow(CarrierReports):
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentResult:
-        self._lean = workflow.patched(LEAN_HISTORY)
+        self._lean = bool(workflow.memo_value(LEAN_HISTORY_MEMO, False))
         if self._lean:
             self._status_attribute = StatusAttribute()
             self._parcel.lean = True
