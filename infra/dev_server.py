@@ -98,19 +98,17 @@ async def start_dev_server(
     binary = temporal_cli()
     attempts = 1 if port is not None else FREE_PORT_ATTEMPTS
     with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
-        for attempt in range(1, attempts + 1):
+        for _ in range(attempts):
             try:
                 return await _start(
                     binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
                 )
             except RuntimeError as error:  # the SDK's own: it says what the binary did not do
-                if attempt < attempts:
-                    continue
-                where = f"port {port}" if port is not None else "a free port"
-                raise DevServerError(
-                    f"the Temporal dev server did not start on {where}: {error}"
-                ) from error
-    raise AssertionError("unreachable: the last attempt returns or raises")
+                failure = error
+    where = f"port {port}" if port is not None else "a free port"
+    raise DevServerError(
+        f"the Temporal dev server did not start on {where}: {failure}"
+    ) from failure
 
 
 async def _start(

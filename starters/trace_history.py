@@ -308,21 +308,16 @@ class Reader:
             entry.at = self._last_started_at
 
     def _published(self, entry: TraceEntry, envelope: EventEnvelope | None) -> None:
-        if envelope is not None:
-            self._publish_of(entry, envelope.event_id, envelope.type, envelope.causation_id)
-
-    def _publish_of(
-        self, entry: TraceEntry, event_id: str, event_type: str, causation_id: str | None
-    ) -> None:
-        entry.kind = EntryKind.EVENT_PUBLISHED
-        entry.name = event_type
-        entry.what = f"publish {event_type}"
-        entry.event_id = event_id
-        entry.causation_id = causation_id
-        entry.compensation = _compensating_event(event_type)
-        self._links.published[event_id] = entry.id
-        if causation_id in self._receipts:
-            entry.caused_by = self._receipts[causation_id]
+        if envelope is None:
+            return
+        entry.name = envelope.type
+        entry.what = f"publish {envelope.type}"
+        entry.event_id = envelope.event_id
+        entry.causation_id = envelope.causation_id
+        entry.compensation = _compensating_event(envelope.type)
+        self._links.published[envelope.event_id] = entry.id
+        if envelope.causation_id in self._receipts:
+            entry.caused_by = self._receipts[envelope.causation_id]
 
     def _activity_started(self, event: HistoryEvent) -> None:
         attrs = event.activity_task_started_event_attributes
@@ -494,7 +489,7 @@ class Reader:
             detail=_update_detail(args),
         )
         # It came with the task that accepted it: at that task's start, not at its completion,
-        # which follows whatever the task ran meanwhile (a local activity that published).
+        # which follows whatever the task ran meanwhile (a local activity, say).
         if self._last_started_at is not None:
             entry.at = self._last_started_at
         self._updates[request.meta.update_id] = entry.id
@@ -622,10 +617,11 @@ def _signal_detail(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     earlier = value.get("earlier")
-    stages = [_signal_detail(item) for item in earlier] if isinstance(earlier, list) else []
+    items = earlier if isinstance(earlier, list) else []
+    stages = [item["stage"] for item in items if isinstance(item, dict) and "stage" in item]
     for key in ("stage", "kind"):
         if isinstance(value.get(key), str):
-            return ", ".join([*(stage for stage in stages if stage), str(value[key])])
+            return ", ".join([*(str(stage) for stage in stages), str(value[key])])
     return None
 
 

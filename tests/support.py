@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import sys
 import uuid
@@ -474,9 +475,22 @@ def one_line_error(result: Result, expected_code: int, *fragments: str) -> str:
     return lines[0]
 
 
+CHOSEN_PORTS = range(20000, 32768)
+"""Where a test picks the port it gives a server of its own (the demo's, a worker's metrics):
+below the kernel's ephemeral range (32768 and up on Linux), from which every `bind(0)` draws,
+the SDK's and the dev server's own included. A port the kernel handed out and took back could
+be handed to a server of a parallel test process before this test's server binds it (seen: the
+demo found its port answering as another test's Temporal server)."""
+
+
 def free_port() -> int:
-    """A port nothing listens on now (the kernel's choice, so two tests never pick the same)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port nothing listens on now, out of the kernel's ephemeral range (`CHOSEN_PORTS`)."""
+    chooser = random.SystemRandom()
+    while True:
+        port = chooser.choice(CHOSEN_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port

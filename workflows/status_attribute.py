@@ -21,16 +21,30 @@ from domain.status import OrderStatus
 
 
 class StatusAttribute:
+    """Written at every `set` (as workflows started before `LEAN_HISTORY` and `LEAN_EVENTS`
+    did, whose histories must replay), until `coalesce` makes it write once for a run of
+    changes, and never the status already written."""
+
     def __init__(self) -> None:
-        written = workflow.info().typed_search_attributes.get(search_attributes.ORDER_STATUS)
-        self._written = OrderStatus(written) if written else None
-        self._wanted = self._written
+        self._coalescing = False
+        self._written: OrderStatus | None = None
+        self._wanted: OrderStatus | None = None
         self._pending = False
 
+    def coalesce(self) -> None:
+        """From now on, write once for a run of changes; the workflow's current value counts as
+        written."""
+        written = workflow.info().typed_search_attributes.get(search_attributes.ORDER_STATUS)
+        self._written = self._wanted = OrderStatus(written) if written else None
+        self._coalescing = True
+
     def set(self, status: OrderStatus) -> None:
-        """Write `status` once the code running now waits, unless a later one replaces it."""
+        """Write `status`: at once, or (coalescing) once the code running now waits, unless a
+        later one replaces it."""
         self._wanted = status
-        if not self._pending:
+        if not self._coalescing:
+            self._write()
+        elif not self._pending:
             self._pending = True
             # The workflow's event loop runs this after every callback already scheduled, which
             # is before the task's commands go out and before the workflow's completion (itself
@@ -39,7 +53,7 @@ class StatusAttribute:
 
     def _write(self) -> None:
         self._pending = False
-        if self._wanted is None or self._wanted == self._written:
+        if self._wanted is None or (self._coalescing and self._wanted == self._written):
             return
         workflow.upsert_search_attributes(
             [search_attributes.ORDER_STATUS.value_set(self._wanted.value)]

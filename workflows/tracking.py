@@ -33,9 +33,10 @@ class OrderTracker:
         self._waiting_for: str | None = None
         self._deadline: datetime | None = None
         self._timeline: list[TimelineEntry] = []
-        self._status_attribute: StatusAttribute | None = None
-        """Set by `go_lean`: the status is written once for a run of changes. Unset: at every
-        change, as orders placed before `LEAN_HISTORY` did."""
+        self._status_attribute = StatusAttribute()
+        self._lean = False
+        """`go_lean` was called: `LEAN_HISTORY` or `LEAN_EVENTS`, each of which implies
+        `CANCEL_SAFE`."""
 
     def start(self) -> None:
         """Tag the workflow with the order's search attributes (a starter may already have)."""
@@ -54,7 +55,8 @@ class OrderTracker:
     def go_lean(self) -> None:
         """`LEAN_HISTORY` or `LEAN_EVENTS` (each implies `CANCEL_SAFE`): from now on, write the
         status search attribute once for a run of changes (`StatusAttribute`)."""
-        self._status_attribute = StatusAttribute()
+        self._status_attribute.coalesce()
+        self._lean = True
 
     def advance(
         self,
@@ -67,12 +69,7 @@ class OrderTracker:
         self._waiting_for = None
         self._deadline = None
         self.record(EntryKind.STEP, what, service, detail)
-        if self._status_attribute is not None:
-            self._status_attribute.set(status)
-        else:
-            workflow.upsert_search_attributes(
-                [search_attributes.ORDER_STATUS.value_set(status.value)]
-            )
+        self._status_attribute.set(status)
         self._publish_details()
 
     def advance_if_forward(
@@ -82,7 +79,7 @@ class OrderTracker:
         report: one that comes late (a pickup after the deadline passed, a hand-over heard after
         the parcel travels) never takes the order back. (Orders placed before `CANCEL_SAFE`
         took any report's status.)"""
-        cancel_safe = self._status_attribute is not None or workflow.patched(CANCEL_SAFE)
+        cancel_safe = self._lean or workflow.patched(CANCEL_SAFE)
         ahead = moves_forward(self.status, status) or not cancel_safe
         if ahead and not self.status.is_final:
             self.advance(status, what, service, detail)

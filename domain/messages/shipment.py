@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
+from pydantic import Field
+
 from domain.base import Model
 from domain.faults import CarrierBehaviour
 from domain.order import Address, Email, Order, OrderId
@@ -72,8 +74,10 @@ class ShipmentProgress(Model):
     at: datetime
     tracking_number: str | None = None
     detail: str | None = None
-    earlier: list[ShipmentProgress] = []
-    """The stages before this one that the order was not told of yet, in order."""
+    earlier: Annotated[list[ShipmentProgress], Field(max_length=len(ShipmentStage))] = []
+    """The stages before this one that the order was not told of yet, in order: fewer than
+    there are stages (a signal from elsewhere with more is refused, not written to the
+    timeline)."""
 
 
 class ShipmentResult(Model):
@@ -82,7 +86,7 @@ class ShipmentResult(Model):
     tracking_number: str
     delivered_at: datetime | None = None
     late: bool = False
-    progress: list[ShipmentProgress] = []
+    progress: Annotated[list[ShipmentProgress], Field(max_length=len(ShipmentStage))] = []
     """The stages the order was not told of by signal, in order (the last is this one)."""
 
 

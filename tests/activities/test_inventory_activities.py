@@ -15,7 +15,7 @@ from domain.messages.common import OrderRef
 from domain.messages.inventory import ReserveStock, StockLine
 from domain.messages.resolution import Compensation
 from stores.inventory import InventoryStore
-from tests.activities import by_hand
+from tests.resolutions import by_hand
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from domain.messages.payments import AuthorizePayment
 from domain.messages.resolution import Compensation
 from infra.token_seal import UnsealingKey
 from stores.payments import PaymentsStore, fingerprint
-from tests.activities import by_hand
+from tests.resolutions import by_hand
 
 TOKEN = "tok_mastercard_5555555555554444"
 ORDER = OrderRef(order_id="order-1")

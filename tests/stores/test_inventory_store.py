@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from domain.catalog import Product
 from domain.messages.inventory import StockLine
-from domain.messages.resolution import Compensation, RecordResolvedByHand
+from domain.messages.resolution import Compensation
 from stores.database import IdempotencyConflictError, InvalidRequestError, StepOutOfOrderError
 from stores.inventory import (
     InventoryClosedError,
@@ -19,6 +18,7 @@ from stores.inventory import (
     Shortage,
     UnknownSkuError,
 )
+from tests.resolutions import by_hand
 
 
 def lines(**quantities: int) -> list[StockLine]:
@@ -150,43 +150,30 @@ def test_concurrent_orders_never_oversell(
     assert level.available == 5 - expected_successes * per_order  # of the last five
 
 
-# A release done by hand.
-
-
-def by_hand(
-    compensation: Compensation = Compensation.RELEASE_STOCK, note: str = "back on the shelf"
-) -> RecordResolvedByHand:
-    return RecordResolvedByHand(
-        order_id="order-1",
-        compensation=compensation,
-        resolved_by="ada",
-        note=note,
-        at=datetime(2030, 1, 1, 13, 0, tzinfo=UTC),
-    )
-
-
 def test_a_release_by_hand_is_recorded_once_and_leaves_the_stock(
     inventory: InventoryStore,
 ) -> None:
     inventory.reserve("order-1", lines(AA_1=3))
-    inventory.record_resolved_by_hand(by_hand())
-    inventory.record_resolved_by_hand(by_hand())
-    assert inventory.resolutions("order-1") == [by_hand()]
+    inventory.record_resolved_by_hand(by_hand(Compensation.RELEASE_STOCK))
+    inventory.record_resolved_by_hand(by_hand(Compensation.RELEASE_STOCK))
+    assert inventory.resolutions("order-1") == [by_hand(Compensation.RELEASE_STOCK)]
     assert inventory.stock("AA-1").reserved == 3
     assert [r.state for r in inventory.reservations("order-1")] == [ReservationState.HELD]
 
 
 def test_a_release_by_hand_with_another_note_is_a_conflict(inventory: InventoryStore) -> None:
-    inventory.record_resolved_by_hand(by_hand())
+    inventory.record_resolved_by_hand(by_hand(Compensation.RELEASE_STOCK))
     with pytest.raises(IdempotencyConflictError, match="release the stock was already resolved"):
-        inventory.record_resolved_by_hand(by_hand(note="sold them instead"))
-    assert inventory.resolutions("order-1") == [by_hand()]
+        inventory.record_resolved_by_hand(
+            by_hand(Compensation.RELEASE_STOCK, note="sold them instead")
+        )
+    assert inventory.resolutions("order-1") == [by_hand(Compensation.RELEASE_STOCK)]
 
 
 def test_a_late_reserve_after_a_release_by_hand_is_refused(inventory: InventoryStore) -> None:
     """The saga could not release (inventory down past the budget) and a person said it was
     done: a reserve that commits only now must not hold stock for the given-up order."""
-    inventory.record_resolved_by_hand(by_hand())
+    inventory.record_resolved_by_hand(by_hand(Compensation.RELEASE_STOCK))
     with pytest.raises(InventoryClosedError, match="reserve refused"):
         inventory.reserve("order-1", lines(AA_1=1))
     assert inventory.stock("AA-1").reserved == 0

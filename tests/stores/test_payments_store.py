@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from pydantic import SecretStr
 
-from domain.messages.resolution import Compensation, RecordResolvedByHand
+from domain.messages.resolution import Compensation
 from stores.database import IdempotencyConflictError, InvalidRequestError
 from stores.payments import (
     GatewayUnavailableError,
@@ -17,9 +15,9 @@ from stores.payments import (
     PaymentState,
     VoidRefusedError,
 )
+from tests.resolutions import by_hand
 
 TOKEN = SecretStr("tok_visa_4242424242424242")
-AT = datetime(2030, 1, 1, 13, 0, tzinfo=UTC)
 
 
 def kinds(store: PaymentsStore, order_id: str) -> list[LedgerKind]:
@@ -130,14 +128,6 @@ def test_a_late_authorize_after_a_void_is_refused(payments: PaymentsStore) -> No
 # The gateway refusing voids (`faults.void_refusals`), and a void done by hand.
 
 
-def by_hand(
-    compensation: Compensation = Compensation.VOID_PAYMENT, note: str = "voided in the console"
-) -> RecordResolvedByHand:
-    return RecordResolvedByHand(
-        order_id="order-1", compensation=compensation, resolved_by="ada", note=note, at=AT
-    )
-
-
 def test_the_gateway_refuses_to_void_as_planned_then_voids(payments: PaymentsStore) -> None:
     authorization = payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=2)
     for refusal in (1, 2):
@@ -188,9 +178,9 @@ def test_a_void_by_hand_is_recorded_once_and_leaves_the_ledger(payments: Payment
     payments.authorize("order-1", 5_000, TOKEN, simulate_void_refusals=1)
     with pytest.raises(VoidRefusedError):
         payments.reverse("order-1")
-    payments.record_resolved_by_hand(by_hand())
-    payments.record_resolved_by_hand(by_hand())
-    assert payments.resolutions("order-1") == [by_hand()]
+    payments.record_resolved_by_hand(by_hand(Compensation.VOID_PAYMENT))
+    payments.record_resolved_by_hand(by_hand(Compensation.VOID_PAYMENT))
+    assert payments.resolutions("order-1") == [by_hand(Compensation.VOID_PAYMENT)]
     payment = payments.payment("order-1")
     assert payment is not None
     assert payment.state is PaymentState.AUTHORIZED
@@ -198,15 +188,17 @@ def test_a_void_by_hand_is_recorded_once_and_leaves_the_ledger(payments: Payment
 
 
 def test_a_void_by_hand_with_another_note_is_a_conflict(payments: PaymentsStore) -> None:
-    payments.record_resolved_by_hand(by_hand())
+    payments.record_resolved_by_hand(by_hand(Compensation.VOID_PAYMENT))
     with pytest.raises(IdempotencyConflictError, match="already resolved by hand by ada"):
-        payments.record_resolved_by_hand(by_hand(note="no, it was refunded"))
-    assert payments.resolutions("order-1") == [by_hand()]
+        payments.record_resolved_by_hand(
+            by_hand(Compensation.VOID_PAYMENT, note="no, it was refunded")
+        )
+    assert payments.resolutions("order-1") == [by_hand(Compensation.VOID_PAYMENT)]
 
 
 def test_a_void_by_hand_of_nothing_closes_the_order(payments: PaymentsStore) -> None:
     """Nothing was authorized yet: a late authorize must not hold money for a given-up order."""
-    payments.record_resolved_by_hand(by_hand())
+    payments.record_resolved_by_hand(by_hand(Compensation.VOID_PAYMENT))
     with pytest.raises(PaymentClosedError):
         payments.authorize("order-1", 5_000, TOKEN)
     assert payments.ledger("order-1") == []

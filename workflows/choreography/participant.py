@@ -57,7 +57,7 @@ class Participant:
         self._forwarding: asyncio.Future[None] | None = None
         self._lean: bool | None = None
         """`LEAN_EVENTS`, once asked (`lean`)."""
-        self._status_attribute: StatusAttribute | None = None
+        self._status_attribute = StatusAttribute()
 
     @workflow.signal(name=SIGNAL_EVENT)
     def on_event(self, *raw: Any) -> None:
@@ -85,7 +85,7 @@ class Participant:
         if self._lean is None:
             self._lean = workflow.patched(LEAN_EVENTS)
             if self._lean:
-                self._status_attribute = StatusAttribute()
+                self._status_attribute.coalesce()
         return self._lean
 
     @property
@@ -182,12 +182,7 @@ class Participant:
             return
         if self.lean() or workflow.patched(PARTICIPANT_STATUS):
             self._order_status = status
-            if self._status_attribute is not None:
-                self._status_attribute.set(status)
-            else:
-                workflow.upsert_search_attributes(
-                    [search_attributes.ORDER_STATUS.value_set(status.value)]
-                )
+            self._status_attribute.set(status)
 
     def _publish_details(self, last: str) -> None:
         """The workflow's current details in the Web UI: what it is and where it stands."""

@@ -260,9 +260,7 @@ class OrderWorkflow(DeskUpdates):
         )
         self._note_captured(capture)
         self._note_consumed(consumed)
-        self._tracker.record(
-            EntryKind.NOTIFICATION, NotificationKind.ORDER_DISPATCHED.value, Service.NOTIFICATIONS
-        )
+        self._note_notified(NotificationKind.ORDER_DISPATCHED)
 
     def _note_captured(self, capture: CaptureResult) -> None:
         self._tracker.record(
@@ -333,6 +331,9 @@ class OrderWorkflow(DeskUpdates):
 
     async def _notify(self, kind: NotificationKind, body: str) -> None:
         await notifications.notify(self._order.order_id, self._order.customer.email, kind, body)
+        self._note_notified(kind)
+
+    def _note_notified(self, kind: NotificationKind) -> None:
         self._tracker.record(EntryKind.NOTIFICATION, kind.value, Service.NOTIFICATIONS)
 
     def _note_compensated(self, what: str) -> None:

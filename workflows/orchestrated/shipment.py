@@ -8,7 +8,6 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from domain import search_attributes
 from domain.messages.resolution import Compensation
 from domain.messages.shipment import (
     SIGNAL_SHIPMENT_PROGRESS,
@@ -72,7 +71,7 @@ class ShipmentWorkflow(CarrierReports):
         """The parent order is gone (terminated after dispatch): nobody hears this shipment."""
         self._lean = False
         """`LEAN_HISTORY`: fewer signals, upserts and events for the same stages."""
-        self._status_attribute: StatusAttribute | None = None
+        self._status_attribute = StatusAttribute()
         self._untold: list[ShipmentProgress] = []
         """Stages the parent was not signalled yet (`LEAN_HISTORY`)."""
 
@@ -80,7 +79,7 @@ class ShipmentWorkflow(CarrierReports):
     async def run(self, request: ShipmentRequest) -> ShipmentResult:
         self._lean = bool(workflow.memo_value(LEAN_HISTORY_MEMO, False))
         if self._lean:
-            self._status_attribute = StatusAttribute()
+            self._status_attribute.coalesce()
             self._parcel.lean = True
         saga = Saga()
         saga.before_step(
@@ -162,12 +161,7 @@ class ShipmentWorkflow(CarrierReports):
         """Tell the parent order, and keep this workflow's search attributes current."""
         self._stage = stage
         status = _ORDER_STATUS_BY_STAGE[stage]
-        if self._status_attribute is not None:
-            self._status_attribute.set(status)
-        else:
-            workflow.upsert_search_attributes(
-                [search_attributes.ORDER_STATUS.value_set(status.value)]
-            )
+        self._status_attribute.set(status)
         workflow.set_current_details(f"**{stage.value}**\n\n{detail}")
         parent = workflow.info().parent
         if parent is None:
