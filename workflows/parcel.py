@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -23,7 +23,13 @@ class ParcelWatch:
         self._order_id = order_id
         self.tracking_number = ""
         self._reports: dict[CarrierEventKind, CarrierReport] = {}
+        self._accepted_at: dict[CarrierEventKind, datetime] = {}
+        """When each kept report reached this workflow: lateness is judged by it, not by when
+        the report was recorded, which may be later (a pickup still being recorded)."""
         self._recorded: set[CarrierEventKind] = set()
+        self._dispatched_at: datetime | None = None
+        self._followed_for = timedelta(0)
+        """How long after dispatch the previous `follow` ended (the legacy path counts on)."""
         self.lean = False
         """`LEAN_HISTORY`: one timer per deadline, not one per wait, and each report recorded
         as a local activity (the workflow runs on the shipping worker, which owns its store)."""
@@ -32,7 +38,14 @@ class ParcelWatch:
         if not self._matches(kind, report):
             workflow.logger.warning("ignored a carrier report that does not match: %s", report)
             return
-        self._reports.setdefault(kind, report)
+        if kind not in self._reports:
+            self._reports[kind] = report
+            self._accepted_at[kind] = workflow.now()
+
+    def dispatched(self) -> None:
+        """The parcel went to the carrier now: its deadlines count from here, however long the
+        workflow takes to tell anyone before it starts following."""
+        self._dispatched_at = workflow.now()
 
     @property
     def delivery(self) -> CarrierReport:
@@ -43,10 +56,14 @@ class ParcelWatch:
         """The carrier said the parcel arrived (recorded or not yet)."""
         return CarrierEventKind.DELIVERED in self._reports
 
-    async def follow(self, within: timedelta, on_picked_up: OnPickedUp) -> bool:
-        """Record the carrier's reports as they come; True once delivered within the time."""
+    async def follow(self, until: timedelta, on_picked_up: OnPickedUp) -> bool:
+        """Record the carrier's reports as they come; True once a delivery is recorded that
+        reached this workflow at most `until` after `dispatched`."""
+        within, self._followed_for = until - self._followed_for, until
         if self.lean:
-            return await self._follow_under_one_timer(within, on_picked_up)
+            assert self._dispatched_at is not None, "follow a parcel once it is dispatched"
+            return await self._follow_under_one_timer(self._dispatched_at + until, on_picked_up)
+        # Orders started before `LEAN_HISTORY` replay this: each wait counts from its own start.
         deadline = workflow.now() + within
         while CarrierEventKind.DELIVERED not in self._recorded:
             remaining = deadline - workflow.now()
@@ -63,21 +80,27 @@ class ParcelWatch:
             await self._record_new_reports(on_picked_up)
         return True
 
-    async def _follow_under_one_timer(self, within: timedelta, on_picked_up: OnPickedUp) -> bool:
+    async def _follow_under_one_timer(self, deadline: datetime, on_picked_up: OnPickedUp) -> bool:
         """As `follow`, with one timer for the whole time, cancelled once the parcel arrives: a
         wait with a timeout starts a timer each time it waits, and cancels it at each report."""
-        deadline = asyncio.ensure_future(workflow.sleep(within, summary="delivery deadline"))
+        left = deadline - workflow.now()
+        timer: asyncio.Future[None] | None = None
+        if CarrierEventKind.DELIVERED not in self._recorded and left > timedelta(0):
+            timer = asyncio.ensure_future(workflow.sleep(left, summary="delivery deadline"))
         try:
             while CarrierEventKind.DELIVERED not in self._recorded:
                 await workflow.wait_condition(
-                    lambda: bool(self._reports.keys() - self._recorded) or deadline.done()
+                    lambda: (
+                        bool(self._reports.keys() - self._recorded) or timer is None or timer.done()
+                    )
                 )
                 if not self._reports.keys() - self._recorded:
                     return False
                 await self._record_new_reports(on_picked_up)
-            return True
+            return self._accepted_at[CarrierEventKind.DELIVERED] <= deadline
         finally:
-            deadline.cancel()
+            if timer is not None:
+                timer.cancel()
 
     def _matches(self, kind: CarrierEventKind, report: CarrierReport) -> bool:
         return (
@@ -92,7 +115,7 @@ class ParcelWatch:
             if report is None or kind in self._recorded:
                 continue
             if not self._matches(kind, report):  # it came before the booking named the parcel
-                del self._reports[kind]
+                del self._reports[kind], self._accepted_at[kind]
                 continue
             await shipping.record_carrier_event(report, local=self.lean)
             self._recorded.add(kind)

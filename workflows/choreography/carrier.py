@@ -62,6 +62,7 @@ class ParcelShipper(CarrierReports, Participant):
         self._parcel.tracking_number = number
         report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
         await shipping.dispatch_shipment(order_id, report_to, request.simulate_carrier)
+        self._parcel.dispatched()
         await self.announce(
             StageNews(ShipmentStage.DISPATCHED, request, number, booking.carrier), cause
         )
@@ -78,7 +79,7 @@ class ParcelShipper(CarrierReports, Participant):
         await self.announce(StageNews(ShipmentStage.LATE, request, number), cause)
         if self.escalates_late_delivery:
             await notifications.notify_delivery_late(order_id, number, request.delivery_deadline)
-        if await self._parcel.follow(request.lost_after - request.delivery_deadline, picked_up):
+        if await self._parcel.follow(request.lost_after, picked_up):
             await self._delivered(request, late=True, cause=cause)
             return
         await shipping.mark_parcel_lost(order_id)

@@ -101,12 +101,13 @@ class ShipmentWorkflow(CarrierReports):
         await self._report(ShipmentStage.BOOKED, f"{booking.carrier} {booking.tracking_number}")
         report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
         await shipping.dispatch_shipment(request.order_id, report_to, request.simulate_carrier)
+        self._parcel.dispatched()
         await self._report(ShipmentStage.DISPATCHED, f"tracking number {booking.tracking_number}")
 
-        if await self._follow_parcel(within=request.delivery_deadline):
+        if await self._follow_parcel(until=request.delivery_deadline):
             return await self._delivered(late=False)
         await self._escalate_late_delivery()
-        if await self._follow_parcel(within=request.lost_after - request.delivery_deadline):
+        if await self._follow_parcel(until=request.lost_after):
             return await self._delivered(late=True)
         await shipping.mark_parcel_lost(request.order_id)
         await self._report(ShipmentStage.LOST, f"no delivery within {request.lost_after}")
@@ -130,8 +131,8 @@ class ShipmentWorkflow(CarrierReports):
     def stage(self) -> ShipmentStage | None:
         return self._stage
 
-    async def _follow_parcel(self, within: timedelta) -> bool:
-        return await self._parcel.follow(within, self._picked_up)
+    async def _follow_parcel(self, until: timedelta) -> bool:
+        return await self._parcel.follow(until, self._picked_up)
 
     async def _picked_up(self, report: CarrierReport) -> None:
         await self._report(ShipmentStage.PICKED_UP, f"picked up at {report.at.isoformat()}")
