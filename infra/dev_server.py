@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from infra.binaries import temporal_cli
+from infra.server_start import FREE_PORT_ATTEMPTS, first_to_start
 from infra.telemetry import hidden_from_child_processes
 
 DEFAULT_PORT = 7233
@@ -46,13 +47,6 @@ TUNED_SQLITE_PRAGMAS: dict[str, str] = {
     "synchronous": "normal",
 }
 """SQLite pragmas of a tuned dev server's history file."""
-
-
-FREE_PORT_ATTEMPTS = 3
-"""Starts tried on free ports of the SDK's choosing before giving up. Seen on this machine, with
-servers of parallel test processes starting at once: now and then one does not answer within
-the SDK's 5 s (perhaps a port picked free and taken by the time the server binds it: not
-proven); the next start, on other ports, does."""
 
 
 class PortInUseError(RuntimeError):
@@ -97,18 +91,19 @@ async def start_dev_server(
         db_file.parent.mkdir(parents=True, exist_ok=True)
     binary = temporal_cli()
     attempts = 1 if port is not None else FREE_PORT_ATTEMPTS
-    with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
-        for _ in range(attempts):
-            try:
-                return await _start(
+    try:
+        with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
+            return await first_to_start(
+                lambda: _start(
                     binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
-                )
-            except RuntimeError as error:  # the SDK's own: it says what the binary did not do
-                failure = error
-    where = f"port {port}" if port is not None else "a free port"
-    raise DevServerError(
-        f"the Temporal dev server did not start on {where}: {failure}"
-    ) from failure
+                ),
+                attempts,
+            )
+    except RuntimeError as failure:
+        where = f"port {port}" if port is not None else "a free port"
+        raise DevServerError(
+            f"the Temporal dev server did not start on {where}: {failure}"
+        ) from failure
 
 
 async def _start(

@@ -25,9 +25,9 @@ from temporalio.runtime import (
 from temporalio.testing import WorkflowEnvironment
 
 from domain.services import Service
-from infra.binaries import temporal_test_server
 from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
+from infra.server_start import start_time_skipping_server
 from infra.token_seal import PRIVATE_KEY_VARIABLE, new_private_key
 from workers.pool import running_workers
 
@@ -129,10 +129,7 @@ def _cancelled_after(
 
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(temporal_test_server()),
-    )
+    env = await start_time_skipping_server()
     await ensure_search_attributes(env.client)
     try:
         yield env

@@ -16,8 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domain.events.contract import EventType
 from domain.events.envelope import EventEnvelope, Party
@@ -25,9 +23,9 @@ from domain.events.records import ParticipantView
 from domain.messages.audit import AuditRule
 from domain.order import LineItem, Order
 from domain.services import Service
-from infra.binaries import temporal_test_server
 from infra.event_bus import deliver
 from infra.search_attributes import ensure_search_attributes
+from infra.server_start import start_time_skipping_server
 from stores import store_path
 from stores.audit import audit_stores
 from stores.inventory import InventoryStore, ReservationState
@@ -60,10 +58,7 @@ class Bench:
 
 @pytest.fixture(scope="module")
 async def bench(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bench]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(temporal_test_server()),
-    )
+    env = await start_time_skipping_server()
     data_dir = tmp_path_factory.mktemp("choreography-properties")
     try:
         await ensure_search_attributes(env.client)
