@@ -41,8 +41,10 @@ async def book_shipment(shipment: ParcelShipment) -> BookingResult:
 
 
 async def dispatch_shipment(
-    order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour
+    order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour, *, local: bool = False
 ) -> DispatchResult:
+    """A write to the shipping store's outbox, idempotent by order: from a workflow on the
+    shipping worker (which owns that store) it may run as a local activity (`local`)."""
     request = DispatchShipment(order_id=order_id, report_to=report_to, simulate_carrier=carrier)
     return await call(
         Service.SHIPPING,
@@ -51,6 +53,7 @@ async def dispatch_shipment(
         DispatchResult,
         policy=UNTIL_DONE,
         summary="dispatch the parcel",
+        local=local,
     )
 
 
