@@ -61,14 +61,13 @@ class ParcelShipper(CarrierReports, Participant):
         number = booking.tracking_number
         self._parcel.tracking_number = number
         report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
-        self._parcel.lean = self.lean()
-        await shipping.dispatch_shipment(
-            order_id, report_to, request.simulate_carrier, local=self._parcel.lean
-        )
+        await shipping.dispatch_shipment(order_id, report_to, request.simulate_carrier)
         self._parcel.dispatched()
         await self.announce(
             StageNews(ShipmentStage.DISPATCHED, request, number, booking.carrier), cause
         )
+
+        self._parcel.lean = self.lean()
 
         async def picked_up(report: CarrierReport) -> None:
             news = StageNews(ShipmentStage.PICKED_UP, request, number, at=report.at)

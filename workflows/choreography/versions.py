@@ -48,9 +48,8 @@ compensation, notification, timeline entry and visible status kept:
 - the shipment child tells its order only what the order waits on or shows while it waits
   (dispatched, with the booking; picked up while the parcel is not yet delivered; late); the
   other stages travel with the next signal or with the child's result;
-- the child writes the dispatch and records the carrier's reports as local activities on the
-  shipping worker, which owns that store, and follows the parcel under one timer per deadline,
-  not one per report.
+- the child records the carrier's reports as local activities on the shipping worker, which
+  owns that store, and follows the parcel under one timer per deadline, not one per report.
 
 It implies `CANCEL_SAFE`: an orchestrator that finds this marker does not look for that one.
 The shipment child follows its order (`shipment.LEAN_HISTORY_MEMO`, in its start), with no
@@ -60,9 +59,9 @@ LEAN_EVENTS = "lean-events"
 """Every participant (the choreography's five, the hybrid warehouse's three) writes fewer events
 for the same reactions:
 
-- the orders participant's register, the dispatch and the carrier's reports are recorded as
-  local activities (each participant runs on the worker that owns that store): a marker where
-  an activity was three events and a workflow task;
+- the orders participant's register and the carrier's reports are recorded as local activities
+  (each participant runs on the worker that owns that store): a marker where an activity was
+  three events and a workflow task;
 - `OrderStatus` is written once for changes made with no wait between them, and only when it
   changed;
 - the parcel is followed under one timer per deadline, not one per report.

@@ -100,9 +100,7 @@ class ShipmentWorkflow(CarrierReports):
         request = self._request
         await self._report(ShipmentStage.BOOKED, f"{booking.carrier} {booking.tracking_number}")
         report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
-        await shipping.dispatch_shipment(
-            request.order_id, report_to, request.simulate_carrier, local=self._lean
-        )
+        await shipping.dispatch_shipment(request.order_id, report_to, request.simulate_carrier)
         self._parcel.dispatched()
         await self._report(ShipmentStage.DISPATCHED, f"tracking number {booking.tracking_number}")
 

@@ -41,10 +41,8 @@ async def book_shipment(shipment: ParcelShipment) -> BookingResult:
 
 
 async def dispatch_shipment(
-    order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour, *, local: bool = False
+    order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour
 ) -> DispatchResult:
-    """A write to the shipping store's outbox, idempotent by order: from a workflow on the
-    shipping worker (which owns that store) it may run as a local activity (`local`)."""
     request = DispatchShipment(order_id=order_id, report_to=report_to, simulate_carrier=carrier)
     return await call(
         Service.SHIPPING,
@@ -53,7 +51,6 @@ async def dispatch_shipment(
         DispatchResult,
         policy=UNTIL_DONE,
         summary="dispatch the parcel",
-        local=local,
     )
 
 
