@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from infra.binaries import temporal_cli
-from infra.server_start import FREE_PORT_ATTEMPTS, first_to_start
+from infra.server_start import FREE_PORT_ATTEMPTS, STARTUP_TIMEOUT, first_to_start
 from infra.telemetry import hidden_from_child_processes
 
 DEFAULT_PORT = 7233
@@ -139,6 +139,7 @@ async def _start(
         # machine logs "Frontend is not healthy yet" at ERROR while the SDK waits for it, and a
         # failure to start or to serve reaches the caller as an error of its own.
         dev_server_log_level="never",
+        dev_server_startup_timeout=STARTUP_TIMEOUT,
         dev_server_extra_args=[
             *(arg for name in extra_namespaces for arg in ("--namespace", name)),
             *codec,

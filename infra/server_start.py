@@ -4,6 +4,7 @@ start does not answer in time."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -13,11 +14,17 @@ from infra.binaries import temporal_test_server
 
 Server = TypeVar("Server")
 
+STARTUP_TIMEOUT = timedelta(seconds=15)
+"""How long a server may take to answer after it starts: the SDK's default is 5 s, which a
+loaded two-core machine (a test process beside it starting PostgreSQL and spawning workers)
+has overrun three times in a row. It is also how long a binary that never serves takes to be
+reported (it is not watched for an early exit)."""
+
 FREE_PORT_ATTEMPTS = 3
 """Starts tried on free ports of the SDK's choosing before giving up. Seen on this machine, with
-servers of parallel test processes starting at once: now and then one does not answer within
-the SDK's 5 s (perhaps a port picked free and taken by the time the server binds it: not
-proven); the next start, on other ports, does."""
+servers of parallel test processes starting at once: now and then one did not answer within
+the SDK's default 5 s (perhaps a port picked free and taken by the time the server binds it:
+not proven); the next start, on other ports, did."""
 
 
 async def first_to_start(start: Callable[[], Awaitable[Server]], attempts: int) -> Server:
@@ -38,7 +45,9 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
     binary = str(temporal_test_server())
     return await first_to_start(
         lambda: WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=binary
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=binary,
+            test_server_startup_timeout=STARTUP_TIMEOUT,
         ),
         FREE_PORT_ATTEMPTS,
     )

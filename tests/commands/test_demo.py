@@ -31,6 +31,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from infra.codec import KEY_VARIABLE, EncryptionCodec
 from infra.dev_server import DEFAULT_UI_PORT, port_is_free
 from infra.metrics import DEMO_METRICS_PORT
+from infra.server_start import STARTUP_TIMEOUT
 from infra.token_seal import PRIVATE_KEY_VARIABLE
 from tests.commands.processes import ended, failing_cli, started, taken, until_line
 from tests.support import Result, free_port, one_line_error, user_env
@@ -199,7 +200,7 @@ async def test_a_dev_server_that_does_not_start_is_refused_in_one_line_with_exit
     assert re.fullmatch(
         f"python -m starters.demo: error: the Temporal dev server did not start on port {port}: "
         f"Failed starting Temporal dev server: ephemeral server at 127.0.0.1:{port} did not start "
-        r"within 5s; last connection error: .*Connection refused.*",
+        f"within {STARTUP_TIMEOUT.seconds}s; last connection error: .*Connection refused.*",
         line,
     ), line
 

@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from domain import search_attributes
 from infra.dev_server import port_is_free
+from infra.server_start import STARTUP_TIMEOUT
 from tests.commands.processes import ended, failing_cli, plain_env, started, taken, until_line
 from tests.support import Result, free_port, one_line_error
 
@@ -168,6 +169,6 @@ async def test_a_dev_server_that_does_not_start_is_refused_in_one_line_with_exit
     assert re.fullmatch(
         f"{PROG}: error: the Temporal dev server did not start on port {port}: "
         f"Failed starting Temporal dev server: ephemeral server at 127.0.0.1:{port} did not start "
-        r"within 5s; last connection error: .*Connection refused.*",
+        f"within {STARTUP_TIMEOUT.seconds}s; last connection error: .*Connection refused.*",
         line,
     ), line
