@@ -1,24 +1,98 @@
-"""The SQLite plumbing every service store shares.
+"""The database plumbing every service store shares: SQLite here, PostgreSQL in
+`stores.postgres`, behind one interface (`Database`: a read snapshot, a write transaction).
 
-Activities run in a thread pool, so a store never shares a connection: each operation opens its
-own, and closes it when done. Writes run in `BEGIN IMMEDIATE` transactions, which take SQLite's
-write lock up front, so two concurrent writers queue (up to the busy timeout) instead of both
-reading a stale value and one failing on commit. WAL mode lets readers go on while one writes.
+The stores' SQL is written once for both: `?` placeholders, `ON CONFLICT`, `RETURNING`, and
+`AUTO_ID` for a generated key. Either backend gives a write transaction the same guarantee: it
+behaves as if it ran alone (SQLite takes its write lock up front; PostgreSQL runs it
+serializable and reports a conflict as `StoreBusyError`, which the activity retries).
+
+SQLite: activities run in a thread pool, so a store never shares a connection: each operation
+opens its own, and closes it when done. Writes run in `BEGIN IMMEDIATE` transactions, which take
+SQLite's write lock up front, so two concurrent writers queue (up to the busy timeout) instead
+of both reading a stale value and one failing on commit. WAL mode lets readers go on while one
+writes.
 """
 
 from __future__ import annotations
 
+import functools
+import random
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, ParamSpec, Protocol, TypeVar
 
 from domain.errors import ContractError, TransientError
+from domain.services import Service
 
 Clock = Callable[[], datetime]
 BUSY_TIMEOUT = timedelta(seconds=10)
+
+AUTO_ID = "INTEGER PRIMARY KEY AUTOINCREMENT"
+"""A generated key column in a store's schema, as SQLite writes it; `stores.postgres` reads it
+as an identity column."""
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+ResultRow = Any
+"""A row by position and by column name: `sqlite3.Row`, or `stores.postgres.Row`."""
+
+StoreLocation = Path | str
+"""Where a service keeps its state: a SQLite file, or a `postgresql://` URL."""
+
+
+class Cursor(Protocol):
+    """What a store reads from a statement: rows by position and by column name."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What a store's SQL runs on, in a transaction of `Database.read` or `Database.write`."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+class Database(Protocol):
+    """One service's database, its schema created on first open."""
+
+    @property
+    def where(self) -> str:
+        """The file or the server (without a password), for messages and logs."""
+        ...
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A consistent snapshot for several SELECTs."""
+        ...
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """A transaction that behaves as if it ran alone."""
+        ...
+
+
+def is_postgres(location: StoreLocation) -> bool:
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+def open_database(location: StoreLocation, service: Service, schema: str) -> Database:
+    """The service's database at `location`: a SQLite file, or its own schema (named for the
+    service) in the PostgreSQL database of a `postgresql://` URL."""
+    if is_postgres(location):
+        from stores.postgres import PostgresDatabase  # psycopg only where it is used
+
+        assert isinstance(location, str)
+        return PostgresDatabase(location, service.value, schema)
+    return SqliteDatabase(Path(location), schema)
 
 
 def utc_now() -> datetime:
@@ -40,19 +114,30 @@ def from_optional_text(text: str | None) -> datetime | None:
     return None if text is None else from_text(text)
 
 
-def has_table(db: sqlite3.Connection, table: str) -> bool:
+def has_table(db: Connection, table: str) -> bool:
     """Whether the store has `table`. A store file written before the table was added (and not
     opened by a worker since, which would create it) is read by the audit as it is: read-only."""
-    row = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()
-    return row is not None
+    if isinstance(db, sqlite3.Connection):
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        query = (
+            "SELECT 1 FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name = ?"
+        )
+    return db.execute(query, (table,)).fetchone() is not None
 
 
 def one_of(column: str, values: Iterable[str]) -> str:
     """A CHECK clause that keeps a column within an enum, so the schema follows the Python enums."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
+
+
+def in_declared_order(column: str, values: Iterable[str]) -> str:
+    """An ORDER BY term that sorts a column by its enum's declaration order (an order's messages
+    of the same moment in the order of its life), the same on every backend."""
+    cases = " ".join(f"WHEN '{value}' THEN {rank}" for rank, value in enumerate(values))
+    return f"CASE {column} {cases} END"
 
 
 class StoreError(Exception):
@@ -67,6 +152,36 @@ class StoreBusyError(StoreError):
 
     error_type = TransientError.STORE_BUSY.value
     retryable = True
+
+
+class StoreConflictError(StoreBusyError):
+    """A concurrent transaction changed what this one read (PostgreSQL's serialization failure):
+    nothing of it was kept, and running it again, on the state the other left, is safe."""
+
+
+CONFLICT_ATTEMPTS = 30
+"""How often a store operation is run again when a concurrent one conflicted with it, before
+the conflict reaches the activity (which retries it later, as `StoreBusyError`)."""
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def retried_on_conflict(operation: Callable[Params, Result]) -> Callable[Params, Result]:
+    """Run a store operation again, after a short random pause, while its transaction conflicts
+    with a concurrent one. Every write of a store goes through it: on PostgreSQL two workers may
+    read the same rows at once (the last units of stock), and one of them must read again."""
+
+    @functools.wraps(operation)
+    def retried(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+        for attempt in range(1, CONFLICT_ATTEMPTS):
+            try:
+                return operation(*args, **kwargs)
+            except StoreConflictError:
+                time.sleep(random.uniform(0, 0.002 * attempt))
+        return operation(*args, **kwargs)
+
+    return retried
 
 
 class IdempotencyConflictError(StoreError):
@@ -87,7 +202,7 @@ class InvalidRequestError(StoreError):
     error_type = ContractError.INVALID_REQUEST.value
 
 
-class Database:
+class SqliteDatabase:
     """One SQLite file, its schema created on first open."""
 
     def __init__(self, path: Path, schema: str) -> None:
@@ -98,14 +213,18 @@ class Database:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(schema)
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[Connection]:
         """A consistent snapshot for several SELECTs."""
         with translate_sqlite_errors(), _snapshot(connect(self.path)) as connection:
             yield connection
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Connection]:
         """A transaction holding the write lock from its first statement: writers serialise."""
         with translate_sqlite_errors(), closing(connect(self.path)) as connection:
             connection.execute("BEGIN IMMEDIATE")
@@ -173,18 +292,21 @@ def translate_sqlite_errors() -> Iterator[None]:
         raise
 
 
-class SqliteStore:
-    """The base of every service store: a database with the store's schema, and a clock."""
+class ServiceStore:
+    """The base of every service store: the service's database with the store's schema (a
+    SQLite file or a PostgreSQL schema, by `location`), and a clock."""
 
+    SERVICE: ClassVar[Service]
     SCHEMA: ClassVar[str]
 
-    def __init__(self, path: Path, clock: Clock = utc_now) -> None:
-        self._db = Database(path, self.SCHEMA)
+    def __init__(self, location: StoreLocation, clock: Clock = utc_now) -> None:
+        self._db = open_database(location, self.SERVICE, self.SCHEMA)
         self._clock = clock
 
     @property
-    def path(self) -> Path:
-        return self._db.path
+    def where(self) -> str:
+        """The file or the server (without a password) this store keeps its state in."""
+        return self._db.where
 
     def _now(self) -> str:
         return to_text(self._clock())

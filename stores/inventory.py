@@ -8,12 +8,10 @@ instead, and recorded (`resolved_by_hand`): the store's stock is then left as it
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
 from domain.catalog import CATALOG, Product
 from domain.errors import BusinessError
@@ -22,13 +20,16 @@ from domain.messages.resolution import RecordResolvedByHand
 from domain.services import Service
 from stores.database import (
     Clock,
+    Connection,
     IdempotencyConflictError,
-    SqliteStore,
+    ServiceStore,
     StepOutOfOrderError,
     StoreError,
+    StoreLocation,
     from_optional_text,
     from_text,
     one_of,
+    retried_on_conflict,
     utc_now,
 )
 from stores.resolutions import read_resolutions, record_resolution, resolutions_schema
@@ -137,20 +138,27 @@ class Reservation:
     consumed_at: datetime | None
 
 
-class InventoryStore(SqliteStore):
+class InventoryStore(ServiceStore):
+    SERVICE = Service.INVENTORY
     SCHEMA = _SCHEMA
 
     def __init__(
-        self, path: Path, catalog: Sequence[Product] = CATALOG, clock: Clock = utc_now
+        self, location: StoreLocation, catalog: Sequence[Product] = CATALOG, clock: Clock = utc_now
     ) -> None:
-        super().__init__(path, clock)
+        super().__init__(location, clock)
+        self._seed(catalog)
+
+    @retried_on_conflict
+    def _seed(self, catalog: Sequence[Product]) -> None:
         with self._db.write() as db:
-            # OR IGNORE: seeding a store that already exists never resets its stock.
+            # DO NOTHING: seeding a store that already exists never resets its stock.
             db.executemany(
-                "INSERT OR IGNORE INTO stock (sku, name, on_hand, reserved) VALUES (?, ?, ?, 0)",
+                "INSERT INTO stock (sku, name, on_hand, reserved) VALUES (?, ?, ?, 0)"
+                " ON CONFLICT DO NOTHING",
                 [(p.sku, p.name, p.initial_stock) for p in catalog],
             )
 
+    @retried_on_conflict
     def reserve(
         self, order_id: str, lines: Sequence[StockLine], simulate_out_of_stock: bool = False
     ) -> ReservationResult:
@@ -188,6 +196,7 @@ class InventoryStore(SqliteStore):
                 )
         return _reservation_result(order_id, requested)
 
+    @retried_on_conflict
     def release(self, order_id: str) -> ReleaseResult:
         """Give back the held units and close the order, so no late reserve can hold them again.
 
@@ -196,13 +205,15 @@ class InventoryStore(SqliteStore):
         now = self._now()
         with self._db.write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO closed_orders (order_id, closed_at) VALUES (?, ?)",
+                "INSERT INTO closed_orders (order_id, closed_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (order_id, now),
             )
             held = _quantities(db, order_id, ReservationState.HELD)
             released = _end_holds(db, order_id, held, ReservationState.RELEASED, now)
         return ReleaseResult(order_id=order_id, released_units=released)
 
+    @retried_on_conflict
     def consume(self, order_id: str) -> ConsumeResult:
         """At dispatch the held units leave the warehouse. A repeated call consumes nothing more."""
         now = self._now()
@@ -214,6 +225,7 @@ class InventoryStore(SqliteStore):
             consumed = _end_holds(db, order_id, held, ReservationState.CONSUMED, now)
         return ConsumeResult(order_id=order_id, consumed_units=consumed)
 
+    @retried_on_conflict
     def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
         """A person put the stock back outside the system: record who and how, once. The stock
         and the reservation stay as they are (the audit reads the record to excuse the hold);
@@ -221,7 +233,8 @@ class InventoryStore(SqliteStore):
         with self._db.write() as db:
             record_resolution(db, Service.INVENTORY, request)
             db.execute(
-                "INSERT OR IGNORE INTO closed_orders (order_id, closed_at) VALUES (?, ?)",
+                "INSERT INTO closed_orders (order_id, closed_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (request.order_id, self._now()),
             )
 
@@ -268,7 +281,7 @@ def _reservation_result(order_id: str, quantities: dict[str, int]) -> Reservatio
     return ReservationResult(order_id=order_id, lines=lines)
 
 
-def _refuse_if_closed(db: sqlite3.Connection, order_id: str, step: str) -> None:
+def _refuse_if_closed(db: Connection, order_id: str, step: str) -> None:
     row = db.execute(
         "SELECT closed_at FROM closed_orders WHERE order_id = ?", (order_id,)
     ).fetchone()
@@ -277,7 +290,7 @@ def _refuse_if_closed(db: sqlite3.Connection, order_id: str, step: str) -> None:
 
 
 def _end_holds(
-    db: sqlite3.Connection,
+    db: Connection,
     order_id: str,
     held: dict[str, int],
     state: ReservationState,
@@ -300,7 +313,7 @@ def _end_holds(
 
 
 def _quantities(
-    db: sqlite3.Connection, order_id: str, state: ReservationState | None = None
+    db: Connection, order_id: str, state: ReservationState | None = None
 ) -> dict[str, int]:
     """The order's quantities by sku in `state`; by default the units it holds or took (held or
     consumed), which is what a repeated reserve must match."""
@@ -314,7 +327,7 @@ def _quantities(
     return {row["sku"]: row["quantity"] for row in rows}
 
 
-def _stock_levels(db: sqlite3.Connection, skus: Collection[str]) -> dict[str, StockLevel]:
+def _stock_levels(db: Connection, skus: Collection[str]) -> dict[str, StockLevel]:
     marks = ", ".join("?" for _ in skus)
     rows = db.execute(f"SELECT * FROM stock WHERE sku IN ({marks})", tuple(skus)).fetchall()
     return {

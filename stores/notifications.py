@@ -6,14 +6,21 @@ nothing more.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from domain.messages.notifications import NotificationKind, SendNotification
-from stores.database import SqliteStore, from_text, one_of
+from domain.services import Service
+from stores.database import (
+    Connection,
+    ServiceStore,
+    from_text,
+    in_declared_order,
+    one_of,
+    retried_on_conflict,
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS messages (
@@ -45,9 +52,11 @@ class Message:
     created_at: datetime
 
 
-class NotificationsStore(SqliteStore):
+class NotificationsStore(ServiceStore):
+    SERVICE = Service.NOTIFICATIONS
     SCHEMA = _SCHEMA
 
+    @retried_on_conflict
     def send(self, message: SendNotification) -> Sent:
         """Put the message in the outbox, unless this order already has one of this kind."""
         with self._db.write() as db:
@@ -73,7 +82,8 @@ class NotificationsStore(SqliteStore):
     def messages(self, order_id: str) -> list[Message]:
         with self._db.read() as db:
             rows = db.execute(
-                "SELECT * FROM messages WHERE order_id = ? ORDER BY created_at, rowid",
+                "SELECT * FROM messages WHERE order_id = ?"
+                f" ORDER BY created_at, {in_declared_order('kind', NotificationKind)}",
                 (order_id,),
             ).fetchall()
         return [
@@ -90,7 +100,7 @@ class NotificationsStore(SqliteStore):
         ]
 
 
-def _message_id(db: sqlite3.Connection, message: SendNotification) -> str | None:
+def _message_id(db: Connection, message: SendNotification) -> str | None:
     row = db.execute(
         "SELECT message_id FROM messages WHERE order_id = ? AND kind = ?",
         (message.order_id, message.kind),

@@ -7,24 +7,26 @@ says so here (`parked_compensations`), so the audit reports it as waiting for a 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
 from domain.messages.resolution import Compensation, ParkedCompensation, RecordOrderParked
-from domain.services import Style
+from domain.services import Service, Style
 from domain.status import CancelReason
 from domain.views import OrderOutcome
 from stores.database import (
+    Connection,
     IdempotencyConflictError,
     InvalidRequestError,
-    SqliteStore,
+    ResultRow,
+    ServiceStore,
     StepOutOfOrderError,
     from_optional_text,
     from_text,
     has_table,
     one_of,
+    retried_on_conflict,
     to_text,
 )
 
@@ -77,9 +79,11 @@ class OrderRecord:
     """What the open order waits for a person about; nothing once it has ended."""
 
 
-class OrdersStore(SqliteStore):
+class OrdersStore(ServiceStore):
+    SERVICE = Service.ORDERS
     SCHEMA = _SCHEMA
 
+    @retried_on_conflict
     def record_placed(self, placed: RecordOrderPlaced) -> None:
         """Register the order. Registering it again with the same facts changes nothing."""
         with self._db.write() as db:
@@ -108,6 +112,7 @@ class OrdersStore(SqliteStore):
                     f"{placed.workflow_id} for {placed.customer_id} ({placed.total_cents} cents)"
                 )
 
+    @retried_on_conflict
     def record_ended(self, ended: RecordOrderEnded) -> None:
         """Record how the order ended. The first outcome wins: a different second one is refused
         (and reported), a repeated identical one changes nothing."""
@@ -144,6 +149,7 @@ class OrdersStore(SqliteStore):
                 ),
             )
 
+    @retried_on_conflict
     def record_parked(self, parked: RecordOrderParked) -> None:
         """The compensations the order now waits for a person about, replacing what it said
         before (none: it waits no more). Repeating it changes nothing. An order that has ended
@@ -178,19 +184,19 @@ class OrdersStore(SqliteStore):
         return [order for order in self.orders() if order.outcome is None]
 
 
-def read_orders(db: sqlite3.Connection) -> list[OrderRecord]:
+def read_orders(db: Connection) -> list[OrderRecord]:
     rows = db.execute("SELECT * FROM orders ORDER BY placed_at, order_id").fetchall()
     parked = _parked(db)
     return [_record(row, parked.get(row["order_id"], ())) for row in rows]
 
 
-def _order(db: sqlite3.Connection, order_id: str) -> OrderRecord | None:
+def _order(db: Connection, order_id: str) -> OrderRecord | None:
     row = db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return None if row is None else _record(row, _parked(db, order_id).get(order_id, ()))
 
 
 def _parked(
-    db: sqlite3.Connection, order_id: str | None = None
+    db: Connection, order_id: str | None = None
 ) -> dict[str, tuple[ParkedCompensation, ...]]:
     """Parked compensations by order, of one order or of all (none in a store file older than
     the table: the audit reads such a file as it is)."""
@@ -212,7 +218,7 @@ def _parked(
     return {order: tuple(compensations) for order, compensations in parked.items()}
 
 
-def _record(row: sqlite3.Row, parked: tuple[ParkedCompensation, ...]) -> OrderRecord:
+def _record(row: ResultRow, parked: tuple[ParkedCompensation, ...]) -> OrderRecord:
     outcome = None
     if row["status"] is not None:
         outcome = OrderOutcome(

@@ -11,7 +11,6 @@ failure the saga parks for a person, who retries it or voids by hand (`resolved_
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,16 @@ from domain.errors import BusinessError, TransientError
 from domain.messages.payments import AuthorizationResult, CaptureResult, ReversalResult
 from domain.messages.resolution import RecordResolvedByHand
 from domain.services import Service
-from stores.database import IdempotencyConflictError, SqliteStore, StoreError, from_text, one_of
+from stores.database import (
+    AUTO_ID,
+    Connection,
+    IdempotencyConflictError,
+    ServiceStore,
+    StoreError,
+    from_text,
+    one_of,
+    retried_on_conflict,
+)
 from stores.resolutions import read_resolutions, record_resolution, resolutions_schema
 
 
@@ -73,7 +81,7 @@ CREATE TABLE IF NOT EXISTS payments (
     CHECK ((authorization_id IS NOT NULL) = ({one_of("state", _WITH_AUTHORIZATION)}))
 );
 CREATE TABLE IF NOT EXISTS ledger (
-    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_id {AUTO_ID},
     order_id TEXT NOT NULL,
     kind TEXT NOT NULL CHECK ({one_of("kind", LedgerKind)}),
     amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
@@ -146,9 +154,11 @@ def fingerprint(token: SecretStr) -> str:
     return hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
 
 
-class PaymentsStore(SqliteStore):
+class PaymentsStore(ServiceStore):
+    SERVICE = Service.PAYMENTS
     SCHEMA = _SCHEMA
 
+    @retried_on_conflict
     def authorize(
         self,
         order_id: str,
@@ -196,6 +206,7 @@ class PaymentsStore(SqliteStore):
         # Raised after the commit: the gateway call (and a decline) stay on record.
         raise failure
 
+    @retried_on_conflict
     def capture(self, order_id: str) -> CaptureResult:
         """Take the authorized amount at dispatch. A repeated call captures nothing more."""
         now = self._now()
@@ -214,6 +225,7 @@ class PaymentsStore(SqliteStore):
                 _book(db, order_id, LedgerKind.CAPTURE, payment.amount_cents, now)
         return CaptureResult(order_id=order_id, amount_cents=payment.amount_cents)
 
+    @retried_on_conflict
     def reverse(self, order_id: str) -> ReversalResult:
         """Undo whatever the payment did: void an open authorization, refund a capture. With
         nothing to undo, close the order so a late authorize is refused. A repeated call reports
@@ -238,6 +250,7 @@ class PaymentsStore(SqliteStore):
             return _reversal(order_id, "nothing", 0)
         return _reversal(order_id, action, payment.amount_cents)
 
+    @retried_on_conflict
     def record_resolved_by_hand(self, request: RecordResolvedByHand) -> None:
         """A person voided the authorization outside the system: record who and how, once. The
         ledger and the payment's state stay as they are (the audit reads the record to excuse
@@ -292,7 +305,7 @@ NET_CAPTURED = (
 """Captures minus refunds over `ledger` rows, in SQL: per order here, per order in the audit."""
 
 
-def net_captured(db: sqlite3.Connection, order_id: str) -> int:
+def net_captured(db: Connection, order_id: str) -> int:
     row = db.execute(
         f"SELECT COALESCE({NET_CAPTURED}, 0) AS net FROM ledger WHERE order_id = ?", (order_id,)
     ).fetchone()
@@ -323,14 +336,14 @@ def _repeat_authorization(payment: Payment, amount_cents: int) -> AuthorizationR
     )
 
 
-def _plan_void_refusals(db: sqlite3.Connection, order_id: str, refusals: int) -> None:
+def _plan_void_refusals(db: Connection, order_id: str, refusals: int) -> None:
     if refusals > 0:
         db.execute(
             "INSERT INTO void_refusals (order_id, planned) VALUES (?, ?)", (order_id, refusals)
         )
 
 
-def _refuse_void(db: sqlite3.Connection, payment: Payment) -> VoidRefusedError | None:
+def _refuse_void(db: Connection, payment: Payment) -> VoidRefusedError | None:
     """The gateway's refusal to void an open authorization while the order's plan has refusals
     left: counted down and counted as a gateway call. None: the void (or refund) may go ahead."""
     if payment.state is not PaymentState.AUTHORIZED:
@@ -349,7 +362,7 @@ def _refuse_void(db: sqlite3.Connection, payment: Payment) -> VoidRefusedError |
     )
 
 
-def _close(db: sqlite3.Connection, order_id: str, now: str) -> None:
+def _close(db: Connection, order_id: str, now: str) -> None:
     """The tombstone: no payment, and none may be authorized any more."""
     db.execute(
         "INSERT INTO payments (order_id, state, amount_cents, created_at, updated_at)"
@@ -358,17 +371,17 @@ def _close(db: sqlite3.Connection, order_id: str, now: str) -> None:
     )
 
 
-def _count_gateway_call(db: sqlite3.Connection, order_id: str) -> int:
+def _count_gateway_call(db: Connection, order_id: str) -> int:
     row = db.execute(
         "INSERT INTO gateway_calls (order_id, calls) VALUES (?, 1)"
-        " ON CONFLICT (order_id) DO UPDATE SET calls = calls + 1 RETURNING calls",
+        " ON CONFLICT (order_id) DO UPDATE SET calls = gateway_calls.calls + 1 RETURNING calls",
         (order_id,),
     ).fetchone()
     return int(row["calls"])
 
 
 def _insert_payment(
-    db: sqlite3.Connection,
+    db: Connection,
     order_id: str,
     state: PaymentState,
     amount_cents: int,
@@ -383,13 +396,13 @@ def _insert_payment(
     )
 
 
-def _set_state(db: sqlite3.Connection, order_id: str, state: PaymentState, now: str) -> None:
+def _set_state(db: Connection, order_id: str, state: PaymentState, now: str) -> None:
     db.execute(
         "UPDATE payments SET state = ?, updated_at = ? WHERE order_id = ?", (state, now, order_id)
     )
 
 
-def _book(db: sqlite3.Connection, order_id: str, kind: LedgerKind, amount: int, now: str) -> None:
+def _book(db: Connection, order_id: str, kind: LedgerKind, amount: int, now: str) -> None:
     db.execute(
         "INSERT INTO ledger (order_id, kind, amount_cents, idempotency_key, at)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -397,7 +410,7 @@ def _book(db: sqlite3.Connection, order_id: str, kind: LedgerKind, amount: int, 
     )
 
 
-def _payment(db: sqlite3.Connection, order_id: str) -> Payment | None:
+def _payment(db: Connection, order_id: str) -> Payment | None:
     row = db.execute("SELECT * FROM payments WHERE order_id = ?", (order_id,)).fetchone()
     if row is None:
         return None

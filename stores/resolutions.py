@@ -9,13 +9,13 @@ audit reads to report the hold left behind as resolved by hand, with who and how
 
 from __future__ import annotations
 
-import sqlite3
-
 from domain.messages.resolution import Compensation, RecordResolvedByHand
 from domain.services import Service
 from stores.database import (
+    Connection,
     IdempotencyConflictError,
     InvalidRequestError,
+    ResultRow,
     from_text,
     has_table,
     one_of,
@@ -42,9 +42,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 """
 
 
-def record_resolution(
-    db: sqlite3.Connection, service: Service, request: RecordResolvedByHand
-) -> None:
+def record_resolution(db: Connection, service: Service, request: RecordResolvedByHand) -> None:
     """Record the resolution once. The same one again changes nothing (a retried activity); the
     same compensation resolved by someone else or with another note is refused: the first word
     stays, as every other effect of these stores."""
@@ -75,9 +73,7 @@ def record_resolution(
         )
 
 
-def read_resolutions(
-    db: sqlite3.Connection, order_id: str | None = None
-) -> list[RecordResolvedByHand]:
+def read_resolutions(db: Connection, order_id: str | None = None) -> list[RecordResolvedByHand]:
     """The resolutions recorded, of one order or of all; none in a store file older than the
     table."""
     if not has_table(db, TABLE):
@@ -90,7 +86,7 @@ def read_resolutions(
 
 
 def _resolution(
-    db: sqlite3.Connection, order_id: str, compensation: Compensation
+    db: Connection, order_id: str, compensation: Compensation
 ) -> RecordResolvedByHand | None:
     row = db.execute(
         f"SELECT * FROM {TABLE} WHERE order_id = ? AND compensation = ?",
@@ -99,7 +95,7 @@ def _resolution(
     return None if row is None else _from_row(row)
 
 
-def _from_row(row: sqlite3.Row) -> RecordResolvedByHand:
+def _from_row(row: ResultRow) -> RecordResolvedByHand:
     return RecordResolvedByHand(
         order_id=row["order_id"],
         compensation=Compensation(row["compensation"]),

@@ -8,7 +8,6 @@ dispatched parcel always has its reports scheduled, and a parcel never dispatche
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,14 +24,19 @@ from domain.messages.shipping import (
     CarrierSignals,
     DispatchResult,
 )
+from domain.services import Service
 from stores.database import (
+    AUTO_ID,
+    Connection,
     InvalidRequestError,
-    SqliteStore,
+    ResultRow,
+    ServiceStore,
     StepOutOfOrderError,
     StoreError,
     from_optional_text,
     from_text,
     one_of,
+    retried_on_conflict,
     to_text,
 )
 
@@ -88,7 +92,7 @@ CREATE TABLE IF NOT EXISTS shipments (
     CHECK ((state = 'lost') = (lost_at IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS carrier_events (
-    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id {AUTO_ID},
     order_id TEXT NOT NULL,
     kind TEXT NOT NULL CHECK ({one_of("kind", CarrierEventKind)}),
     tracking_number TEXT NOT NULL,
@@ -97,7 +101,7 @@ CREATE TABLE IF NOT EXISTS carrier_events (
     UNIQUE (order_id, kind)
 );
 CREATE TABLE IF NOT EXISTS carrier_outbox (
-    report_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id {AUTO_ID},
     order_id TEXT NOT NULL,
     kind TEXT NOT NULL CHECK ({one_of("kind", CarrierEventKind)}),
     tracking_number TEXT NOT NULL,
@@ -183,9 +187,11 @@ class OutboxReport:
         )
 
 
-class ShippingStore(SqliteStore):
+class ShippingStore(ServiceStore):
+    SERVICE = Service.SHIPPING
     SCHEMA = _SCHEMA
 
+    @retried_on_conflict
     def book(
         self, order_id: str, address_line: str, parcels: int, simulate_rejection: bool = False
     ) -> BookingResult:
@@ -232,6 +238,7 @@ class ShippingStore(SqliteStore):
             tracking_number=shipment.tracking_number,
         )
 
+    @retried_on_conflict
     def dispatch(
         self, order_id: str, report_to: CarrierSignals, carrier: CarrierBehaviour
     ) -> DispatchResult:
@@ -257,6 +264,7 @@ class ShippingStore(SqliteStore):
             dispatched_at=_required(shipment.dispatched_at),
         )
 
+    @retried_on_conflict
     def cancel(self, order_id: str) -> CancelShipmentResult:
         """Cancel a booking that was not dispatched. With nothing booked, leave a tombstone so a
         late booking is refused; `cancelled` then says False (there was nothing to cancel)."""
@@ -265,8 +273,8 @@ class ShippingStore(SqliteStore):
             shipment = _shipment(db, order_id)
             if shipment is None:
                 db.execute(
-                    "INSERT OR IGNORE INTO shipments (order_id, state, cancelled_at)"
-                    " VALUES (?, 'cancelled', ?)",
+                    "INSERT INTO shipments (order_id, state, cancelled_at)"
+                    " VALUES (?, 'cancelled', ?) ON CONFLICT DO NOTHING",
                     (order_id, now),
                 )
                 return CancelShipmentResult(order_id=order_id, cancelled=False)
@@ -279,6 +287,7 @@ class ShippingStore(SqliteStore):
                 )
         return CancelShipmentResult(order_id=order_id, cancelled=True)
 
+    @retried_on_conflict
     def record_carrier_event(self, report: CarrierReport) -> bool:
         """Keep what the carrier reported and move the parcel forward. Returns False for a
         report already recorded (the carrier and the workflow may both repeat themselves)."""
@@ -297,13 +306,14 @@ class ShippingStore(SqliteStore):
                     f"but the order's parcel is {shipment.tracking_number}"
                 )
             inserted = db.execute(
-                "INSERT OR IGNORE INTO carrier_events"
-                " (order_id, kind, tracking_number, at, received_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO carrier_events (order_id, kind, tracking_number, at, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (order_id, report.kind, report.tracking_number, to_text(report.at), self._now()),
             ).rowcount
             _advance(db, order_id, report)
         return inserted == 1
 
+    @retried_on_conflict
     def mark_lost(self, order_id: str) -> None:
         """The delivery never came: the parcel is lost. Idempotent."""
         with self._db.write() as db:
@@ -341,6 +351,7 @@ class ShippingStore(SqliteStore):
             ).fetchone()
         return from_optional_text(row[0])
 
+    @retried_on_conflict
     def mark_sent(self, report_id: int) -> None:
         with self._db.write() as db:
             db.execute(
@@ -349,6 +360,7 @@ class ShippingStore(SqliteStore):
                 (self._now(), report_id),
             )
 
+    @retried_on_conflict
     def mark_undeliverable(self, report_id: int, reason: str) -> None:
         with self._db.write() as db:
             db.execute(
@@ -357,6 +369,7 @@ class ShippingStore(SqliteStore):
                 (reason, report_id),
             )
 
+    @retried_on_conflict
     def mark_retry(
         self, report_id: int, error: str, *, retry_after: timedelta, max_attempts: int
     ) -> OutboxState:
@@ -407,7 +420,7 @@ class ShippingStore(SqliteStore):
 
 
 def _schedule_reports(
-    db: sqlite3.Connection,
+    db: Connection,
     shipment: Shipment,
     dispatched_at: datetime,
     report_to: CarrierSignals,
@@ -435,7 +448,7 @@ def _schedule_reports(
         )
 
 
-def _advance(db: sqlite3.Connection, order_id: str, report: CarrierReport) -> None:
+def _advance(db: Connection, order_id: str, report: CarrierReport) -> None:
     at = to_text(report.at)
     if report.kind is CarrierEventKind.PICKED_UP:
         db.execute(
@@ -451,7 +464,7 @@ def _advance(db: sqlite3.Connection, order_id: str, report: CarrierReport) -> No
     )
 
 
-def _shipment(db: sqlite3.Connection, order_id: str) -> Shipment | None:
+def _shipment(db: Connection, order_id: str) -> Shipment | None:
     row = db.execute(
         "SELECT * FROM shipments WHERE order_id = ? AND shipment_id IS NOT NULL", (order_id,)
     ).fetchone()
@@ -471,7 +484,7 @@ def _shipment(db: sqlite3.Connection, order_id: str) -> Shipment | None:
     )
 
 
-def _refuse_if_cancelled(db: sqlite3.Connection, order_id: str, step: str) -> None:
+def _refuse_if_cancelled(db: Connection, order_id: str, step: str) -> None:
     """The tombstone rule: once cancelled (booked or not), a late attempt ships nothing."""
     row = db.execute(
         "SELECT cancelled_at FROM shipments WHERE order_id = ? AND state = 'cancelled'",
@@ -484,7 +497,7 @@ def _refuse_if_cancelled(db: sqlite3.Connection, order_id: str, step: str) -> No
         )
 
 
-def _outbox_report(row: sqlite3.Row) -> OutboxReport:
+def _outbox_report(row: ResultRow) -> OutboxReport:
     return OutboxReport(
         report_id=row["report_id"],
         order_id=row["order_id"],

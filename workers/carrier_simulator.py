@@ -54,7 +54,7 @@ class CarrierSimulator:
 
     async def run(self) -> None:
         """Deliver due reports until cancelled."""
-        logger.info("carrier simulator: reporting from %s", self._store.path)
+        logger.info("carrier simulator: reporting from %s", self._store.where)
         self._loop = asyncio.get_running_loop()
         while True:
             self._bell.clear()  # before the look: a wake-up during it is not lost

@@ -147,7 +147,7 @@ def test_a_busy_store_is_a_retryable_failure(
     shipping: ShippingActivities, store: ShippingStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(database, "BUSY_TIMEOUT", timedelta(milliseconds=50))
-    other = sqlite3.connect(store.path, isolation_level=None)
+    other = sqlite3.connect(store.where, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(ApplicationError) as raised:

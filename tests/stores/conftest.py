@@ -1,21 +1,34 @@
 """Fixtures for the store tests: a clock the test moves (`clock` reads it, `advance` moves it),
-and stores in a temporary folder that use it."""
+and stores that use it, on each backend: SQLite files in a temporary folder, and a fresh
+database on a throwaway PostgreSQL server (`tests.postgres_cluster`; skipped, saying why, where
+none can be had)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from domain.catalog import Product
-from stores.database import Clock
+from domain.services import Service
+from stores import store_path
+from stores.database import Clock, StoreLocation
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore
 from stores.payments import PaymentsStore
 from stores.shipping import ShippingStore
+from tests.postgres_cluster import (
+    PostgresServer,
+    fresh_database,
+    throwaway_server,
+    unavailable_reason,
+)
+
+Locate = Callable[[Service], StoreLocation]
+BACKENDS = ("sqlite", "postgresql")
 
 SMALL_CATALOG = (
     Product("AA-1", "Widget", 1_000, 10),
@@ -50,26 +63,46 @@ def advance(fake_clock: FakeClock) -> Callable[[timedelta], None]:
     return fake_clock.advance
 
 
-@pytest.fixture
-def inventory(tmp_path: Path, clock: Clock) -> InventoryStore:
-    return InventoryStore(tmp_path / "inventory.sqlite3", catalog=SMALL_CATALOG, clock=clock)
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with throwaway_server() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def locate(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Locate]:
+    """Where each service's store is, on the backend of this run of the test."""
+    if request.param == "sqlite":
+        yield lambda service: store_path(tmp_path, service)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with fresh_database(server) as url:
+        yield lambda service: url
 
 
 @pytest.fixture
-def payments(tmp_path: Path, clock: Clock) -> PaymentsStore:
-    return PaymentsStore(tmp_path / "payments.sqlite3", clock=clock)
+def inventory(locate: Locate, clock: Clock) -> InventoryStore:
+    return InventoryStore(locate(Service.INVENTORY), catalog=SMALL_CATALOG, clock=clock)
 
 
 @pytest.fixture
-def shipping(tmp_path: Path, clock: Clock) -> ShippingStore:
-    return ShippingStore(tmp_path / "shipping.sqlite3", clock=clock)
+def payments(locate: Locate, clock: Clock) -> PaymentsStore:
+    return PaymentsStore(locate(Service.PAYMENTS), clock=clock)
 
 
 @pytest.fixture
-def notifications(tmp_path: Path, clock: Clock) -> NotificationsStore:
-    return NotificationsStore(tmp_path / "notifications.sqlite3", clock=clock)
+def shipping(locate: Locate, clock: Clock) -> ShippingStore:
+    return ShippingStore(locate(Service.SHIPPING), clock=clock)
 
 
 @pytest.fixture
-def orders(tmp_path: Path, clock: Clock) -> OrdersStore:
-    return OrdersStore(tmp_path / "orders.sqlite3", clock=clock)
+def notifications(locate: Locate, clock: Clock) -> NotificationsStore:
+    return NotificationsStore(locate(Service.NOTIFICATIONS), clock=clock)
+
+
+@pytest.fixture
+def orders(locate: Locate, clock: Clock) -> OrdersStore:
+    return OrdersStore(locate(Service.ORDERS), clock=clock)

@@ -10,12 +10,12 @@ import pytest
 
 from domain.errors import TransientError
 from stores import database
-from stores.database import Database, InvalidRequestError, StoreBusyError, read_only
+from stores.database import InvalidRequestError, SqliteDatabase, StoreBusyError, read_only
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS t (n INTEGER NOT NULL CHECK (n >= 0));"
 
 
-def insert(db: Database, *values: int) -> None:
+def insert(db: SqliteDatabase, *values: int) -> None:
     with db.write() as conn:
         for value in values:
             conn.execute("INSERT INTO t VALUES (?)", (value,))
@@ -25,7 +25,7 @@ def test_a_writer_waits_for_another_then_reports_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(database, "BUSY_TIMEOUT", timedelta(milliseconds=100))
-    db = Database(tmp_path / "t.sqlite3", SCHEMA)
+    db = SqliteDatabase(tmp_path / "t.sqlite3", SCHEMA)
     other = sqlite3.connect(tmp_path / "t.sqlite3", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -40,7 +40,7 @@ def test_a_writer_waits_for_another_then_reports_busy(
 
 
 def test_a_write_the_schema_refuses_is_not_retryable_and_leaves_nothing(tmp_path: Path) -> None:
-    db = Database(tmp_path / "t.sqlite3", SCHEMA)
+    db = SqliteDatabase(tmp_path / "t.sqlite3", SCHEMA)
     with pytest.raises(InvalidRequestError, match="CHECK constraint") as raised:
         insert(db, 5, -1)
     assert not raised.value.retryable
@@ -55,7 +55,7 @@ def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
 
 
 def test_a_read_only_snapshot_cannot_write(tmp_path: Path) -> None:
-    Database(tmp_path / "t.sqlite3", SCHEMA)
+    SqliteDatabase(tmp_path / "t.sqlite3", SCHEMA)
     with (
         read_only(tmp_path / "t.sqlite3", SCHEMA) as conn,
         pytest.raises(sqlite3.OperationalError, match="readonly"),

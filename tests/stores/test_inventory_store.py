@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+import multiprocessing
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 
 from domain.catalog import Product
 from domain.messages.inventory import StockLine
 from domain.messages.resolution import Compensation
-from stores.database import IdempotencyConflictError, InvalidRequestError, StepOutOfOrderError
+from domain.services import Service
+from stores.database import (
+    IdempotencyConflictError,
+    InvalidRequestError,
+    StepOutOfOrderError,
+    StoreLocation,
+)
 from stores.inventory import (
     InventoryClosedError,
     InventoryStore,
@@ -19,17 +26,19 @@ from stores.inventory import (
     UnknownSkuError,
 )
 from tests.resolutions import by_hand
+from tests.stores.conftest import SMALL_CATALOG, Locate
 
 
 def lines(**quantities: int) -> list[StockLine]:
     return [StockLine(sku=sku.replace("_", "-"), quantity=q) for sku, q in quantities.items()]
 
 
-def test_seeds_the_catalogue_once_and_never_resets_it(tmp_path: Path) -> None:
-    store = InventoryStore(tmp_path / "inventory.sqlite3", catalog=[Product("AA-1", "W", 1, 10)])
+def test_seeds_the_catalogue_once_and_never_resets_it(locate: Locate) -> None:
+    where = locate(Service.INVENTORY)
+    store = InventoryStore(where, catalog=[Product("AA-1", "W", 1, 10)])
     store.reserve("order-1", lines(AA_1=3))
     restocked = [Product("AA-1", "W", 1, 99), Product("DD-4", "New", 1, 4)]
-    reopened = InventoryStore(tmp_path / "inventory.sqlite3", catalog=restocked)
+    reopened = InventoryStore(where, catalog=restocked)
     level = reopened.stock("AA-1")
     assert (level.on_hand, level.reserved, level.available) == (10, 3, 7)
     assert reopened.stock("DD-4").on_hand == 4
@@ -148,6 +157,57 @@ def test_concurrent_orders_never_oversell(
     level = inventory.stock("BB-2")
     assert level.reserved == expected_successes * per_order
     assert level.available == 5 - expected_successes * per_order  # of the last five
+
+
+PROCESSES = 4
+ORDERS_PER_PROCESS = 5
+
+
+def _reserve_from_a_process(
+    where: StoreLocation, first_order: int, start: Barrier
+) -> list[tuple[str, str]]:
+    """In a process of its own, as a second worker of the service would be: reserve two of the
+    last gadgets for each of its orders, and the first of them once more at once (a retried
+    activity), reporting what each attempt came to."""
+    store = InventoryStore(where, catalog=SMALL_CATALOG)
+    start.wait()
+    outcomes: list[tuple[str, str]] = []
+    orders = [f"order-{n}" for n in range(first_order, first_order + ORDERS_PER_PROCESS)]
+    for order_id in [orders[0], *orders]:
+        try:
+            store.reserve(order_id, lines(BB_2=2))
+        except OutOfStockError:
+            outcomes.append((order_id, "out of stock"))
+        else:
+            outcomes.append((order_id, "reserved"))
+    return outcomes
+
+
+def test_workers_in_several_processes_never_oversell_the_last_units(
+    inventory: InventoryStore, locate: Locate
+) -> None:
+    """Four processes race for the last five gadgets, two per order: two orders get them, the
+    rest are out of stock, and an order asked twice holds its units once."""
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(PROCESSES, mp_context=context) as pool:
+        start = manager.Barrier(PROCESSES)
+        runs = [
+            pool.submit(
+                _reserve_from_a_process,
+                locate(Service.INVENTORY),
+                n * ORDERS_PER_PROCESS,
+                start,
+            )
+            for n in range(PROCESSES)
+        ]
+        outcomes = [outcome for run in runs for outcome in run.result(timeout=60)]
+
+    reserved = {order_id for order_id, outcome in outcomes if outcome == "reserved"}
+    assert len(reserved) == 2
+    level = inventory.stock("BB-2")
+    assert (level.reserved, level.available) == (4, 1)
+    for order_id in reserved:
+        assert sum(r.quantity for r in inventory.reservations(order_id)) == 2
 
 
 def test_a_release_by_hand_is_recorded_once_and_leaves_the_stock(

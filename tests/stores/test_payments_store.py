@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import psycopg
 import pytest
+from psycopg import sql
 from pydantic import SecretStr
 
 from domain.messages.resolution import Compensation
-from stores.database import IdempotencyConflictError, InvalidRequestError
+from domain.services import Service
+from stores.database import (
+    IdempotencyConflictError,
+    InvalidRequestError,
+    StoreLocation,
+    is_postgres,
+)
 from stores.payments import (
     GatewayUnavailableError,
     LedgerKind,
@@ -16,6 +26,7 @@ from stores.payments import (
     VoidRefusedError,
 )
 from tests.resolutions import by_hand
+from tests.stores.conftest import Locate
 
 TOKEN = SecretStr("tok_visa_4242424242424242")
 
@@ -24,7 +35,31 @@ def kinds(store: PaymentsStore, order_id: str) -> list[LedgerKind]:
     return [entry.kind for entry in store.ledger(order_id)]
 
 
-def test_authorize_keeps_a_fingerprint_never_the_token(payments: PaymentsStore) -> None:
+def everything_stored(location: StoreLocation) -> bytes:
+    """Every byte the payments store keeps: its SQLite files, or every row of its schema."""
+    if not is_postgres(location):
+        path = Path(location)
+        return b"".join(p.read_bytes() for p in path.parent.glob(f"{path.name}*"))
+    assert isinstance(location, str)
+    with psycopg.connect(location) as connection:
+        tables = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (Service.PAYMENTS.value,),
+        ).fetchall()
+        rows = [
+            connection.execute(
+                sql.SQL("SELECT row_to_json(t)::text FROM {} t").format(
+                    sql.Identifier(Service.PAYMENTS.value, table)
+                )
+            ).fetchall()
+            for (table,) in tables
+        ]
+    return "\n".join(str(row) for table_rows in rows for row in table_rows).encode()
+
+
+def test_authorize_keeps_a_fingerprint_never_the_token(
+    payments: PaymentsStore, locate: Locate
+) -> None:
     result = payments.authorize("order-1", 5_000, TOKEN)
     payment = payments.payment("order-1")
     assert payment is not None
@@ -32,8 +67,9 @@ def test_authorize_keeps_a_fingerprint_never_the_token(payments: PaymentsStore) 
     assert payment.authorization_id == result.authorization_id
     assert payment.token_fingerprint
     assert len(payment.token_fingerprint) == 16
-    raw = b"".join(p.read_bytes() for p in payments.path.parent.glob("payments.sqlite3*"))
-    assert TOKEN.get_secret_value().encode() not in raw
+    stored = everything_stored(locate(Service.PAYMENTS))
+    assert payment.token_fingerprint.encode() in stored  # what was read is the store's
+    assert TOKEN.get_secret_value().encode() not in stored
 
 
 def test_a_repeated_authorize_returns_the_same_authorization(payments: PaymentsStore) -> None:
