@@ -16,7 +16,7 @@ from activities.payments import PaymentsActivities
 from activities.shipping import ShippingActivities
 from domain.services import Service
 from infra.token_seal import unsealing_key
-from stores import store_path
+from stores import store_location
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore
@@ -45,7 +45,7 @@ def build_activities(
 def _service_activities(
     service: Service, data_dir: Path, on_outbox_written: Callable[[], None] | None
 ) -> list[Callable[..., object]]:
-    path = store_path(data_dir, service)
+    path = store_location(data_dir, service)
     match service:
         case Service.ORDERS:
             orders = OrdersActivities(OrdersStore(path))

@@ -26,6 +26,8 @@ from infra import logs
 from infra.binaries import BinaryNotFoundError
 from infra.client import ConnectionFailedError, ConnectionSettingsError
 from infra.telemetry import shutdown_tracing
+from stores import StoreSettingsError
+from stores.database import StoreError
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -116,9 +118,9 @@ async def exit_code(main: Main, argv: Sequence[str] | None, prog: str) -> int:
     test can drive in-process, many times over."""
     try:
         return await main(argv)
-    except (BadInputError, ConnectionSettingsError) as error:
+    except (BadInputError, ConnectionSettingsError, StoreSettingsError) as error:
         return _fail(prog, str(error), EXIT_BAD_INPUT)
-    except (RefusedError, ConnectionFailedError, BinaryNotFoundError) as error:
+    except (RefusedError, ConnectionFailedError, BinaryNotFoundError, StoreError) as error:
         return _fail(prog, str(error), EXIT_REFUSED)
     except RPCError as error:  # e.g. the namespace does not exist
         return _fail(prog, f"Temporal refused ({error.status.name}): {error.message}", EXIT_REFUSED)

@@ -13,7 +13,6 @@ listed with who and how (`resolved_by_hand`) instead of as a leak.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
@@ -32,8 +31,8 @@ from domain.messages.resolution import Compensation, RecordResolvedByHand
 from domain.services import Service
 from domain.status import CancelReason
 from domain.views import OrderOutcome
-from stores import store_path
-from stores.database import read_only
+from stores import store_location
+from stores.database import Connection, read_only, store_exists
 from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore, read_orders
@@ -42,7 +41,7 @@ from stores.resolutions import read_resolutions
 from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
 
 Ended = dict[str, OrderOutcome]
-Check = Callable[[sqlite3.Connection, Ended], Iterator[Violation]]
+Check = Callable[[Connection, Ended], Iterator[Violation]]
 
 _SCHEMAS = {
     Service.ORDERS: OrdersStore.SCHEMA,
@@ -87,7 +86,7 @@ def audit_stores(data_dir: Path) -> AuditReport:
     return AuditReport(
         orders_placed=len(orders),
         orders_checked=len(ended),
-        missing_stores=[s for s in Service if not store_path(data_dir, s).is_file()],
+        missing_stores=[s for s in Service if not store_exists(store_location(data_dir, s), s)],
         violations=violations,
         open_orders=[
             OpenOrder(order_id=o.order_id, style=o.style, workflow_id=o.workflow_id)
@@ -180,8 +179,8 @@ def _holds_without_order(holds: Holds, known: set[str]) -> Iterator[Violation]:
                 )
 
 
-def _snapshot(data_dir: Path, service: Service) -> AbstractContextManager[sqlite3.Connection]:
-    return read_only(store_path(data_dir, service), _SCHEMAS[service])
+def _snapshot(data_dir: Path, service: Service) -> AbstractContextManager[Connection]:
+    return read_only(store_location(data_dir, service), service, _SCHEMAS[service])
 
 
 def _reporter(store: Service) -> Callable[[AuditRule, str | None, str], Violation]:
@@ -191,7 +190,7 @@ def _reporter(store: Service) -> Callable[[AuditRule, str | None, str], Violatio
     return violation
 
 
-def _inventory(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+def _inventory(db: Connection, ended: Ended) -> Iterator[Violation]:
     violation = _reporter(Service.INVENTORY)
     stock = db.execute(
         "SELECT sku, on_hand, reserved, (SELECT COALESCE(SUM(quantity), 0) FROM reservations r"
@@ -243,7 +242,7 @@ def _inventory(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
             )
 
 
-def _payments(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+def _payments(db: Connection, ended: Ended) -> Iterator[Violation]:
     violation = _reporter(Service.PAYMENTS)
     states = dict(db.execute("SELECT order_id, state FROM payments").fetchall())
     net = dict(
@@ -271,7 +270,7 @@ def _payments(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
         )
 
 
-def _shipping(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+def _shipping(db: Connection, ended: Ended) -> Iterator[Violation]:
     violation = _reporter(Service.SHIPPING)
     states = dict(db.execute("SELECT order_id, state FROM shipments").fetchall())
     for order_id, outcome in ended.items():
@@ -299,7 +298,7 @@ def _shipping(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
         )
 
 
-def _notifications(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
+def _notifications(db: Connection, ended: Ended) -> Iterator[Violation]:
     violation = _reporter(Service.NOTIFICATIONS)
     sent: dict[str, set[str]] = defaultdict(set)
     for order_id, kind in db.execute("SELECT order_id, kind FROM messages"):
@@ -316,7 +315,7 @@ def _notifications(db: sqlite3.Connection, ended: Ended) -> Iterator[Violation]:
         yield violation(AuditRule.EFFECT_ONCE, order_id, f"message {kind} sent {count} times")
 
 
-def _duplicates(db: sqlite3.Connection, table: str, key: str) -> Iterator[tuple[str, str, int]]:
+def _duplicates(db: Connection, table: str, key: str) -> Iterator[tuple[str, str, int]]:
     """Effects that share an idempotency key (order id and `key`): the constraints should make
     this impossible, so finding one means an effect happened twice."""
     query = (

@@ -54,6 +54,8 @@ class Cursor(Protocol):
 
     def fetchall(self) -> list[Any]: ...
 
+    def __iter__(self) -> Iterator[Any]: ...
+
 
 class Connection(Protocol):
     """What a store's SQL runs on, in a transaction of `Database.read` or `Database.write`."""
@@ -248,14 +250,32 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     return connection
 
 
+def store_exists(location: StoreLocation, service: Service) -> bool:
+    """Whether the service's store was ever created: its file, or its schema."""
+    if is_postgres(location):
+        from stores.postgres import schema_exists
+
+        assert isinstance(location, str)
+        return schema_exists(location, service.value)
+    return Path(location).is_file()
+
+
 @contextmanager
-def read_only(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
+def read_only(location: StoreLocation, service: Service, schema: str) -> Iterator[Connection]:
     """A read snapshot of a store, for tools (the audit) that must never create or change one.
 
     A store that was never created reads as an empty one: an in-memory database with its schema.
     """
+    if is_postgres(location):
+        from stores.postgres import read_only_snapshot
+
+        assert isinstance(location, str)
+        with read_only_snapshot(location, service.value, schema) as connection:
+            yield connection
+        return
+    path = Path(location)
     with translate_sqlite_errors():
-        target = connect(path, read_only=True) if path.is_file() else _empty(schema)
+        target = connect(path, read_only=True) if path.is_file() else empty_database(schema)
         with _snapshot(target) as connection:
             yield connection
 
@@ -271,7 +291,7 @@ def _snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             connection.execute("ROLLBACK")
 
 
-def _empty(schema: str) -> sqlite3.Connection:
+def empty_database(schema: str) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:", isolation_level=None)
     connection.row_factory = sqlite3.Row
     connection.executescript(schema)

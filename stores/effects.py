@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.services import Service
-from stores import store_path
+from stores import store_location
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore
 from stores.payments import PaymentsStore, PaymentState
@@ -29,10 +29,10 @@ class StoreEffects:
 
 
 def effects_of(data_dir: Path, order_id: str) -> StoreEffects:
-    inventory = InventoryStore(store_path(data_dir, Service.INVENTORY))
-    payments = PaymentsStore(store_path(data_dir, Service.PAYMENTS))
-    shipping = ShippingStore(store_path(data_dir, Service.SHIPPING))
-    notifications = NotificationsStore(store_path(data_dir, Service.NOTIFICATIONS))
+    inventory = InventoryStore(store_location(data_dir, Service.INVENTORY))
+    payments = PaymentsStore(store_location(data_dir, Service.PAYMENTS))
+    shipping = ShippingStore(store_location(data_dir, Service.SHIPPING))
+    notifications = NotificationsStore(store_location(data_dir, Service.NOTIFICATIONS))
     payment = payments.payment(order_id)
     shipment = shipping.shipment(order_id)
     return StoreEffects(

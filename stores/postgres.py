@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +31,7 @@ from stores.database import (
     InvalidRequestError,
     StoreBusyError,
     StoreConflictError,
+    empty_database,
 )
 
 POOL_SIZE = 8
@@ -72,6 +73,10 @@ def postgres_sql(statement: str) -> str:
     return statement.replace("%", "%%").replace("?", "%s")
 
 
+def _where(url: str, schema_name: str) -> str:
+    return f"the {schema_name} store at {without_password(url)}"
+
+
 def without_password(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
@@ -106,9 +111,10 @@ class PostgresDatabase:
     def __init__(self, url: str, schema_name: str, schema: str) -> None:
         self._url = url
         self._schema_name = schema_name
-        self._pool = _pool(url, schema_name)
+        with translate_postgres_errors(self.where):
+            self._pool = _pool(url, schema_name)
         with (
-            translate_postgres_errors(),
+            translate_postgres_errors(self.where),
             self._pool.connection() as connection,
             connection.transaction(),
         ):
@@ -125,7 +131,7 @@ class PostgresDatabase:
 
     @property
     def where(self) -> str:
-        return f"{without_password(self._url)} (schema {self._schema_name})"
+        return _where(self._url, self._schema_name)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -150,6 +156,42 @@ class PostgresDatabase:
             connection.execute("COMMIT")
 
 
+def schema_exists(url: str, schema_name: str) -> bool:
+    with (
+        translate_postgres_errors(_where(url, schema_name)),
+        psycopg.connect(url, autocommit=True) as connection,
+    ):
+        return _has_schema(connection, schema_name)
+
+
+def _has_schema(connection: psycopg.Connection[Any], schema_name: str) -> bool:
+    found = connection.execute(
+        "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema_name,)
+    ).fetchone()
+    return found is not None
+
+
+@contextmanager
+def read_only_snapshot(url: str, schema_name: str, schema: str) -> Iterator[Connection]:
+    """A read-only snapshot of a service's schema, for the audit: it never creates or changes
+    anything, and a schema never created reads as an empty store (SQLite's, in memory: the
+    stores' SQL is the same on both)."""
+    with (
+        translate_postgres_errors(_where(url, schema_name)),
+        psycopg.connect(url, autocommit=True) as connection,
+    ):
+        if not _has_schema(connection, schema_name):
+            with closing(empty_database(schema)) as empty:
+                yield empty
+            return
+        connection.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema_name)))
+        connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield _Statements(connection)
+        finally:
+            connection.execute("ROLLBACK")
+
+
 def _pool(url: str, schema_name: str) -> ConnectionPool[psycopg.Connection[Any]]:
     """One pool per database and schema in this process, shared by its stores."""
     with _pools_lock:
@@ -163,8 +205,7 @@ def _pool(url: str, schema_name: str) -> ConnectionPool[psycopg.Connection[Any]]
                 name=f"store-{schema_name}",
                 open=False,
             )
-            with translate_postgres_errors():
-                pool.open(wait=True, timeout=30)
+            pool.open(wait=True, timeout=30)
             _pools[(url, schema_name)] = pool
         return pool
 
@@ -178,7 +219,7 @@ def close_pools() -> None:
 
 
 @contextmanager
-def translate_postgres_errors() -> Iterator[None]:
+def translate_postgres_errors(where: str = "") -> Iterator[None]:
     """A conflict with a concurrent transaction is transient; a constraint is deterministic."""
     try:
         yield
@@ -187,4 +228,5 @@ def translate_postgres_errors() -> Iterator[None]:
     except psycopg.IntegrityError as error:
         raise InvalidRequestError(f"the store refused an impossible state: {error}") from error
     except (psycopg.OperationalError, PoolTimeout) as error:  # the server gone, or no connection
-        raise StoreBusyError(f"store unreachable: {error}") from error
+        said = " ".join(str(error).split())  # libpq's message runs over several lines
+        raise StoreBusyError(f"{where or 'the store'} is unreachable: {said}") from error

@@ -9,7 +9,7 @@ import functools
 import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from infra.dev_server import start_dev_server
 from infra.search_attributes import ensure_search_attributes
 from infra.server_start import start_time_skipping_server
 from infra.token_seal import PRIVATE_KEY_VARIABLE, new_private_key
+from tests.postgres_cluster import PostgresServer, throwaway_server, unavailable_reason
 from workers.pool import running_workers
 
 
@@ -76,6 +77,7 @@ TEST_NAMESPACES = (
     "workers-slots",
     "cli-resolve",
     "e2e-orphan",
+    "e2e-postgres",
     "fuzz",
 )
 
@@ -144,6 +146,17 @@ async def client(time_skipping_env: WorkflowEnvironment, data_dir: Path) -> Asyn
         time_skipping_env.client, list(Service), data_dir, simulate_carrier=False
     ):
         yield time_skipping_env.client
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for this test process (`tests.postgres_cluster`), started
+    when a test first asks for it; skipped, saying why, where none can be had."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with throwaway_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

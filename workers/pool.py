@@ -22,7 +22,7 @@ from infra.metrics import (
     start_metrics_endpoint,
 )
 from infra.sandbox import workflow_runner
-from stores import store_path
+from stores import store_location
 from stores.shipping import ShippingStore
 from workers.carrier_simulator import CarrierSimulator
 from workers.registry import WORKFLOWS_BY_SERVICE
@@ -152,7 +152,9 @@ async def _workers(
 ) -> AsyncIterator[list[Worker]]:
     carrier = None
     if simulate_carrier and Service.SHIPPING in chosen:
-        carrier = CarrierSimulator(client, ShippingStore(store_path(data_dir, Service.SHIPPING)))
+        carrier = CarrierSimulator(
+            client, ShippingStore(store_location(data_dir, Service.SHIPPING))
+        )
     async with contextlib.AsyncExitStack() as stack:
         # Each executor is entered before its worker, so it shuts down after the worker has.
         workers = [

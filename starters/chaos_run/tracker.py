@@ -28,7 +28,7 @@ from domain.status import OrderStatus
 from starters.chaos_run.plan import OrderPlan
 from starters.chaos_run.resilience import patiently
 from starters.order_client import lifecycle_workflow_id
-from stores import store_path
+from stores import store_location
 from stores.database import read_only
 from stores.orders import OrderRecord, OrdersStore, read_orders
 
@@ -48,7 +48,9 @@ class RunningWorkflow:
 
 def read_register(data_dir: Path) -> dict[str, OrderRecord]:
     """The orders register as it stands, read through the audit's read-only snapshot."""
-    with read_only(store_path(data_dir, Service.ORDERS), OrdersStore.SCHEMA) as db:
+    with read_only(
+        store_location(data_dir, Service.ORDERS), Service.ORDERS, OrdersStore.SCHEMA
+    ) as db:
         return {record.order_id: record for record in read_orders(db)}
 
 

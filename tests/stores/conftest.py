@@ -23,8 +23,6 @@ from stores.shipping import ShippingStore
 from tests.postgres_cluster import (
     PostgresServer,
     fresh_database,
-    throwaway_server,
-    unavailable_reason,
 )
 
 Locate = Callable[[Service], StoreLocation]
@@ -61,15 +59,6 @@ def clock(fake_clock: FakeClock) -> Clock:
 @pytest.fixture
 def advance(fake_clock: FakeClock) -> Callable[[timedelta], None]:
     return fake_clock.advance
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    with throwaway_server() as server:
-        yield server
 
 
 @pytest.fixture(params=BACKENDS)

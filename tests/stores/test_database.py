@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import TransientError
+from domain.services import Service
 from stores import database
 from stores.database import InvalidRequestError, SqliteDatabase, StoreBusyError, read_only
 
@@ -49,7 +50,7 @@ def test_a_write_the_schema_refuses_is_not_retryable_and_leaves_nothing(tmp_path
 
 
 def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
-    with read_only(tmp_path / "missing.sqlite3", SCHEMA) as conn:
+    with read_only(tmp_path / "missing.sqlite3", Service.ORDERS, SCHEMA) as conn:
         assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0
     assert list(tmp_path.iterdir()) == []
 
@@ -57,7 +58,7 @@ def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
 def test_a_read_only_snapshot_cannot_write(tmp_path: Path) -> None:
     SqliteDatabase(tmp_path / "t.sqlite3", SCHEMA)
     with (
-        read_only(tmp_path / "t.sqlite3", SCHEMA) as conn,
+        read_only(tmp_path / "t.sqlite3", Service.ORDERS, SCHEMA) as conn,
         pytest.raises(sqlite3.OperationalError, match="readonly"),
     ):
         conn.execute("INSERT INTO t VALUES (1)")
