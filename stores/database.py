@@ -129,6 +129,18 @@ def has_table(db: Connection, table: str) -> bool:
     return db.execute(query, (table,)).fetchone() is not None
 
 
+def has_column(db: Connection, table: str, column: str) -> bool:
+    """Whether `table` has `column` (a store made before the column was added has not)."""
+    if isinstance(db, sqlite3.Connection):
+        names = [row["name"] for row in db.execute(f"PRAGMA table_info({table})").fetchall()]
+        return column in names
+    query = (
+        "SELECT 1 FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?"
+    )
+    return db.execute(query, (table, column)).fetchone() is not None
+
+
 def one_of(column: str, values: Iterable[str]) -> str:
     """A CHECK clause that keeps a column within an enum, so the schema follows the Python enums."""
     quoted = ", ".join(f"'{value}'" for value in values)

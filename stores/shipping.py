@@ -27,17 +27,21 @@ from domain.messages.shipping import (
 from domain.services import Service
 from stores.database import (
     AUTO_ID,
+    Clock,
     Connection,
     InvalidRequestError,
     ResultRow,
     ServiceStore,
     StepOutOfOrderError,
     StoreError,
+    StoreLocation,
     from_optional_text,
     from_text,
+    has_column,
     one_of,
     retried_on_conflict,
     to_text,
+    utc_now,
 )
 
 CARRIER = "ParcelSim"
@@ -113,6 +117,7 @@ CREATE TABLE IF NOT EXISTS carrier_outbox (
     next_attempt_at TEXT NOT NULL,
     last_error TEXT,
     sent_at TEXT,
+    claimed_until TEXT,
     UNIQUE (order_id, kind),
     CHECK ((state = 'sent') = (sent_at IS NOT NULL))
 );
@@ -190,6 +195,18 @@ class OutboxReport:
 class ShippingStore(ServiceStore):
     SERVICE = Service.SHIPPING
     SCHEMA = _SCHEMA
+
+    def __init__(self, location: StoreLocation, clock: Clock = utc_now) -> None:
+        super().__init__(location, clock)
+        self._add_the_claim_column()
+
+    @retried_on_conflict
+    def _add_the_claim_column(self) -> None:
+        """A store made before claims (one deliverer per report) gets the column; its pending
+        reports are unclaimed."""
+        with self._db.write() as db:
+            if not has_column(db, "carrier_outbox", "claimed_until"):
+                db.execute("ALTER TABLE carrier_outbox ADD COLUMN claimed_until TEXT")
 
     @retried_on_conflict
     def book(
@@ -333,21 +350,32 @@ class ShippingStore(ServiceStore):
                 (self._now(), order_id),
             )
 
-    def due_reports(self, now: datetime, limit: int = 100) -> list[OutboxReport]:
-        """Pending reports whose time has come (and whose last failed attempt has cooled off)."""
-        with self._db.read() as db:
+    @retried_on_conflict
+    def claim_due(self, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxReport]:
+        """Pending reports whose time has come (and whose last failed attempt has cooled off),
+        each claimed for `lease`: another deliverer (a second shipping worker) is not handed it
+        again until the lease has passed, so a report is sent by one deliverer at a time, and by
+        another only if the first stopped before it said how the report went."""
+        at = to_text(now)
+        with self._db.write() as db:
             rows = db.execute(
-                "SELECT * FROM carrier_outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at, report_id LIMIT ?",
-                (to_text(now), limit),
+                "UPDATE carrier_outbox SET claimed_until = ? WHERE report_id IN ("
+                " SELECT report_id FROM carrier_outbox"
+                " WHERE state = 'pending' AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)"
+                " ORDER BY next_attempt_at, report_id LIMIT ?) RETURNING *",
+                (to_text(now + lease), at, at, limit),
             ).fetchall()
-        return [_outbox_report(row) for row in rows]
+        ordered = sorted(rows, key=lambda row: (row["next_attempt_at"], row["report_id"]))
+        return [_outbox_report(row) for row in ordered]
 
     def next_due_at(self) -> datetime | None:
-        """When the earliest pending report falls due (it may be past); None: none pending."""
+        """When the earliest pending report falls due, or its claim ends (it may be past);
+        None: none pending."""
         with self._db.read() as db:
             row = db.execute(
-                "SELECT MIN(next_attempt_at) FROM carrier_outbox WHERE state = 'pending'"
+                "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
+                " ELSE next_attempt_at END) FROM carrier_outbox WHERE state = 'pending'"
             ).fetchone()
         return from_optional_text(row[0])
 
@@ -378,7 +406,7 @@ class ShippingStore(ServiceStore):
         with self._db.write() as db:
             row = db.execute(
                 "UPDATE carrier_outbox SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ?,"
+                " next_attempt_at = ?, claimed_until = NULL,"
                 " state = CASE WHEN attempts + 1 >= ? THEN 'undeliverable' ELSE state END"
                 " WHERE report_id = ? AND state = 'pending' RETURNING state",
                 (error, retry_at, max_attempts, report_id),

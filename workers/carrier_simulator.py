@@ -26,6 +26,11 @@ from stores.shipping import OutboxReport, OutboxState, ShippingStore
 
 logger = logging.getLogger(__name__)
 
+CLAIM_LEASE = timedelta(seconds=30)
+"""How long a claimed report is this deliverer's alone (`ShippingStore.claim_due`): enough to
+send a round's signals; a deliverer that stopped mid-round leaves its reports to another after
+it."""
+
 
 class CarrierSimulator:
     def __init__(
@@ -79,7 +84,7 @@ class CarrierSimulator:
     async def deliver_due(self) -> int:
         """One round: send every report due now. Returns how many were attempted."""
         reports = await asyncio.to_thread(
-            self._store.due_reports, datetime.now(UTC), self._batch_size
+            self._store.claim_due, datetime.now(UTC), CLAIM_LEASE, self._batch_size
         )
         for report in reports:
             await self._deliver(report)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from domain.faults import CarrierBehaviour
 from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
+from domain.services import Service
 from stores.database import Clock, InvalidRequestError, StepOutOfOrderError
 from stores.shipping import (
     AlreadyDispatchedError,
@@ -16,18 +22,24 @@ from stores.shipping import (
     ShipmentState,
     ShippingStore,
 )
+from tests.stores.conftest import Locate
 
 Advance = Callable[[timedelta], None]
 
 ADDRESS = "Ada Lovelace, 1 Analytical Way, 10115 Berlin, DE"
 SIGNALS = CarrierSignals(workflow_id="shipment-order-1")
 PROMPT = CarrierBehaviour(pickup_after=timedelta(minutes=5), deliver_after=timedelta(hours=1))
+LEASE = timedelta(seconds=30)
+AT_ONCE = CarrierBehaviour(pickup_after=timedelta(0), deliver_after=timedelta(0))
 
 
-def dispatched(store: ShippingStore, carrier: CarrierBehaviour = PROMPT) -> str:
-    """Book and dispatch order-1; returns its tracking number."""
-    store.book("order-1", ADDRESS, 1)
-    return store.dispatch("order-1", SIGNALS, carrier).tracking_number
+def dispatched(
+    store: ShippingStore, carrier: CarrierBehaviour = PROMPT, order_id: str = "order-1"
+) -> str:
+    """Book and dispatch an order (order-1); returns its tracking number."""
+    store.book(order_id, ADDRESS, 1)
+    signals = CarrierSignals(workflow_id=f"shipment-{order_id}")
+    return store.dispatch(order_id, signals, carrier).tracking_number
 
 
 def report(tracking: str, kind: CarrierEventKind, clock: Clock) -> CarrierReport:
@@ -178,14 +190,14 @@ def test_the_outbox_hands_out_reports_when_due(
     shipping: ShippingStore, clock: Clock, advance: Advance
 ) -> None:
     dispatched(shipping)
-    assert shipping.due_reports(clock()) == []
+    assert shipping.claim_due(clock(), LEASE) == []
     advance(timedelta(minutes=5))
-    (pickup,) = shipping.due_reports(clock())
+    (pickup,) = shipping.claim_due(clock(), LEASE)
     assert pickup.kind is CarrierEventKind.PICKED_UP
     shipping.mark_sent(pickup.report_id)
-    assert shipping.due_reports(clock()) == []
+    assert shipping.claim_due(clock(), LEASE) == []
     advance(timedelta(hours=1))
-    (delivery,) = shipping.due_reports(clock())
+    (delivery,) = shipping.claim_due(clock(), LEASE)
     shipping.mark_undeliverable(delivery.report_id, "workflow not found")
     assert [(r.state, r.attempts, r.last_error) for r in shipping.reports("order-1")] == [
         (OutboxState.SENT, 1, None),
@@ -197,19 +209,72 @@ def test_a_failing_report_is_retried_later_then_given_up(
     shipping: ShippingStore, clock: Clock, advance: Advance
 ) -> None:
     dispatched(shipping, CarrierBehaviour(pickup_after=timedelta(0), deliver_after=None))
-    (pickup,) = shipping.due_reports(clock())
+    (pickup,) = shipping.claim_due(clock(), LEASE)
     retry = timedelta(seconds=10)
     assert (
         shipping.mark_retry(pickup.report_id, "unavailable", retry_after=retry, max_attempts=2)
         is OutboxState.PENDING
     )
-    assert shipping.due_reports(clock()) == []
+    assert shipping.claim_due(clock(), LEASE) == []
     advance(retry)
-    (again,) = shipping.due_reports(clock())
+    (again,) = shipping.claim_due(clock(), LEASE)
     assert (again.attempts, again.last_error) == (1, "unavailable")
     assert (
         shipping.mark_retry(again.report_id, "still down", retry_after=retry, max_attempts=2)
         is OutboxState.UNDELIVERABLE
     )
     advance(retry)
-    assert shipping.due_reports(clock()) == []
+    assert shipping.claim_due(clock(), LEASE) == []
+
+
+def test_a_claimed_report_is_one_deliverers_until_its_lease_passes(
+    shipping: ShippingStore, locate: Locate, clock: Clock, advance: Advance
+) -> None:
+    """Two shipping workers, each with its carrier deliverer, over one store."""
+    other = ShippingStore(locate(Service.SHIPPING), clock=clock)
+    dispatched(shipping, AT_ONCE)
+
+    first = shipping.claim_due(clock(), LEASE)
+    assert [r.kind for r in first] == [CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED]
+    assert other.claim_due(clock(), LEASE) == []
+    assert shipping.next_due_at() == clock() + LEASE  # not due again before the claim ends
+
+    shipping.mark_sent(first[0].report_id)  # then this deliverer stops before the second
+    advance(LEASE)
+    (left,) = other.claim_due(clock(), LEASE)
+    assert left.report_id == first[1].report_id
+
+
+def test_deliverers_claiming_at_once_hand_out_each_report_once(
+    shipping: ShippingStore, locate: Locate, clock: Clock
+) -> None:
+    for n in range(10):
+        dispatched(shipping, AT_ONCE, order_id=f"order-{n}")
+    deliverers = [ShippingStore(locate(Service.SHIPPING), clock=clock) for _ in range(4)]
+    start = threading.Barrier(len(deliverers))
+
+    def claim_all(store: ShippingStore) -> list[int]:
+        start.wait()
+        claimed: list[int] = []
+        while batch := store.claim_due(clock(), LEASE, limit=3):
+            claimed += [r.report_id for r in batch]
+        return claimed
+
+    with ThreadPoolExecutor(len(deliverers)) as pool:
+        claims = list(pool.map(claim_all, deliverers))
+
+    handed_out = [report_id for claimed in claims for report_id in claimed]
+    assert len(handed_out) == 20  # a pickup and a delivery per order
+    assert len(set(handed_out)) == 20  # none twice
+
+
+def test_a_store_made_before_claims_gets_the_column(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "shipping.sqlite3"
+    with closing(sqlite3.connect(path)) as old:
+        old.executescript(ShippingStore.SCHEMA.replace("    claimed_until TEXT,\n", ""))
+
+    store = ShippingStore(path, clock=clock)
+    dispatched(store, AT_ONCE)
+
+    assert len(store.claim_due(clock(), LEASE)) == 2
+    assert ShippingStore(path, clock=clock).claim_due(clock(), LEASE) == []  # reopened: kept
