@@ -59,6 +59,8 @@ from starters.output import print_json
 PROG = "python -m starters.chaos"
 MAX_ORDERS = 100_000
 MAX_CONCURRENCY = 1_000
+MAX_REPLICAS = 4
+"""Worker processes per service at most: five services of four each are twenty processes."""
 MAX_SECONDS = 86_400.0
 SHOW_EVERY = 0.5
 """Seconds between two refreshes of the progress."""
@@ -76,6 +78,8 @@ class Settings:
     concurrency: int
     settle_timeout: float
     json: bool
+    replicas: int = 1
+    """Worker processes per service, over the same stores."""
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -194,6 +198,13 @@ def _parser() -> cli.ArgumentParser:
         metavar="SECONDS",
         help="how long an order, and the run's end, may take to settle (180)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=_count(1, MAX_REPLICAS),
+        default=1,
+        help="worker processes per service, sharing its store (1); with ORDERS_STORE_URL the "
+        "stores are PostgreSQL's, as workers on several machines would share them",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     return parser
 
@@ -211,6 +222,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         concurrency=args.concurrency,
         settle_timeout=args.settle_timeout,
         json=args.json,
+        replicas=args.replicas,
     )
 
 
@@ -336,8 +348,9 @@ class Run:
 async def chaos(settings: Settings, out: Reporter) -> RunReport:
     started = time.monotonic()
     data_dir = Path(tempfile.mkdtemp(prefix="orders-chaos-"))
-    out.note(f"starting a dev server and a worker per service (data in {data_dir})")
-    async with running_cluster(data_dir) as cluster:
+    workers = "a worker" if settings.replicas == 1 else f"{settings.replicas} workers"
+    out.note(f"starting a dev server and {workers} per service (data in {data_dir})")
+    async with running_cluster(data_dir, settings.replicas) as cluster:
         _point_this_process_at(cluster.address, data_dir)
         out.note(
             f"seed {settings.seed}: {settings.orders} orders in "

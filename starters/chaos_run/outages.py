@@ -37,12 +37,13 @@ async def kill_workers(
         if until.is_set():
             return
         service = rng.choice(services)
+        replica = rng.randrange(len(cluster.workers[service]))
         started = time.monotonic()
-        await cluster.kill_worker(service)
+        await cluster.kill_worker(service, replica)
         tally.worker_kills.append(service)
         note(
-            f"killed the {service.value} worker (SIGKILL) and started a new one "
-            f"in {time.monotonic() - started:.1f} s"
+            f"killed the {cluster.workers[service][replica].name} (SIGKILL) and started a new "
+            f"one in {time.monotonic() - started:.1f} s"
         )
 
 

@@ -207,14 +207,20 @@ class Cluster:
     ui_port: int
     db_file: Path
     server: ChildProcess
-    workers: dict[Service, ChildProcess]
+    workers: dict[Service, list[ChildProcess]]
+    """Each service's worker processes (`--replicas` of them)."""
     crashes: list[str] = field(default_factory=list)
     """Processes that exited without being told to (and were started again)."""
 
-    async def kill_worker(self, service: Service) -> None:
-        """SIGKILL the service's worker and start a new one; not while the server restarts (a
-        worker refuses to start with no server to reach, and that refusal ended the run)."""
-        worker = self.workers[service]
+    @property
+    def every_worker(self) -> list[ChildProcess]:
+        return [worker for replicas in self.workers.values() for worker in replicas]
+
+    async def kill_worker(self, service: Service, replica: int = 0) -> None:
+        """SIGKILL one of the service's workers and start a new one; not while the server
+        restarts (a worker refuses to start with no server to reach, and that refusal ended
+        the run)."""
+        worker = self.workers[service][replica]
         async with self.server.lock, worker.lock:
             await worker.kill()
             await worker.start()
@@ -230,7 +236,7 @@ class Cluster:
         survivors, and a crash is a finding, not a reason to stop."""
         while True:
             await asyncio.sleep(SUPERVISE_EVERY.total_seconds())
-            for child in (self.server, *self.workers.values()):
+            for child in (self.server, *self.every_worker):
                 if child.lock.locked() or child.running or child.expected_exit:
                     continue
                 async with child.lock:
@@ -244,14 +250,15 @@ class Cluster:
 
     async def stop(self) -> None:
         """Workers first (they would only retry against a server gone), then the server."""
-        await asyncio.gather(*(worker.stop() for worker in self.workers.values()))
+        await asyncio.gather(*(worker.stop() for worker in self.every_worker))
         await self.server.stop()
 
 
 @contextlib.asynccontextmanager
-async def running_cluster(data_dir: Path) -> AsyncIterator[Cluster]:
-    """A dev server on free ports with its history in `data_dir`, and every service's worker
-    in a process of its own; all stopped on the way out, however the run ends."""
+async def running_cluster(data_dir: Path, replicas: int = 1) -> AsyncIterator[Cluster]:
+    """A dev server on free ports with its history in `data_dir`, and `replicas` workers of
+    every service, each in a process of its own; all stopped on the way out, however the run
+    ends."""
     port, ui_port = free_port(), free_port()
     address = f"localhost:{port}"
     env = child_env(address, data_dir)
@@ -267,20 +274,23 @@ async def running_cluster(data_dir: Path) -> AsyncIterator[Cluster]:
         own_group=True,
     )
     workers = {
-        service: ChildProcess(
-            name=f"{service.value} worker",
-            module="workers.run",
-            args=("--service", service.value),
-            env=env,
-            log_path=logs / f"{service.value}-worker.log",
-            ready=f"worker {service.value}: ",
-        )
+        service: [
+            ChildProcess(
+                name=f"{service.value} worker{f' {n + 1}' if replicas > 1 else ''}",
+                module="workers.run",
+                args=("--service", service.value),
+                env=env,
+                log_path=logs / f"{service.value}-worker{f'-{n + 1}' if replicas > 1 else ''}.log",
+                ready=f"worker {service.value}: ",
+            )
+            for n in range(replicas)
+        ]
         for service in Service
     }
     cluster = Cluster(address, ui_port, db_file, server, workers)
     try:
         await server.start()
-        await together(*(worker.start() for worker in workers.values()))
+        await together(*(worker.start() for worker in cluster.every_worker))
         yield cluster
     finally:
         await uninterrupted(cluster.stop())
