@@ -44,11 +44,8 @@ Ended = dict[str, OrderOutcome]
 Check = Callable[[Connection, Ended], Iterator[Violation]]
 
 _SCHEMAS = {
-    Service.ORDERS: OrdersStore.SCHEMA,
-    Service.INVENTORY: InventoryStore.SCHEMA,
-    Service.PAYMENTS: PaymentsStore.SCHEMA,
-    Service.SHIPPING: ShippingStore.SCHEMA,
-    Service.NOTIFICATIONS: NotificationsStore.SCHEMA,
+    store.SERVICE: store.SCHEMA
+    for store in (OrdersStore, InventoryStore, PaymentsStore, ShippingStore, NotificationsStore)
 }
 
 EXCUSED_BY_HAND: dict[Compensation, frozenset[AuditRule]] = {

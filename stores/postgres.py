@@ -59,9 +59,6 @@ class Row(tuple[Any, ...]):
             return super().__getitem__(self._index[key])
         return super().__getitem__(key)
 
-    def keys(self) -> list[str]:
-        return list(self._index)
-
 
 def _rows(cursor: psycopg.Cursor[Any]) -> RowMaker[Row]:
     index = {column.name: i for i, column in enumerate(cursor.description or ())}
@@ -136,24 +133,41 @@ class PostgresDatabase:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A snapshot: every SELECT in it sees the same committed state."""
-        with translate_postgres_errors(), self._pool.connection() as connection:
-            connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                yield _Statements(connection)
-            finally:
-                connection.execute("ROLLBACK")
+        with (
+            translate_postgres_errors(self.where),
+            self._pool.connection() as connection,
+            _transaction(connection, SNAPSHOT, commit=False) as statements,
+        ):
+            yield statements
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A serializable transaction: as if it ran alone, or refused as busy."""
-        with translate_postgres_errors(), self._pool.connection() as connection:
-            connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-            try:
-                yield _Statements(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with (
+            translate_postgres_errors(self.where),
+            self._pool.connection() as connection,
+            _transaction(connection, SERIALIZABLE, commit=True) as statements,
+        ):
+            yield statements
+
+
+SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+SERIALIZABLE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+
+
+@contextmanager
+def _transaction(
+    connection: psycopg.Connection[Any], begin: str, *, commit: bool
+) -> Iterator[Connection]:
+    """`begin`, the stores' statements, then COMMIT if `commit` and nothing failed; otherwise
+    ROLLBACK (a snapshot keeps nothing)."""
+    connection.execute(begin.encode())
+    try:
+        yield _Statements(connection)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT" if commit else "ROLLBACK")
 
 
 def schema_exists(url: str, schema_name: str) -> bool:
@@ -185,11 +199,8 @@ def read_only_snapshot(url: str, schema_name: str, schema: str) -> Iterator[Conn
                 yield empty
             return
         connection.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema_name)))
-        connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
-            yield _Statements(connection)
-        finally:
-            connection.execute("ROLLBACK")
+        with _transaction(connection, SNAPSHOT, commit=False) as statements:
+            yield statements
 
 
 def _pool(url: str, schema_name: str) -> ConnectionPool[psycopg.Connection[Any]]:
