@@ -75,6 +75,7 @@ class _Business:
     completed: Counter
     cancelled: Counter
     compensations: Counter
+    store_conflicts: Counter
 
 
 @functools.cache
@@ -105,6 +106,12 @@ def _business() -> _Business:
             description="Compensations run (release stock, void payment, cancel shipment); "
             "undid=false when there was nothing to undo",
         ),
+        store_conflicts=meter.create_counter(
+            "orders.store.conflicts",
+            unit="{conflict}",
+            description="Store writes run again because a concurrent worker's transaction "
+            "conflicted with them (PostgreSQL's serialization failures), by operation",
+        ),
     )
 
 
@@ -128,6 +135,12 @@ def count_compensation(compensation: str, *, undid: bool) -> None:
     _business().compensations.add(
         1, {"compensation": compensation, "undid": "true" if undid else "false"}
     )
+
+
+def count_store_conflict(operation: str) -> None:
+    """Count a store write run again after a conflict (`stores.database.retried_on_conflict`);
+    `operation` is the store method, `PaymentsStore.capture`."""
+    _business().store_conflicts.add(1, {"operation": operation})
 
 
 def business_exposition() -> bytes:

@@ -16,6 +16,7 @@ writes.
 from __future__ import annotations
 
 import functools
+import logging
 import random
 import sqlite3
 import time
@@ -27,6 +28,7 @@ from typing import Any, ClassVar, ParamSpec, Protocol, TypeVar
 
 from domain.errors import ContractError, TransientError
 from domain.services import Service
+from infra.metrics import count_store_conflict
 
 Clock = Callable[[], datetime]
 BUSY_TIMEOUT = timedelta(seconds=10)
@@ -177,6 +179,12 @@ CONFLICT_ATTEMPTS = 30
 """How often a store operation is run again when a concurrent one conflicted with it, before
 the conflict reaches the activity (which retries it later, as `StoreBusyError`)."""
 
+CONFLICT_RETRIED = "store conflict retried"
+"""How a retried conflict is logged (`stores` logger, INFO): a chaos run counts these lines in
+its workers' logs to say what concurrent workers ran into."""
+
+_log = logging.getLogger(__name__)
+
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
 
@@ -192,10 +200,18 @@ def retried_on_conflict(operation: Callable[Params, Result]) -> Callable[Params,
             try:
                 return operation(*args, **kwargs)
             except StoreConflictError:
+                _note_conflict(operation.__qualname__, attempt)
                 time.sleep(random.uniform(0, 0.002 * attempt))
         return operation(*args, **kwargs)
 
     return retried
+
+
+def _note_conflict(operation: str, attempt: int) -> None:
+    """A conflict is normal between concurrent workers, and worth counting: many of them on the
+    same rows say those rows are hot (the last units of a SKU)."""
+    _log.info("%s: %s, attempt %d of %d", CONFLICT_RETRIED, operation, attempt, CONFLICT_ATTEMPTS)
+    count_store_conflict(operation)
 
 
 class IdempotencyConflictError(StoreError):

@@ -62,8 +62,11 @@ os.environ.setdefault(PRIVATE_KEY_VARIABLE, new_private_key())
 and run workers on data directories of their own, and each data directory would otherwise make
 its own development key (the demo's test drops it and runs on its data directory's)."""
 
+SCALED_OUT_NAMESPACE = "e2e-replicas"
+"""The end-to-end scenarios with two worker processes per service (tests/e2e/test_scenarios)."""
 TEST_NAMESPACES = (
     "e2e",
+    SCALED_OUT_NAMESPACE,
     "e2e-lists",
     "cli",
     "cli-choreographed",
@@ -77,7 +80,6 @@ TEST_NAMESPACES = (
     "workers-slots",
     "cli-resolve",
     "e2e-orphan",
-    "e2e-postgres",
     "fuzz",
 )
 

@@ -8,6 +8,8 @@ import base64
 from collections.abc import Iterable
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
 from temporalio.client import Client
 
 
@@ -47,3 +49,24 @@ def files_holding(directory: Path, token: str) -> list[Path]:
     return sorted(
         path for path in directory.rglob("*") if path.is_file() and holds(path.read_bytes(), token)
     )
+
+
+def tables_holding(url: str, token: str) -> list[str]:
+    """The tables of a PostgreSQL database (every schema of the stores) with a row that holds a
+    trace, each row read as its text form."""
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        holding = []
+        for schema, table in tables:
+            rows = conn.execute(
+                sql.SQL("SELECT t::text FROM {}.{} AS t").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
+            ).fetchall()
+            if any(holds(row[0].encode(), token) for row in rows):
+                holding.append(f"{schema}.{table}")
+    return sorted(holding)

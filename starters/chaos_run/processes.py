@@ -101,6 +101,12 @@ class ChildProcess:
     _copier: asyncio.Task[None] | None = None
 
     @property
+    def pid(self) -> int:
+        """The process's id (it must have been started)."""
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
+    @property
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
@@ -248,10 +254,49 @@ class Cluster:
                     except RefusedError as error:  # tried again on the next round
                         self.crashes.append(f"{child.name} did not start again: {error}")
 
-    async def stop(self) -> None:
-        """Workers first (they would only retry against a server gone), then the server."""
-        await asyncio.gather(*(worker.stop() for worker in self.every_worker))
-        await self.server.stop()
+
+def worker_processes(
+    env: dict[str, str], logs: Path, replicas: int = 1
+) -> dict[Service, list[ChildProcess]]:
+    """`replicas` processes of `python -m workers.run --service S` for every service, not yet
+    started, each logging to `logs/<service>-worker[-n].log`."""
+
+    def suffix(n: int, separator: str) -> str:
+        return f"{separator}{n + 1}" if replicas > 1 else ""
+
+    return {
+        service: [
+            ChildProcess(
+                name=f"{service.value} worker{suffix(n, ' ')}",
+                module="workers.run",
+                args=("--service", service.value),
+                env=env,
+                log_path=logs / f"{service.value}-worker{suffix(n, '-')}.log",
+                ready=f"worker {service.value}: ",
+            )
+            for n in range(replicas)
+        ]
+        for service in Service
+    }
+
+
+async def _stop_all(processes: list[ChildProcess]) -> None:
+    await asyncio.gather(*(process.stop() for process in processes))
+
+
+@contextlib.asynccontextmanager
+async def started_workers(
+    env: dict[str, str], logs: Path, replicas: int = 1
+) -> AsyncIterator[dict[Service, list[ChildProcess]]]:
+    """`worker_processes`, all started at once and each up; all stopped on the way out (SIGTERM:
+    they drain), however the block ends."""
+    workers = worker_processes(env, logs, replicas)
+    every = [worker for replicas_of in workers.values() for worker in replicas_of]
+    try:
+        await together(*(worker.start() for worker in every))
+        yield workers
+    finally:
+        await uninterrupted(_stop_all(every))
 
 
 @contextlib.asynccontextmanager
@@ -273,24 +318,10 @@ async def running_cluster(data_dir: Path, replicas: int = 1) -> AsyncIterator[Cl
         ready=f"Temporal dev server on {address};",
         own_group=True,
     )
-    workers = {
-        service: [
-            ChildProcess(
-                name=f"{service.value} worker{f' {n + 1}' if replicas > 1 else ''}",
-                module="workers.run",
-                args=("--service", service.value),
-                env=env,
-                log_path=logs / f"{service.value}-worker{f'-{n + 1}' if replicas > 1 else ''}.log",
-                ready=f"worker {service.value}: ",
-            )
-            for n in range(replicas)
-        ]
-        for service in Service
-    }
-    cluster = Cluster(address, ui_port, db_file, server, workers)
     try:
         await server.start()
-        await together(*(worker.start() for worker in cluster.every_worker))
-        yield cluster
+        # workers stop first: they would only retry against a server gone
+        async with started_workers(env, logs, replicas) as workers:
+            yield Cluster(address, ui_port, db_file, server, workers)
     finally:
-        await uninterrupted(cluster.stop())
+        await uninterrupted(_stop_all([server]))

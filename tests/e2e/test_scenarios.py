@@ -9,8 +9,10 @@ then checks one scenario's outcome and the effects it left in the stores.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
@@ -24,20 +26,37 @@ from domain.messages.notifications import NotificationKind
 from domain.scenarios import DEMO_TOKEN, SCENARIOS, Scenario
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import CancelReason
+from infra.data_dir import DATA_DIR_VARIABLE
 from starters.audit import check_open_orders
+from starters.chaos_run.processes import child_env, started_workers
 from starters.order_client import PLACEABLE_STYLES
 from starters.scenario_runs import ScenarioRun, run_scenarios
-from stores import store_path
+from stores import STORE_URL_VARIABLE, store_location, store_path, store_url_variable
 from stores.audit import audit_stores
+from stores.database import StoreLocation
 from stores.effects import effects_of
 from stores.notifications import NotificationsStore
 from stores.payments import PaymentsStore
-from tests.conftest import namespace_client
+from tests.conftest import SCALED_OUT_NAMESPACE, namespace_client
+from tests.postgres_cluster import PostgresServer, fresh_database
 from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
-from tests.token_traces import files_holding, histories_holding
+from tests.token_traces import files_holding, histories_holding, tables_holding
 from workers.pool import running_workers
 
 pytestmark = pytest.mark.e2e
+
+
+REPLICAS = 2
+"""Worker processes per service in the scaled-out deployment."""
+
+
+class Deployment(StrEnum):
+    """Where the workers run and keep their state: the demo's way (every service's worker in
+    this process, SQLite files), and production's (two worker processes per service sharing
+    each service's store in one PostgreSQL database)."""
+
+    IN_PROCESS_SQLITE = "in-process-sqlite"
+    SCALED_OUT_POSTGRESQL = "2-processes-per-service-postgresql"
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,10 @@ class Demo:
     audit_right_after: AuditReport
     """Taken the moment the last order ended, as the demo takes it: an order recorded as ended
     must have every effect in the stores already."""
+    worker_identities: dict[Service, set[str]]
+    """The identity of each worker of each service: who may have taken a task."""
+    store_url: str | None = None
+    """The PostgreSQL database of every store; None: SQLite files in `data_dir`."""
 
     def run_of(self, scenario: Scenario, style: Style) -> ScenarioRun:
         return next(
@@ -57,21 +80,60 @@ class Demo:
     def runs_of(self, name: str) -> list[ScenarioRun]:
         return [run for run in self.runs if run.scenario.name == name]
 
+    def store(self, service: Service) -> StoreLocation:
+        return store_location(self.data_dir, service)
+
 
 TOKEN = SecretStr(DEMO_TOKEN)
 CASES = [(scenario, style) for scenario in SCENARIOS for style in PLACEABLE_STYLES]
 CASE_IDS = [f"{scenario.name}-{style.value}" for scenario, style in CASES]
 
 
-@pytest.fixture(scope="module")
+def _identity(service: Service, client_identity: str) -> str:
+    """As `workers.pool.build_worker` names a worker; a client's identity is `pid@host`."""
+    return f"{service.value}-worker@{client_identity}"
+
+
+async def _played(client: Client, data_dir: Path) -> tuple[list[ScenarioRun], AuditReport]:
+    runs = await run_scenarios(client, SCENARIOS, PLACEABLE_STYLES, patience=PATIENCE)
+    return runs, audit_stores(data_dir)
+
+
+@pytest.fixture(scope="module", params=list(Deployment))
 async def demo(
-    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    dev_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Demo]:
-    client = await namespace_client(dev_env, "e2e")
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    async with running_workers(client, list(Service), data_dir):
-        runs = await run_scenarios(client, SCENARIOS, PLACEABLE_STYLES, patience=PATIENCE)
-        yield Demo(client, data_dir, runs, audit_stores(data_dir))
+    with pytest.MonkeyPatch.context() as env:
+        for service in Service:  # whatever the shell running the tests says
+            env.delenv(store_url_variable(service), raising=False)
+        env.delenv(STORE_URL_VARIABLE, raising=False)
+        if request.param is Deployment.IN_PROCESS_SQLITE:
+            client = await namespace_client(dev_env, "e2e")
+            async with running_workers(client, list(Service), data_dir):
+                runs, audit = await _played(client, data_dir)
+                ours = {s: {_identity(s, client.identity)} for s in Service}
+                yield Demo(client, data_dir, runs, audit, ours)
+            return
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        with fresh_database(server) as url:
+            env.setenv(STORE_URL_VARIABLE, url)
+            env.setenv(DATA_DIR_VARIABLE, str(data_dir))  # the dev key the workers unseal with
+            client = await namespace_client(dev_env, SCALED_OUT_NAMESPACE)
+            address = dev_env.client.service_client.config.target_host
+            worker_env = {
+                **child_env(address, data_dir),
+                "TEMPORAL_NAMESPACE": SCALED_OUT_NAMESPACE,
+            }
+            async with started_workers(worker_env, data_dir / "logs", REPLICAS) as workers:
+                runs, audit = await _played(client, data_dir)
+                theirs = {
+                    service: {_identity(service, f"{w.pid}@{socket.gethostname()}") for w in ws}
+                    for service, ws in workers.items()
+                }
+                yield Demo(client, data_dir, runs, audit, theirs, store_url=url)
 
 
 @pytest.mark.parametrize(("scenario", "style"), CASES, ids=CASE_IDS)
@@ -171,14 +233,14 @@ async def test_scenario_leaves_exactly_its_effects_in_the_stores(
 
 
 async def test_flaky_payment_is_authorized_on_the_third_gateway_call(demo: Demo) -> None:
-    payments = PaymentsStore(store_path(demo.data_dir, Service.PAYMENTS))
+    payments = PaymentsStore(demo.store(Service.PAYMENTS))
 
     for run in demo.runs_of("flaky_payment"):
         assert payments.gateway_calls(run.placed.order_id) == 3, run.placed.style
 
 
 async def test_late_delivery_is_escalated_and_still_completed(demo: Demo) -> None:
-    notifications = NotificationsStore(store_path(demo.data_dir, Service.NOTIFICATIONS))
+    notifications = NotificationsStore(demo.store(Service.NOTIFICATIONS))
 
     for run in demo.runs_of("late_delivery"):
         assert run.outcome.delivered_late
@@ -235,7 +297,42 @@ async def test_no_history_nor_store_holds_the_payment_token_in_clear(demo: Demo)
         holding += await histories_holding(demo.client, workflows, TOKEN.get_secret_value())
 
     assert holding == []
-    assert files_holding(demo.data_dir, TOKEN.get_secret_value()) == []
+    assert files_holding(demo.data_dir, TOKEN.get_secret_value()) == []  # stores, workers' logs
+    if demo.store_url is not None:
+        assert tables_holding(demo.store_url, TOKEN.get_secret_value()) == []
+
+
+async def test_every_worker_took_work_and_no_one_else(demo: Demo) -> None:
+    """Scaled out, each of a service's workers ran some of its tasks (Temporal hands a task to
+    whichever poller asks): the stores' guarantees were tried across processes, not assumed."""
+    seen: dict[Service, set[str]] = {service: set() for service in Service}
+    for run in demo.runs:
+        for workflow_id in await existing_workflows(demo.client, run.placed.order_id):
+            for identity in await task_identities(demo.client, workflow_id):
+                service = Service(identity.split("-worker@", 1)[0])
+                seen[service].add(identity)
+
+    assert seen == demo.worker_identities
+
+
+async def test_each_store_is_where_the_deployment_keeps_it(demo: Demo) -> None:
+    """Scaled out, every store is in PostgreSQL: no SQLite file was made instead."""
+    files = sorted(path.name for path in demo.data_dir.glob("*.sqlite3"))
+
+    in_files = sorted(store_path(demo.data_dir, service).name for service in Service)
+    assert files == ([] if demo.store_url else in_files)
+    assert demo.audit_right_after.missing_stores == []
+
+
+async def task_identities(client: Client, workflow_id: str) -> set[str]:
+    """The workers that completed a workflow task or started an activity task of it."""
+    found: set[str] = set()
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("workflow_task_completed_event_attributes"):
+            found.add(event.workflow_task_completed_event_attributes.identity)
+        elif event.HasField("activity_task_started_event_attributes"):
+            found.add(event.activity_task_started_event_attributes.identity)
+    return found
 
 
 async def test_search_attributes_show_each_order_as_it_ended(demo: Demo) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from threading import Barrier
 
+import psycopg
 import pytest
 
 from domain.catalog import Product
@@ -12,10 +15,12 @@ from domain.messages.inventory import StockLine
 from domain.messages.resolution import Compensation
 from domain.services import Service
 from stores.database import (
+    CONFLICT_RETRIED,
     IdempotencyConflictError,
     InvalidRequestError,
     StepOutOfOrderError,
     StoreLocation,
+    is_postgres,
 )
 from stores.inventory import (
     InventoryClosedError,
@@ -25,6 +30,7 @@ from stores.inventory import (
     Shortage,
     UnknownSkuError,
 )
+from tests.metrics import conflicts_counted
 from tests.resolutions import by_hand
 from tests.stores.conftest import SMALL_CATALOG, Locate
 
@@ -246,3 +252,40 @@ def test_another_services_compensation_is_not_recorded_here(inventory: Inventory
         inventory.record_resolved_by_hand(by_hand(Compensation.VOID_PAYMENT))
     assert inventory.resolutions("order-1") == []
     inventory.reserve("order-1", lines(AA_1=1))  # not closed either
+
+
+def _waiting_on_a_lock(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as probe:
+        row = probe.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_reserve_that_conflicts_with_another_workers_write_is_run_again(
+    inventory: InventoryStore, locate: Locate, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another worker changes the gadgets' stock while this one reserves them: PostgreSQL refuses
+    the reserve's transaction (it read what the other changed), and the store runs it again on
+    the state the other left, counting the conflict."""
+    url = str(locate(Service.INVENTORY))
+    if not is_postgres(url):
+        pytest.skip("a serialization conflict is PostgreSQL's: SQLite writers queue instead")
+    before = conflicts_counted("InventoryStore.reserve")
+    with psycopg.connect(url, options=f"-c search_path={Service.INVENTORY.value}") as other:
+        other.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        other.execute("UPDATE stock SET on_hand = on_hand - 1 WHERE sku = 'BB-2'")
+        with ThreadPoolExecutor(max_workers=1) as pool, caplog.at_level(logging.INFO):
+            reserving = pool.submit(inventory.reserve, "order-1", lines(BB_2=4))
+            deadline = time.monotonic() + 10
+            while not _waiting_on_a_lock(url) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            other.commit()  # the other worker's write lands first
+            reserving.result(timeout=30)
+
+    retried = [r.getMessage() for r in caplog.records if CONFLICT_RETRIED in r.getMessage()]
+    assert retried == [f"{CONFLICT_RETRIED}: InventoryStore.reserve, attempt 1 of 30"]
+    assert conflicts_counted("InventoryStore.reserve") == before + 1
+    level = inventory.stock("BB-2")
+    assert (level.on_hand, level.reserved, level.available) == (4, 4, 0)  # both writes kept
