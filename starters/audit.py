@@ -29,7 +29,7 @@ from infra import cli
 from infra.client import ConnectionFailedError, connect
 from infra.data_dir import data_dir
 from starters.output import print_json
-from stores.audit import audit_stores
+from stores.audit import audit_stores, stores_place
 
 
 async def check_open_orders(
@@ -108,7 +108,7 @@ def _what_it_waited_for(violation: Violation, parked: ParkedOrder | None) -> Vio
 
 def describe(report: AuditReport, waiting: Sequence[WaitingOrder]) -> str:
     head = (
-        f"audit of {data_dir()}: {report.orders_placed} order(s) placed, "
+        f"audit of {stores_place(data_dir())}: {report.orders_placed} order(s) placed, "
         f"{report.orders_checked} ended, {len(waiting)} waiting"
     )
     if report.waiting_for_a_person:

@@ -40,12 +40,19 @@ from domain.services import Service, Style
 from infra import cli
 from infra.client import connect
 from infra.data_dir import DATA_DIR_VARIABLE
+from starters.chaos_run.conflicts import conflicts_in_logs
 from starters.chaos_run.disturb import Hands
 from starters.chaos_run.figures import figures_by_style
 from starters.chaos_run.orders import Placement, run_order
 from starters.chaos_run.outages import kill_workers, restart_server_once
 from starters.chaos_run.plan import build_plan
-from starters.chaos_run.processes import BINARY_VARIABLES, Cluster, child_env, running_cluster
+from starters.chaos_run.processes import (
+    BINARY_VARIABLES,
+    Cluster,
+    child_env,
+    logs_dir,
+    running_cluster,
+)
 from starters.chaos_run.progress import Reporter, reporter
 from starters.chaos_run.report import RunReport, print_report
 from starters.chaos_run.resilience import outlasting
@@ -363,6 +370,7 @@ async def chaos(settings: Settings, out: Reporter) -> RunReport:
         out.note("settled: checking the invariants")
         breaches = await judge(Evidence(client, data_dir, run.tracker, placements, run.tally))
         by_style = figures_by_style(run.tracker, settings.styles)
+    conflicts = conflicts_in_logs(logs_dir(data_dir))
     kept = bool(breaches)
     if not kept:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -379,6 +387,7 @@ async def chaos(settings: Settings, out: Reporter) -> RunReport:
         tally=run.tally,
         plans={plan.order_id: plan for plan in run.plans},
         crashes=cluster.crashes,
+        store_conflicts=conflicts,
     )
 
 

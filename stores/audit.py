@@ -37,11 +37,23 @@ from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore, read_orders
 from stores.payments import NET_CAPTURED, PaymentsStore, PaymentState
+from stores.postgres import without_password
 from stores.resolutions import read_resolutions
 from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
 
 Ended = dict[str, OrderOutcome]
 Check = Callable[[Connection, Ended], Iterator[Violation]]
+
+
+def stores_place(data_dir: Path) -> str:
+    """Where the audited stores are, for a person: the data directory of the SQLite files, the
+    PostgreSQL server and database (without a password), or each place when they differ."""
+    places = dict.fromkeys(
+        str(location.parent) if isinstance(location, Path) else without_password(location)
+        for location in (store_location(data_dir, service) for service in Service)
+    )
+    return ", ".join(places)
+
 
 _SCHEMAS = {
     store.SERVICE: store.SCHEMA

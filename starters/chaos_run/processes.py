@@ -70,6 +70,11 @@ def child_env(address: str, data_dir: Path) -> dict[str, str]:
     }
 
 
+def logs_dir(data_dir: Path) -> Path:
+    """Where every process of a run logs: `<data dir>/logs`."""
+    return data_dir / "logs"
+
+
 def _open_log(path: Path) -> BinaryIO:
     """A process's log, appended to: a process started again adds to what it wrote before."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,7 +313,7 @@ async def running_cluster(data_dir: Path, replicas: int = 1) -> AsyncIterator[Cl
     address = f"localhost:{port}"
     env = child_env(address, data_dir)
     db_file = data_dir / "temporal.sqlite3"
-    logs = data_dir / "logs"
+    logs = logs_dir(data_dir)
     server = ChildProcess(
         name=SERVER_NAME,
         module="starters.dev_server",

@@ -3,8 +3,9 @@ to the system, and each breach; for tools (`--json`), one JSON document with the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -37,6 +38,8 @@ class RunReport:
     plans: dict[str, OrderPlan]
     crashes: Sequence[str] = ()
     """Processes that exited without being told to (started again)."""
+    store_conflicts: Counter[str] = field(default_factory=Counter)
+    """Store writes run again after a concurrent worker's conflicting one, by operation."""
 
     @property
     def ok(self) -> bool:
@@ -67,6 +70,7 @@ class RunReport:
                 **self.tally.as_json(),
                 "orders_with_faults": faults,
                 "process_crashes": list(self.crashes),
+                "store_conflicts_retried": dict(sorted(self.store_conflicts.items())),
             },
         }
 
@@ -149,6 +153,16 @@ def what_it_did(report: RunReport) -> list[str]:
         f"  events re-delivered: {tally.redelivered} (to {tally.redelivered_to} workflow(s); "
         f"{tally.redelivery_refused_late} refused as late)",
     ]
+    conflicts = report.store_conflicts
+    lines.append(
+        f"  store writes run again after a concurrent worker's conflicting one: "
+        f"{conflicts.total()}"
+        + (
+            " (" + ", ".join(f"{op} {n}" for op, n in sorted(conflicts.items())) + ")"
+            if conflicts
+            else ""
+        )
+    )
     if tally.actor_failures:
         lines.append(
             f"  orders whose scenario's person could not act for the outages: "

@@ -15,21 +15,29 @@ import re
 import shutil
 import subprocess
 import tomllib
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import temporalio.envconfig
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from psycopg import sql
 
 from domain import search_attributes
 from domain.services import Service
 from infra.client import connect_config
 from infra.dev_server import TUNED_DYNAMIC_CONFIG
+from stores import store_location, store_url_variable
+from stores.payments import PaymentsStore
+from stores.postgres import close_pools
+from tests.postgres_cluster import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -138,6 +146,8 @@ def who_reads(name: str) -> str | None:
         return "temporalio.envconfig"
     if project_reads_literally(name):
         return "the project"
+    if name in {store_url_variable(service) for service in Service}:
+        return "the project (stores.store_url_variable)"
     if name.startswith("OTEL_"):
         for reader, triggers in OTEL_READERS.items():
             if re.search(rf"\b{name}\b", module_source(reader)) and any(
@@ -283,6 +293,102 @@ def test_traces_go_to_the_tracing_backend_over_otlp_http() -> None:
     assert services == {s.value for s in Service}, "one trace service per worker"
 
 
+# --- the service stores ----------------------------------------------------------------------
+
+STORES = SERVICES["orders-stores"]
+STORES_SCRIPT = ROOT / "deploy/orders/create-stores.sh"
+
+
+def with_defaults(env: dict[str, str]) -> dict[str, str]:
+    """The environment as compose reads it when the host sets none of its `${NAME:-default}`."""
+    return {
+        key: re.sub(r"\$\{\w+:-([^}]*)\}", lambda found: found.group(1), value)
+        for key, value in env.items()
+    }
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_every_store_is_a_database_of_its_own_on_the_compose_postgresql(name: str) -> None:
+    """Each container finds every service's store in that service's own database, as that
+    service's own role with the password the one-shot gave it: none falls back to SQLite."""
+    env = with_defaults(environment(OURS[name]))
+    password = with_defaults(environment(STORES))["ORDERS_STORE_PASSWORD"]
+
+    for service in Service:
+        url = urlsplit(str(store_location(Path("/data"), service, env)))
+        assert url.scheme == "postgresql", service
+        assert (url.hostname, url.port) == ("postgresql", 5432), service
+        assert url.username == url.path.lstrip("/") == service.value, "its own role and database"
+        assert url.password == password
+
+
+def test_the_store_databases_are_made_for_every_service_before_any_worker_starts() -> None:
+    stores = environment(STORES)
+
+    assert stores["ORDERS_STORES"].split() == [service.value for service in Service]
+    assert is_one_shot(STORES)
+    assert depends_on(STORES) == {"postgresql": "service_healthy"}
+    assert STORES["image"] == SERVICES["postgresql"]["image"], "its psql matches the server"
+    for name in WORKERS:
+        assert depends_on(SERVICES[name])["orders-stores"] == "service_completed_successfully"
+    assert any(source == STORES_SCRIPT for _, source, _ in mounted_files())
+
+
+def as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}").geturl()
+
+
+def _create_stores(server: PostgresServer, services: list[str]) -> subprocess.CompletedProcess[str]:
+    url = urlsplit(server.url)
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": url.hostname or "",
+        "PGPORT": str(url.port),
+        "PGUSER": url.username or "",
+        "PGDATABASE": url.path.lstrip("/"),
+        "ORDERS_STORES": " ".join(services),
+        "ORDERS_STORE_PASSWORD": "a-store-password",
+    }
+    return subprocess.run(
+        ["sh", str(STORES_SCRIPT)], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
+def test_the_store_script_makes_a_database_per_service_only_it_may_use_and_can_run_again(
+    postgres_server: PostgresServer,
+) -> None:
+    """The one-shot's script against a real server, twice (every `docker compose up` runs it):
+    each service's role owns its database, and another service's role cannot connect to it."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    services = [prefix + service.value for service in (Service.PAYMENTS, Service.INVENTORY)]
+    try:
+        for _ in range(2):
+            result = _create_stores(postgres_server, services)
+            assert result.returncode == 0, result.stderr
+            assert "a-store-password" not in result.stdout + result.stderr
+        payments, inventory = services
+        payments_url = postgres_server.database_url(payments)
+        store = PaymentsStore(as_role(payments_url, payments))  # its tables, made as its role
+        assert store.gateway_calls("any-order") == 0
+        with psycopg.connect(as_role(payments_url, payments)) as connection:
+            owner = connection.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+            ).fetchone()
+        assert owner == (payments,)
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(as_role(payments_url, inventory)).close()
+    finally:
+        close_pools()
+        with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+            for name in services:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 # --- start order and health --------------------------------------------------------------------
 
 
@@ -361,9 +467,7 @@ def test_a_worker_is_healthy_when_its_metrics_endpoint_answers(name: str) -> Non
 
     port = environment(spec)["ORDERS_METRICS_PORT"]
     assert re.search(rf"^EXPOSE {port}$", DOCKERFILE, flags=re.MULTILINE)
-    host_ports = [mapping.split(":")[0] for mapping in spec.get("ports", [])]
-    assert [mapping.split(":")[1] for mapping in spec.get("ports", [])] == [port]
-    assert len(host_ports) == 1
+    assert spec["ports"] == [port], "published on a host port Docker picks, one per replica"
 
 
 def test_published_host_ports_do_not_collide() -> None:
@@ -371,8 +475,23 @@ def test_published_host_ports_do_not_collide() -> None:
         str(mapping).split(":")[0]
         for spec in SERVICES.values()
         for mapping in spec.get("ports", [])
+        if ":" in str(mapping)  # a bare container port gets a host port of Docker's choice
     ]
     assert len(published) == len(set(published)), published
+
+
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_a_worker_can_be_scaled_out(name: str) -> None:
+    """`docker compose up --scale <worker>=3`: nothing of a worker may be one per host (a fixed
+    host port, a container name) and its state is in a database every replica reaches."""
+    spec = WORKERS[name]
+
+    assert "container_name" not in spec
+    assert all(":" not in str(mapping) for mapping in spec.get("ports", []))
+    assert all(
+        isinstance(store_location(Path("/data"), service, with_defaults(environment(spec))), str)
+        for service in Service
+    ), "no store in a file of the container's own"
 
 
 def test_images_are_pinned() -> None:
