@@ -125,6 +125,7 @@ MERMAID_TOOL = Path(__file__).resolve().parents[2] / "tools" / "mermaid"
     reason="Mermaid's parser is not installed (make test installs it when npm is available)",
 )
 @pytest.mark.parametrize("broken", [False, True], ids=["real-contract", "broken-text"])
+@pytest.mark.timeout(120)  # a Node process loading Mermaid: seconds alone, more on busy cores
 def test_mermaids_own_parser_accepts_the_diagram(tmp_path: Path, broken: bool) -> None:
     """What a Mermaid viewer does first: parse. The broken text shows the check can fail."""
     text = mermaid(ORDER_CONTRACT)
