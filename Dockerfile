@@ -23,6 +23,9 @@ COPY stores ./stores
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
+COPY client ./client
+COPY insight ./insight
+COPY chaos ./chaos
 COPY starters ./starters
 # --no-deps: the lock above is the whole dependency set; `pip check` fails the build if the
 # project declares something the lock does not pin.

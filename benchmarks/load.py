@@ -25,6 +25,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.baseline_saga import SLOTS, baseline_worker, run_baseline_order
+from client.input_files import new_order_id
+from client.orders import place_order, wait_for_outcome
 from domain.faults import CarrierBehaviour, Faults
 from domain.scenarios import SCENARIOS_BY_NAME, Scenario
 from domain.services import Style
@@ -32,11 +34,9 @@ from infra.codec import data_converter
 from infra.data_dir import DATA_DIR_VARIABLE
 from infra.dev_server import start_dev_server, stdout_to_stderr
 from infra.telemetry import tracing_interceptors
-from starters.billing import actions_of
-from starters.compare import settled_histories
-from starters.history_stats import total_stats
-from starters.input_files import new_order_id
-from starters.order_client import place_order, wait_for_outcome
+from insight.billing import actions_of
+from insight.comparison import settled_histories
+from insight.history_stats import total_stats
 
 BASELINE = "baseline"
 """The baseline saga's name as a subject."""

@@ -61,9 +61,9 @@ from benchmarks.load import (
 from benchmarks.measure import cpu_seconds, machine, percentile, server_pid
 from benchmarks.output import cell_text, console_with, print_failures, print_json
 from benchmarks.soak import report_soak, soak
+from client.orders import PLACEABLE_STYLES
 from domain.services import Service, Style
 from infra import cli
-from starters.order_client import PLACEABLE_STYLES
 from workers.pool import running_workers
 
 __all__ = ["BASELINE", "CONCURRENT", "SEQUENTIAL", "main"]

@@ -37,13 +37,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from client.input_files import new_order_id
+from client.orders import PLACEABLE_STYLES, place_order, wait_for_outcome
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service
 from infra import cli
 from infra.dev_server import start_dev_server
 from infra.telemetry import tracing_interceptors
-from starters.input_files import new_order_id
-from starters.order_client import PLACEABLE_STYLES, place_order, wait_for_outcome
 from workers.pool import running_workers
 
 

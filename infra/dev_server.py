@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import search_attributes
 from infra.binaries import temporal_cli
+from infra.data_dir import data_dir
 from infra.server_start import FREE_PORT_ATTEMPTS, STARTUP_TIMEOUT, first_to_start
 from infra.telemetry import hidden_from_child_processes
 
@@ -162,3 +163,8 @@ def stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def default_db_file() -> Path:
+    """Where the dev server keeps its history unless told otherwise: the data directory."""
+    return data_dir() / "temporal.sqlite3"

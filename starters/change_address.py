@@ -9,10 +9,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from client.input_files import read_address
+from client.requests import run_update
 from domain.commands import UPDATE_CHANGE_ADDRESS, ChangeAddress
 from infra import cli
-from starters.input_files import read_address
-from starters.order_command import run_update
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:

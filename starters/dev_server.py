@@ -8,19 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra import cli
-from infra.data_dir import data_dir
 from infra.dev_server import (
     DEFAULT_PORT,
     DEFAULT_UI_PORT,
     DevServerError,
     PortInUseError,
+    default_db_file,
     start_dev_server,
 )
-
-
-def default_db_file() -> Path:
-    """Where the dev server keeps its history unless told otherwise."""
-    return data_dir() / "temporal.sqlite3"
 
 
 def _db_file(given: Path | None) -> Path:

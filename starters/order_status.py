@@ -9,14 +9,14 @@ from typing import Any
 
 from temporalio.client import Client
 
+from client.orders import order_status
+from client.output import describe_participants, describe_view, print_json
+from client.participants import Participants, survey
+from client.requests import order_parser
 from domain.services import Style
 from domain.views import OrderView
 from infra import cli
 from infra.client import connect
-from starters.order_client import order_status
-from starters.order_command import order_parser
-from starters.output import describe_participants, describe_view, print_json
-from starters.participants import Participants, survey
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:

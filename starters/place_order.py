@@ -10,6 +10,15 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from client.input_files import order_id_argument, read_order, scenario_order_id
+from client.orders import (
+    PLACEABLE_STYLES,
+    place_order,
+    state_of,
+    wait_for_outcome,
+)
+from client.output import print_json
+from client.scenario_player import play_actor
 from domain.order import Order
 from domain.scenarios import SCENARIOS_BY_NAME, Scenario
 from domain.services import Style
@@ -17,16 +26,6 @@ from domain.views import OrderOutcome
 from infra import cli
 from infra.client import connect
 from infra.ui import workflow_url
-from starters.input_files import order_id_argument, read_order, scenario_order_id
-from starters.order_client import (
-    PLACEABLE_STYLES,
-    PlacedOrder,
-    place_order,
-    status_of,
-    wait_for_outcome,
-)
-from starters.output import print_json
-from starters.scenario_player import play_actor
 
 
 def _parser() -> cli.ArgumentParser:
@@ -73,7 +72,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         outcome = await wait_for_outcome(client, placed)
     if actor is not None:
         await actor
-    status, reason, detail = await _state(client, placed, outcome)
+    status, reason, detail = await state_of(client, placed, outcome)
     if args.json:
         print_json(
             {
@@ -91,15 +90,6 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     else:
         print(f"order {placed.order_id}: {status}" + (f" ({reason})" if reason else ""))
     return cli.EXIT_OK
-
-
-async def _state(
-    client: Client, placed: PlacedOrder, outcome: OrderOutcome | None
-) -> tuple[str, str | None, str | None]:
-    if outcome is not None:
-        return outcome.status, outcome.reason.value if outcome.reason else None, outcome.detail
-    view = await status_of(client, placed)
-    return view.status.value, view.reason.value if view.reason else None, None
 
 
 if __name__ == "__main__":

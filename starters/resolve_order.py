@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from temporalio.client import Client
 
+from client.requests import run_update
 from domain.commands import UPDATE_RESOLVE, Resolution, Resolve
 from infra import cli
-from starters.order_command import run_update
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from temporalio.client import Client
 
+from client.output import print_json
 from infra import cli
 from infra.client import connect
-from starters.causal_trace import trace_order
-from starters.output import print_json
-from starters.trace_render import render_json, render_mermaid, render_text
+from insight.causal_trace import trace_order
+from insight.trace_render import render_json, render_mermaid, render_text
 
 FORMATS = ("text", "mermaid", "json")
 

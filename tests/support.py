@@ -38,6 +38,8 @@ from activities import (
     PaymentsActivities,
     ShippingActivities,
 )
+from client.orders import PlacedOrder, order_status, wait_for_outcome
+from client.scenario_player import wait_for_status
 from domain.events.envelope import Party
 from domain.faults import Faults
 from domain.messages.shipping import CarrierEventKind
@@ -46,8 +48,6 @@ from domain.scenarios import Scenario
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
 from domain.views import OrderOutcome, OrderView
-from starters.order_client import PlacedOrder, order_status, wait_for_outcome
-from starters.scenario_player import wait_for_status
 from stores import store_path
 from stores.shipping import ShippingStore
 from workers.pool import running_workers

@@ -12,6 +12,12 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+)
 from domain.commands import UPDATE_APPROVE, UPDATE_CANCEL, Approve, Cancel
 from domain.events.contract import EventType
 from domain.events.envelope import Party
@@ -19,12 +25,6 @@ from domain.messages.shipping import CarrierEventKind, CarrierReport
 from domain.order import Order
 from domain.services import Service, Style, participant_workflow_id
 from domain.status import CancelReason, OrderStatus
-from starters.order_client import (
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
 from stores import store_path
 from stores.audit import audit_stores
 from stores.inventory import InventoryStore, ReservationState

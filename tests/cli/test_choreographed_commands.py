@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from temporalio.service import RPCError
 
+from client import participants
+from client.orders import order_status
+from client.participants import participants_of, survey
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.events.records import ParticipantStart
 from domain.services import Service, Style, participant_workflow_id
 from domain.status import OrderStatus
 from domain.views import OrderView
-from starters import participants
-from starters.order_client import order_status
-from starters.participants import participants_of, survey
 from tests.cli.conftest import Shell, one_line_error
 from tests.cli.test_commands import EXAMPLES, EXIT_REFUSED, json_of
 from tests.cli.test_commands import place_waiting_order as place_order_for_a_person

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES, order_status
 from domain.messages.inventory import StockLine
 from domain.services import Style
 from domain.status import OrderStatus
 from domain.views import EntryKind
 from infra.ui import ui_base
-from starters.order_client import PLACEABLE_STYLES, order_status
 from stores.inventory import InventoryStore
 from tests.cli.conftest import NAMESPACE, Shell, one_line_error
 from tests.conftest import namespace_client

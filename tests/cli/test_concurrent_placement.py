@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from client.input_files import new_order_id
+from client.orders import PlacedOrder, place_order
 from domain.order import LineItem, Order
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Style
 from domain.status import OrderStatus
 from infra.cli import BadInputError
-from starters.input_files import new_order_id
-from starters.order_client import PlacedOrder, place_order
 from tests.cli.conftest import Shell, one_line_error
 from tests.cli.test_commands import EXIT_BAD_INPUT, json_of
 from tests.support import Result, outcome_of

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from client.orders import order_status
 from domain.status import OrderStatus
-from starters.order_client import order_status
 from tests.cli.conftest import Shell, one_line_error
 from tests.support import PROJECT_ROOT, at_rest, reach
 

@@ -18,13 +18,13 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES, order_status
+from client.scenario_runs import ScenarioRun, run_scenarios
 from domain.scenarios import DEMO_TOKEN, SCENARIOS
 from domain.services import Service
 from infra.codec import ENCODING, EncryptionCodec, encrypted_converter
 from infra.codec_http import serving_in_background
-from starters.causal_trace import EntryKind, trace_order
-from starters.order_client import PLACEABLE_STYLES, order_status
-from starters.scenario_runs import ScenarioRun, run_scenarios
+from insight.causal_trace import EntryKind, trace_order
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, existing_workflows, expected_workflow_ids
 from tests.token_traces import files_holding, holds, stored_history

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from client.orders import place_order
 from domain.messages.notifications import NotificationKind, SendNotification
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
 from domain.messages.resolution import (
@@ -21,8 +22,7 @@ from domain.messages.resolution import (
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome
-from starters.audit import describe, run_audit
-from starters.order_client import place_order
+from insight.audit import describe, run_audit
 from stores import store_path
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from chaos.plan import Disturbance, build_plan
+from client.orders import PLACEABLE_STYLES
 from domain.services import Style
 from infra.dev_server import port_is_free
-from starters.chaos_run.plan import Disturbance, build_plan
-from starters.order_client import PLACEABLE_STYLES
 from tests.commands.processes import ended, failing_cli, plain_env, started
 from tests.support import Result, one_line_error
 

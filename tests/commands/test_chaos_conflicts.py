@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chaos.conflicts import conflicts_in_logs
 from infra import logs
-from starters.chaos_run.conflicts import conflicts_in_logs
 from stores.database import StoreConflictError, retried_on_conflict
 
 

@@ -1,7 +1,7 @@
 """The billable-action counter against histories counted by hand.
 
 Every expected number below was counted by reading the recorded JSON (event ids in the comments),
-rule by rule, not by running the counter: if a rule in `starters/billing.py` changes, these say
+rule by rule, not by running the counter: if a rule in `insight/billing.py` changes, these say
 what the published rule gives for a real history."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
 
-from starters.billing import actions_of, count_actions
+from insight.billing import actions_of, count_actions
 from tests.compare.histories import recorded, recorded_with
 
 

@@ -8,7 +8,7 @@ import dataclasses
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from starters.history_stats import HistoryStats, stats_of, total_stats
+from insight.history_stats import HistoryStats, stats_of, total_stats
 from tests.compare.histories import recorded, recorded_with
 
 

@@ -18,6 +18,8 @@ from temporalio.client import Client
 from temporalio.converter import PayloadConverter
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import status_of
+from client.scenario_runs import ScenarioRun, run_scenario
 from domain import search_attributes
 from domain.faults import CarrierBehaviour, Faults
 from domain.messages.shipment import SIGNAL_SHIPMENT_PROGRESS
@@ -25,8 +27,6 @@ from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
 from domain.views import OrderView
-from starters.order_client import status_of
-from starters.scenario_runs import ScenarioRun, run_scenario
 from tests.conftest import namespace_client
 from tests.replay.paths import LEAN_EVENTS, LEAN_HISTORY
 from tests.replay.recorded import recorded_histories

@@ -17,12 +17,12 @@ import pytest
 from temporalio.client import Client, WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES
+from client.scenario_runs import ScenarioRun, run_scenarios
 from domain import search_attributes
 from domain.events.envelope import Party
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style
-from starters.order_client import PLACEABLE_STYLES
-from starters.scenario_runs import ScenarioRun, run_scenarios
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, eventually
 from workers.pool import running_workers

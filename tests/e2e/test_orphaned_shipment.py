@@ -11,12 +11,12 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from client.input_files import new_order_id
+from client.orders import place_order
 from domain.messages.shipment import ShipmentResult, ShipmentStage
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import OrderStatus
-from starters.input_files import new_order_id
-from starters.order_client import place_order
 from stores.effects import effects_of
 from tests.conftest import namespace_client
 from tests.support import reach, result_of

@@ -20,6 +20,9 @@ from pydantic import SecretStr
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from chaos.processes import child_env, started_workers
+from client.orders import PLACEABLE_STYLES
+from client.scenario_runs import ScenarioRun, run_scenarios
 from domain import search_attributes
 from domain.messages.audit import AuditReport
 from domain.messages.notifications import NotificationKind
@@ -27,10 +30,7 @@ from domain.scenarios import DEMO_TOKEN, SCENARIOS, Scenario
 from domain.services import Service, Style, shipment_workflow_id
 from domain.status import CancelReason
 from infra.data_dir import DATA_DIR_VARIABLE
-from starters.audit import check_open_orders
-from starters.chaos_run.processes import child_env, started_workers
-from starters.order_client import PLACEABLE_STYLES
-from starters.scenario_runs import ScenarioRun, run_scenarios
+from insight.audit import check_open_orders
 from stores import STORE_URL_VARIABLE, store_location, store_path, store_url_variable
 from stores.audit import audit_stores
 from stores.database import StoreLocation

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 
+from client.input_files import read_address, read_order
 from starters import change_address, place_order
-from starters.input_files import read_address, read_order
 from tests.fuzz.corpus import (
     ADDRESS_FILES,
     ORDER_FILES,

@@ -27,6 +27,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from client.input_files import read_order
+from client.orders import lifecycle_workflow_id, order_status, place_order
+from client.participants import participants_of, survey
 from domain.events.envelope import ENVELOPE_TEXT_MAX, SIGNAL_EVENT, Party
 from domain.events.records import ParticipantView
 from domain.services import Service, Style
@@ -34,9 +37,6 @@ from domain.status import OrderStatus
 from domain.views import OrderView
 from infra.binaries import temporal_cli
 from starters import cancel_order, change_address
-from starters.input_files import read_order
-from starters.order_client import lifecycle_workflow_id, order_status, place_order
-from starters.participants import participants_of, survey
 from tests.conftest import namespace_client
 from tests.fuzz.corpus import (
     ADDRESS_FILES,

@@ -18,6 +18,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.converter import decode_typed_search_attributes
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+)
 from domain import search_attributes
 from domain.commands import UPDATE_CANCEL, Cancel
 from domain.events import payloads as p
@@ -33,12 +39,6 @@ from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
 from infra.cli import RefusedError
-from starters.order_client import (
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
 from stores import store_path
 from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore

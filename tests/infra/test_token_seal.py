@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import SecretStr, ValidationError
 
+from client.orders import sealed_for_payments
 from domain.order import Order
 from domain.scenarios import DEMO_TOKEN, SCENARIOS_BY_NAME
 from infra.cli import BadInputError
@@ -23,7 +24,6 @@ from infra.token_seal import (
     UnsealingKey,
     unsealing_key,
 )
-from starters.order_client import sealed_for_payments
 from tests.support import one_line_error, run_module
 from tests.token_traces import holds
 

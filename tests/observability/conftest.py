@@ -25,13 +25,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES
+from client.scenario_runs import ScenarioRun, run_scenarios
 from domain.scenarios import SCENARIOS
 from domain.services import Service
 from infra import logs
 from infra.metrics import business_exposition, start_metrics_endpoint
-from starters.local_activities import local_activity_of
-from starters.order_client import PLACEABLE_STYLES
-from starters.scenario_runs import ScenarioRun, run_scenarios
+from insight.local_activities import local_activity_of
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, eventually, existing_workflows
 from workers.pool import running_workers

@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from client.orders import PLACEABLE_STYLES
 from domain.faults import CarrierBehaviour, Faults
 from domain.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Actor, Scenario
 from domain.services import Style
 from domain.status import CancelReason, OrderStatus
-from starters.order_client import PLACEABLE_STYLES
 from workflows.choreography.inventory import InventoryParticipant
 from workflows.choreography.notifications import NotificationsParticipant
 from workflows.choreography.orders import OrdersParticipant

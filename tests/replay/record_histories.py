@@ -31,6 +31,9 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.input_files import scenario_order_id
+from client.orders import PlacedOrder, place_order, update_order, wait_for_outcome
+from client.scenario_player import play_actor, wait_for_status
 from domain.commands import (
     UPDATE_APPROVE,
     UPDATE_CANCEL,
@@ -46,9 +49,6 @@ from domain.status import OrderStatus
 from infra.cli import RefusedError
 from infra.data_dir import DATA_DIR_VARIABLE
 from infra.dev_server import start_dev_server
-from starters.input_files import scenario_order_id
-from starters.order_client import PlacedOrder, place_order, update_order, wait_for_outcome
-from starters.scenario_player import play_actor, wait_for_status
 from tests.replay import paths
 from tests.replay.paths import PATHS, WORKFLOWS_BY_STYLE, ReplayPath, history_name, workflow_type
 from tests.replay.recorded import HISTORIES

@@ -17,7 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import PayloadConverter
 
 from domain.events.envelope import SIGNAL_EVENT
-from starters.local_activities import local_activity_of
+from insight.local_activities import local_activity_of
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import place_order
 from domain.services import Service, Style
 from infra.cli import RefusedError
-from starters.order_client import place_order
 from tests.conftest import namespace_client
 from tests.support import PROJECT_ROOT, make_order, outcome_of, run_module, user_env
 from workers.pool import running_workers

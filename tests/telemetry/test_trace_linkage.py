@@ -22,13 +22,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from client.input_files import new_order_id
+from client.orders import PlacedOrder, place_order
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style
 from domain.status import OrderStatus
 from infra.telemetry import TASK_QUEUE_ATTRIBUTE, tracing_interceptors
-from starters.input_files import new_order_id
-from starters.local_activities import local_activity_of
-from starters.order_client import PlacedOrder, place_order
+from insight.local_activities import local_activity_of
 from tests.support import closed_workflows, outcome_of
 from workers.pool import running_workers
 

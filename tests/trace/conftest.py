@@ -14,13 +14,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client.input_files import new_order_id, read_order
+from client.orders import PlacedOrder, place_order
+from client.scenario_runs import ScenarioRun, run_scenario
 from domain import search_attributes
 from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style
-from starters.causal_trace import EntryKind, OrderTrace, trace_order
-from starters.input_files import new_order_id, read_order
-from starters.order_client import PlacedOrder, place_order
-from starters.scenario_runs import ScenarioRun, run_scenario
+from insight.causal_trace import EntryKind, OrderTrace, trace_order
 from tests.conftest import namespace_client
 from tests.support import PATIENCE, PROJECT_ROOT, closed_workflows, eventually
 from workers.pool import running_workers

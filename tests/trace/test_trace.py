@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domain.services import Style
-from starters.causal_trace import EntryKind, OrderTrace, TraceEntry, trace_order
-from starters.trace_render import render_mermaid, render_text
+from insight.causal_trace import EntryKind, OrderTrace, TraceEntry, trace_order
+from insight.trace_render import render_mermaid, render_text
 from tests.trace.conftest import Orders
 
 pytestmark = pytest.mark.e2e

@@ -14,11 +14,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import order_status, place_order
 from domain.faults import Faults
 from domain.order import Order, OrderTimeouts
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
-from starters.order_client import order_status, place_order
 from tests.conftest import namespace_client
 from tests.support import eventually, make_order
 from workers.pool import ACTIVITY_SLOTS, running_workers

@@ -21,6 +21,13 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import (
+    PLACEABLE_STYLES,
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+)
 from domain.commands import UPDATE_CANCEL, Cancel
 from domain.events.envelope import Party
 from domain.messages.notifications import NotificationKind
@@ -29,13 +36,6 @@ from domain.order import Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome
-from starters.order_client import (
-    PLACEABLE_STYLES,
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
 from stores import store_path
 from stores.audit import audit_stores
 from stores.effects import effects_of

@@ -17,13 +17,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from domain.commands import UPDATE_CANCEL, UPDATE_CHANGE_ADDRESS, Cancel, ChangeAddress
 from domain.messages.shipping import CarrierEventKind
 from domain.order import Address, Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from infra.cli import RefusedError
-from starters.order_client import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from stores import store_path
 from stores.effects import effects_of
 from stores.orders import OrdersStore

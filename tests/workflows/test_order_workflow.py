@@ -13,6 +13,12 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import (
+    PlacedOrder,
+    order_status,
+    place_order,
+    send_update,
+)
 from domain import search_attributes
 from domain.commands import (
     UPDATE_APPROVE,
@@ -32,12 +38,6 @@ from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind
 from infra.cli import RefusedError
-from starters.order_client import (
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
 from stores import store_path
 from stores.inventory import InventoryStore
 from stores.notifications import NotificationsStore

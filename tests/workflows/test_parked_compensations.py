@@ -13,6 +13,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from domain.commands import UPDATE_CANCEL, UPDATE_RESOLVE, Cancel, Resolution, Resolve
 from domain.faults import Faults
 from domain.messages.notifications import OPERATIONS_RECIPIENT, NotificationKind
@@ -22,7 +23,6 @@ from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderView
 from infra.cli import RefusedError
-from starters.order_client import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
 from stores.audit import audit_stores
 from stores.effects import effects_of
 from tests.support import (

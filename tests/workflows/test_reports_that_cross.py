@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from client.orders import PLACEABLE_STYLES, place_order
 from domain.commands import UPDATE_APPROVE, Approve
 from domain.messages.shipping import CarrierEventKind
 from domain.services import Service, Style
 from domain.status import OrderStatus
 from domain.views import OrderView
-from starters.order_client import PLACEABLE_STYLES, place_order
 from tests.support import (
     LARGE_ORDER,
     WINDOW,

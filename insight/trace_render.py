@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from starters.causal_trace import STARTED_BY_SIGNAL, EntryKind, OrderTrace, TraceEntry
+from insight.causal_trace import STARTED_BY_SIGNAL, EntryKind, OrderTrace, TraceEntry
 
 _CLOSED_OK = frozenset({"completed", "received", "delivered", "fired"})
 _MERMAID_KEYWORDS = frozenset(

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
+from client.input_files import describe_validation_error, order_id_argument
+from client.orders import send_update
+from client.output import describe_view, print_json
 from infra import cli
 from infra.client import connect
-from starters.input_files import describe_validation_error, order_id_argument
-from starters.order_client import send_update
-from starters.output import describe_view, print_json
 
 Configure = Callable[[argparse.ArgumentParser], None]
 BuildRequest = Callable[[argparse.Namespace], BaseModel]

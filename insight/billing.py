@@ -26,7 +26,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from starters.history_stats import activity_attempts
+from insight.history_stats import activity_attempts
 
 Units = Callable[[HistoryEvent, "Earlier"], int]
 """How many billable units an event stands for, given the events before it in its history."""

@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from client.participants import Participants
 from domain.events.records import ParticipantView, RefusedEvent
 from domain.money import format_cents
 from domain.views import OrderView
-from starters.participants import Participants
 
 
 def print_json(data: dict[str, Any]) -> None:

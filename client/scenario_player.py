@@ -9,6 +9,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from client.orders import PlacedOrder, find_order, status_of, update_order
 from domain.commands import (
     UPDATE_APPROVE,
     UPDATE_CANCEL,
@@ -23,7 +24,6 @@ from domain.commands import (
 from domain.scenarios import Actor, Scenario
 from domain.status import OrderStatus
 from infra.cli import RefusedError
-from starters.order_client import PlacedOrder, find_order, status_of, update_order
 
 POLL_INTERVAL = timedelta(milliseconds=200)
 

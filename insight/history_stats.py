@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from starters.local_activities import local_activity_of
+from insight.local_activities import local_activity_of
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from chaos.plan import OrderPlan
+from chaos.resilience import patiently
+from client.orders import lifecycle_workflow_id
 from domain import search_attributes
 from domain.services import Service
 from domain.status import OrderStatus
-from starters.chaos_run.plan import OrderPlan
-from starters.chaos_run.resilience import patiently
-from starters.order_client import lifecycle_workflow_id
 from stores import store_location
 from stores.database import read_only
 from stores.orders import OrderRecord, OrdersStore, read_orders

@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chaos.disturb import Hands, disturb, play_person
+from chaos.plan import OrderPlan
+from chaos.resilience import patiently
+from client.orders import PlacedOrder, lifecycle_workflow_id, place_order
 from infra.cli import BadInputError
-from starters.chaos_run.disturb import Hands, disturb, play_person
-from starters.chaos_run.plan import OrderPlan
-from starters.chaos_run.resilience import patiently
-from starters.order_client import PlacedOrder, lifecycle_workflow_id, place_order
 
 
 @dataclass(frozen=True)

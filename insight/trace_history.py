@@ -1,5 +1,5 @@
 """Reading one workflow's history into trace entries, and the links between histories that can
-only be resolved once every history of the order was read (see `starters.causal_trace`)."""
+only be resolved once every history of the order was read (see `insight.causal_trace`)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from temporalio.converter import PayloadConverter
 
 from domain.events.contract import ORDER_CONTRACT, ContractError
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope
-from starters.local_activities import local_activity_of
-from starters.order_histories import OrderWorkflowHistory
-from starters.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
+from insight.local_activities import local_activity_of
+from insight.order_histories import OrderWorkflowHistory
+from insight.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
 
 PUBLISH_ACTIVITY = "publish_event"
 _COMPENSATING_ACTIVITIES = frozenset({"release_stock", "cancel_shipment", "reverse_payment"})

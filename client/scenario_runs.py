@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
+from client.input_files import scenario_order_id
+from client.orders import PlacedOrder, place_order, wait_for_outcome
+from client.scenario_player import play_actor
 from domain.scenarios import Scenario
 from domain.services import Style
 from domain.views import OrderOutcome
-from starters.input_files import scenario_order_id
-from starters.order_client import PlacedOrder, place_order, wait_for_outcome
-from starters.scenario_player import play_actor
 
 PATIENCE = timedelta(minutes=5)
 """How long one scenario's order may take before it is reported stuck (each ends in seconds; a

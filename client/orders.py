@@ -360,3 +360,14 @@ async def _outcome_of_failure(
             total_cents=view.total_cents,
         )
     raise RefusedError(f"order {placed.order_id} failed: {cause or error}") from error
+
+
+async def state_of(
+    client: Client, placed: PlacedOrder, outcome: OrderOutcome | None
+) -> tuple[str, str | None, str | None]:
+    """How an order stands: its outcome when it has ended (and was waited for), else its view:
+    the status, the reason and the detail of its outcome."""
+    if outcome is not None:
+        return outcome.status, outcome.reason.value if outcome.reason else None, outcome.detail
+    view = await status_of(client, placed)
+    return view.status.value, view.reason.value if view.reason else None, None

@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chaos.tracker import Tracker
 from domain.services import Style
 from domain.status import OrderStatus
-from starters.chaos_run.tracker import Tracker
 
 NO_REASON = "no reason"
 """A cancelled order that recorded no reason (the register allows it; no style should)."""

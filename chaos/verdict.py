@@ -34,18 +34,18 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from chaos.orders import Placement
+from chaos.plan import OrderPlan
+from chaos.resilience import patiently
+from chaos.tally import Tally
+from chaos.tracker import Tracker
+from client.orders import lifecycle_workflow_id
 from domain import search_attributes
 from domain.messages.audit import AuditReport, AuditRule, Violation
 from domain.messages.notifications import NotificationKind
 from domain.services import Service
-from starters.audit import run_audit
-from starters.chaos_run.orders import Placement
-from starters.chaos_run.plan import OrderPlan
-from starters.chaos_run.resilience import patiently
-from starters.chaos_run.tally import Tally
-from starters.chaos_run.tracker import Tracker
-from starters.order_client import lifecycle_workflow_id
-from starters.order_histories import workflows_of
+from insight.audit import run_audit
+from insight.order_histories import workflows_of
 from stores.effects import StoreEffects, effects_of
 from stores.payments import LedgerKind
 

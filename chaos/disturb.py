@@ -4,7 +4,7 @@ at random moments, some two at once, a published event delivered again).
 
 Refusals are expected: an order that can no longer be cancelled says so, and that is the order
 doing its job. Every step of this module goes through the same client calls the command-line
-tools use (`starters.order_client`, the scenario player, the event bus), tried again while the
+tools use (`client.orders`, the scenario player, the event bus), tried again while the
 server or a worker is down.
 """
 
@@ -21,6 +21,12 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from chaos.plan import Disturbance, OrderPlan
+from chaos.resilience import is_transient, patiently
+from chaos.tally import Tally
+from chaos.tracker import Tracker
+from client.orders import PlacedOrder, update_order
+from client.scenario_player import play_actor
 from domain import search_attributes
 from domain.commands import (
     UPDATE_APPROVE,
@@ -37,13 +43,7 @@ from domain.order import Address
 from domain.status import OrderStatus
 from infra.cli import RefusedError
 from infra.event_bus import deliver
-from starters.chaos_run.plan import Disturbance, OrderPlan
-from starters.chaos_run.resilience import is_transient, patiently
-from starters.chaos_run.tally import Tally
-from starters.chaos_run.tracker import Tracker
-from starters.order_client import PlacedOrder, update_order
-from starters.order_histories import history_of, workflows_of
-from starters.scenario_player import play_actor
+from insight.order_histories import history_of, workflows_of
 
 STAGE_POLL = timedelta(milliseconds=500)
 """How often a disturbance that waits for a stage looks at the order."""

@@ -23,10 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from chaos.tasks import together, uninterrupted
 from domain.services import Service
 from infra.cli import RefusedError
 from infra.data_dir import DATA_DIR_VARIABLE
-from starters.chaos_run.tasks import together, uninterrupted
 
 START_PATIENCE = timedelta(seconds=60)
 """How long a process may take to say it is up: seconds, even on two busy cores."""

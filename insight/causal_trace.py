@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from temporalio.client import Client
 from temporalio.converter import PayloadConverter
 
-from starters.order_histories import OrderWorkflowHistory, histories_of
-from starters.trace_history import Links, Reader
-from starters.trace_model import (
+from insight.order_histories import OrderWorkflowHistory, histories_of
+from insight.trace_history import Links, Reader
+from insight.trace_model import (
     STARTED_BY_SIGNAL,
     EntryKind,
     OrderTrace,

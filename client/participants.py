@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.orders import QUERY_TIMEOUT
 from domain.events.records import QUERY_PARTICIPANT, ParticipantView
 from domain.services import Service, participant_workflow_id
-from starters.order_client import QUERY_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import random
 import time
 from collections.abc import Callable
 
+from chaos.processes import Cluster
+from chaos.tally import Tally
 from domain.services import Service
-from starters.chaos_run.processes import Cluster
-from starters.chaos_run.tally import Tally
 
 Note = Callable[[str], None]
 

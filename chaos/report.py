@@ -11,12 +11,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from chaos.figures import NO_REASON, StyleFigures, total_of
+from chaos.plan import OrderPlan
+from chaos.tally import Tally
+from chaos.verdict import Breach, Invariant
 from domain.services import Style
 from domain.status import CancelReason
-from starters.chaos_run.figures import NO_REASON, StyleFigures, total_of
-from starters.chaos_run.plan import OrderPlan
-from starters.chaos_run.tally import Tally
-from starters.chaos_run.verdict import Breach, Invariant
 
 BREACHES_SHOWN = 30
 """Breaches listed in the text report; `--json` has them all."""

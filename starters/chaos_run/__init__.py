@@ -1,3 +1,0 @@
-"""The parts of `python -m starters.chaos`, one purpose each: the seeded plan, the processes it
-runs and breaks, the calls that outlast an outage, what it does to orders, how it knows they have
-settled, the invariants, and the report."""
