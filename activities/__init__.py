@@ -1,6 +1,8 @@
 """Each service's activities, bound to that service's store.
 
-Activity names are the method names: they are the contract with the workflows of every style.
+Activity names are the method names: they are the contract with the workflows of every style,
+which call them by reference (`workflows.services.call`). A worker registers every activity of
+its service's class (`activity_methods`), so a new one needs no list to be added to.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from activities.common import activity_methods
 from activities.events import publish_event
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationsActivities
@@ -48,37 +51,14 @@ def _service_activities(
     path = store_location(data_dir, service)
     match service:
         case Service.ORDERS:
-            orders = OrdersActivities(OrdersStore(path))
-            return [
-                orders.record_order_placed,
-                orders.record_order_parked,
-                orders.record_order_ended,
-            ]
+            return activity_methods(OrdersActivities(OrdersStore(path)))
         case Service.INVENTORY:
-            inventory = InventoryActivities(InventoryStore(path))
-            return [
-                inventory.reserve_stock,
-                inventory.release_stock,
-                inventory.consume_stock,
-                inventory.record_resolved_by_hand,
-            ]
+            return activity_methods(InventoryActivities(InventoryStore(path)))
         case Service.PAYMENTS:
-            payments = PaymentsActivities(PaymentsStore(path), unsealing_key(data_dir))
-            return [
-                payments.authorize_payment,
-                payments.capture_payment,
-                payments.reverse_payment,
-                payments.record_resolved_by_hand,
-            ]
+            return activity_methods(
+                PaymentsActivities(PaymentsStore(path), unsealing_key(data_dir))
+            )
         case Service.SHIPPING:
-            shipping = ShippingActivities(ShippingStore(path), on_outbox_written)
-            return [
-                shipping.book_shipment,
-                shipping.dispatch_shipment,
-                shipping.cancel_shipment,
-                shipping.record_carrier_event,
-                shipping.mark_parcel_lost,
-            ]
+            return activity_methods(ShippingActivities(ShippingStore(path), on_outbox_written))
         case Service.NOTIFICATIONS:
-            notifications = NotificationsActivities(NotificationsStore(path))
-            return [notifications.send_notification]
+            return activity_methods(NotificationsActivities(NotificationsStore(path)))

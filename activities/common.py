@@ -3,15 +3,16 @@ becomes a failure a workflow can act on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.errors import BusinessError, TransientError
 from domain.messages.resolution import RecordResolvedByHand
+from domain.services import Service
 from stores.database import StoreError
 
 _EXPECTED = frozenset(
@@ -21,12 +22,65 @@ _EXPECTED = frozenset(
 DEBUG, without a traceback, and keeps them out of its failure metrics. The activity still logs
 one line. A contract error or a busy store stays loud."""
 
-store_activity = activity.defn(no_thread_cancel_exception=True)
-"""A synchronous activity over a store.
+ActivityMethod = Callable[..., Any]
+MethodT = TypeVar("MethodT", bound=ActivityMethod)
+ClassT = TypeVar("ClassT", bound=type)
 
-By default the SDK cancels a sync activity by raising CancelledError asynchronously in its thread,
-which could land between a SQLite BEGIN and COMMIT. Store writes are short and atomic, so they
-run to the end; the one long wait (the carrier booking) checks for cancellation itself."""
+_declared_methods: set[ActivityMethod] = set()
+_service_of: dict[ActivityMethod, Service] = {}
+
+
+def store_activity(method: MethodT) -> MethodT:
+    """A synchronous activity over a store; its name is the method's.
+
+    By default the SDK cancels a sync activity by raising CancelledError asynchronously in its
+    thread, which could land between a SQLite BEGIN and COMMIT. Store writes are short and
+    atomic, so they run to the end; the one long wait (the carrier booking) checks for
+    cancellation itself."""
+    defined = activity.defn(no_thread_cancel_exception=True)(method)
+    _declared_methods.add(defined)
+    return defined
+
+
+def service_activities(service: Service) -> Callable[[ClassT], ClassT]:
+    """Declare a class's activities as `service`'s: a workflow calls one by reference
+    (`workflows.services.call.call(PaymentsActivities.capture_payment, ...)`) and it runs on
+    that service's task queue; the service's worker registers every one of them."""
+
+    def declare(cls: ClassT) -> ClassT:
+        for method in vars(cls).values():
+            if method in _declared_methods:
+                _service_of[method] = service
+        return cls
+
+    return declare
+
+
+def service_of(method: ActivityMethod) -> Service:
+    """The service whose task queue runs this activity method."""
+    try:
+        return _service_of[method]
+    except KeyError:
+        raise LookupError(
+            f"{getattr(method, '__qualname__', method)} is no activity of a service: declare "
+            "its class with @service_activities(Service...)"
+        ) from None
+
+
+def activity_name(method: ActivityMethod) -> str:
+    """The name Temporal knows an activity by, in histories and on the wire: the method's."""
+    name: str = method.__name__
+    return name
+
+
+def activity_methods(instance: object) -> list[Callable[..., object]]:
+    """The activities of a service's activities object, bound to it, as its worker registers
+    them: every method declared with `store_activity`, in the order the class defines them."""
+    return [
+        getattr(instance, name)
+        for name, method in vars(type(instance)).items()
+        if method in _declared_methods
+    ]
 
 
 @contextmanager

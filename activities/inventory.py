@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.common import record_resolution, store_activity, store_failures
+from activities.common import record_resolution, service_activities, store_activity, store_failures
 from domain.messages.common import OrderRef
 from domain.messages.inventory import (
     ConsumeResult,
@@ -15,10 +15,12 @@ from domain.messages.inventory import (
     StockLine,
 )
 from domain.messages.resolution import RecordResolvedByHand
+from domain.services import Service
 from infra.metrics import count_compensation
 from stores.inventory import InventoryStore
 
 
+@service_activities(Service.INVENTORY)
 class InventoryActivities:
     def __init__(self, store: InventoryStore) -> None:
         self._store = store

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.common import store_activity, store_failures
+from activities.common import service_activities, store_activity, store_failures
 from domain.messages.notifications import NotificationResult, SendNotification
+from domain.services import Service
 from stores.notifications import NotificationsStore
 
 
+@service_activities(Service.NOTIFICATIONS)
 class NotificationsActivities:
     def __init__(self, store: NotificationsStore) -> None:
         self._store = store

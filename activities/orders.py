@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.common import store_activity, store_failures
+from activities.common import service_activities, store_activity, store_failures
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
 from domain.messages.resolution import RecordOrderParked
+from domain.services import Service
 from infra.metrics import count_order_ended
 from stores.orders import OrdersStore
 
 
+@service_activities(Service.ORDERS)
 class OrdersActivities:
     def __init__(self, store: OrdersStore) -> None:
         self._store = store

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.common import record_resolution, store_activity, store_failures
+from activities.common import record_resolution, service_activities, store_activity, store_failures
 from domain.errors import TransientError
 from domain.messages.common import OrderRef
 from domain.messages.payments import (
@@ -22,11 +22,13 @@ from domain.messages.payments import (
 )
 from domain.messages.resolution import RecordResolvedByHand
 from domain.payment_token import is_sealed
+from domain.services import Service
 from infra.metrics import count_compensation
 from infra.token_seal import SealKeyError, UnsealingKey
 from stores.payments import PaymentsStore
 
 
+@service_activities(Service.PAYMENTS)
 class PaymentsActivities:
     def __init__(self, store: PaymentsStore, key: UnsealingKey) -> None:
         self._store = store

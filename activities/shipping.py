@@ -9,7 +9,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 
-from activities.common import store_activity, store_failures
+from activities.common import service_activities, store_activity, store_failures
 from domain.messages.common import OrderRef
 from domain.messages.shipping import (
     BookingResult,
@@ -19,12 +19,14 @@ from domain.messages.shipping import (
     DispatchResult,
     DispatchShipment,
 )
+from domain.services import Service
 from infra.metrics import count_compensation
 from stores.shipping import ShippingStore
 
 HEARTBEAT_EVERY = timedelta(seconds=1)
 
 
+@service_activities(Service.SHIPPING)
 class ShippingActivities:
     def __init__(
         self, store: ShippingStore, on_outbox_written: Callable[[], None] | None = None

@@ -14,6 +14,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import PayloadConverter
 
+from activities.compensations import COMPENSATING_ACTIVITY_NAMES
 from domain.events.contract import ORDER_CONTRACT, ContractError
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope
 from insight.local_activities import local_activity_of
@@ -21,7 +22,6 @@ from insight.order_histories import OrderWorkflowHistory
 from insight.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
 
 PUBLISH_ACTIVITY = "publish_event"
-_COMPENSATING_ACTIVITIES = frozenset({"release_stock", "cancel_shipment", "reverse_payment"})
 
 
 def party_of(workflow_type: str, task_queue: str) -> str:
@@ -279,7 +279,7 @@ class Reader:
             summary or activity,
             service=attrs.task_queue.name,
             caused_by=self._cause_of_command(event),
-            compensation=_compensating_activity(activity, summary),
+            compensation=_compensating_activity(activity),
         )
         if activity == PUBLISH_ACTIVITY:
             self._published(entry, self._envelope(self._decoded(attrs.input)))
@@ -299,7 +299,7 @@ class Reader:
             summary or local.activity_type,
             service=self._history.task_queue,
             caused_by=self._cause_of_command(event),
-            compensation=_compensating_activity(local.activity_type, summary),
+            compensation=_compensating_activity(local.activity_type),
             status="completed" if local.completed else "failed",
             attempts=local.attempt,
         )
@@ -561,13 +561,8 @@ def _payload_bytes(payloads: Payloads) -> bytes:
     return b"".join(payload.data for payload in payloads.payloads)
 
 
-def _compensating_activity(activity: str, summary: str | None) -> bool:
-    text = (summary or "").lower()
-    return (
-        activity in _COMPENSATING_ACTIVITIES
-        or text.startswith("compensation:")
-        or text.startswith("refund")
-    )
+def _compensating_activity(activity: str) -> bool:
+    return activity in COMPENSATING_ACTIVITY_NAMES
 
 
 def _compensating_event(event_type: str) -> bool:

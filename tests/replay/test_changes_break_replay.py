@@ -4,28 +4,30 @@ histories that schedule that activity, and only those; every other history still
 
 If a renamed activity broke no history, replay would be no guard of that activity; if it broke
 histories that never schedule it, a failure would say nothing of where the change is. The
-activities' workflows call them through the one service call (`workflows.services.call.call`),
-so the change is made there, where each workflow module looks `call` up. The sandbox would
-re-import the workflow modules and undo it: these replays run unsandboxed.
+workflows schedule every activity through the one service call (`workflows.services.call`), by
+reference; the change is made in the SDK functions it calls, so that the activity goes out under
+another name. The sandbox would re-import the SDK's workflow module and undo it: these replays
+run unsandboxed.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
-from collections.abc import Awaitable, Callable
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from temporalio import workflow
 from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 import workflows
-from domain.services import Service
+from activities.common import activity_name
 from tests.replay.recorded import recorded_histories
 from tests.replay.replaying import replay_failures
-from workflows.services.call import call
+from workflows.services import call as call_module
 
 pytestmark = pytest.mark.timeout(60)  # every recorded history is replayed in the first test
 
@@ -49,34 +51,47 @@ SCHEDULED = sorted(set().union(*(r.scheduled_activities for r in recorded_histor
 """Every activity type any recorded history schedules: each is renamed in turn."""
 
 
-def _call_sites() -> list[ModuleType]:
-    """The workflow modules that look the service call up by the name `call`."""
-    modules = [
-        importlib.import_module(info.name)
-        for info in pkgutil.walk_packages(workflows.__path__, f"{workflows.__name__}.")
-    ]
-    return [module for module in modules if getattr(module, "call", None) is call]
+SCHEDULERS = ("execute_activity", "execute_activity_method", "execute_local_activity_method")
+"""The SDK functions the service call schedules an activity with."""
 
 
-def _renaming(activity: str) -> Callable[..., Awaitable[Any]]:
-    """The service call, but `activity` is scheduled as `<activity>_renamed`."""
+def _renaming(activity: str, scheduler: Callable[..., Any]) -> Callable[..., Any]:
+    """`scheduler`, but `activity` is scheduled by the name `<activity>_renamed`."""
 
-    async def changed(service: Service, name: str, *args: Any, **kwargs: Any) -> Any:
-        return await call(service, f"{name}_renamed" if name == activity else name, *args, **kwargs)
+    def changed(scheduled: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Any:
+        name = scheduled if isinstance(scheduled, str) else activity_name(scheduled)
+        if name != activity:
+            return scheduler(scheduled, *args, **kwargs)
+        by_name = (
+            workflow.execute_local_activity
+            if scheduler.__name__.startswith("execute_local")
+            else workflow.execute_activity
+        )
+        return by_name(f"{activity}_renamed", *args, **kwargs)
 
     return changed
+
+
+def _schedulers_outside_the_service_call() -> list[str]:
+    """Workflow modules that schedule an activity themselves: a rename there would go unseen."""
+    found = []
+    for info in pkgutil.walk_packages(workflows.__path__, f"{workflows.__name__}."):
+        module = importlib.import_module(info.name)
+        source = inspect.getsource(module)
+        if module is not call_module and any(f"workflow.{s}(" in source for s in SCHEDULERS):
+            found.append(info.name)
+    return found
 
 
 def test_the_renamed_activities_include_every_step_compensation_and_message() -> None:
     assert set(SCHEDULED) >= MUST_BREAK, sorted(MUST_BREAK - set(SCHEDULED))
 
 
-def test_the_service_call_is_looked_up_by_each_services_module_and_the_participants() -> None:
+def test_every_activity_is_scheduled_through_the_service_call() -> None:
     """The renaming reaches every workflow that schedules an activity."""
-    names = {module.__name__ for module in _call_sites()}
-
-    assert {f"workflows.services.{service.value}" for service in Service} <= names
-    assert "workflows.choreography.participant" in names
+    assert _schedulers_outside_the_service_call() == []
+    source = inspect.getsource(call_module)
+    assert all(f"workflow.{scheduler}(" in source for scheduler in SCHEDULERS)
 
 
 async def test_unchanged_commands_replay_every_history_unsandboxed() -> None:
@@ -90,8 +105,8 @@ async def test_unchanged_commands_replay_every_history_unsandboxed() -> None:
 async def test_an_activity_renamed_without_a_patch_breaks_exactly_the_histories_scheduling_it(
     activity: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in _call_sites():
-        monkeypatch.setattr(module, "call", _renaming(activity))
+    for scheduler in SCHEDULERS:
+        monkeypatch.setattr(workflow, scheduler, _renaming(activity, getattr(workflow, scheduler)))
     histories = recorded_histories()
     scheduling = {r.name for r in histories if activity in r.scheduled_activities}
 

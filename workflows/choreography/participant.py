@@ -18,7 +18,6 @@ from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.progress import moves_forward, status_after
 from domain.events.records import (
     QUERY_PARTICIPANT,
-    DeliveryReport,
     EventRecord,
     ParticipantStart,
     ParticipantView,
@@ -30,7 +29,10 @@ from workflows.choreography.versions import LEAN_EVENTS, PARTICIPANT_STATUS
 from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
 from workflows.saga import to_the_end
-from workflows.services.call import call
+from workflows.services.call import call_on
+
+with workflow.unsafe.imports_passed_through():
+    from activities.events import publish_event
 from workflows.status_attribute import StatusAttribute
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -252,11 +254,10 @@ async def publish(
         producer=party,
         payload=payload.model_dump(mode="json"),
     )
-    report = await call(
+    report = await call_on(
         service,
-        "publish_event",
+        publish_event,
         envelope,
-        DeliveryReport,
         policy=UNTIL_DONE,
         summary=f"publish {event_type.value}",
     )

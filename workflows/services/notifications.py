@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from temporalio import workflow
+
 from domain.messages.notifications import (
     OPERATIONS_RECIPIENT,
     NotificationKind,
-    NotificationResult,
     SendNotification,
 )
 from domain.money import format_cents
-from domain.services import Service
 from domain.views import OrderOutcome
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationsActivities
+
 
 _SUBJECTS: dict[NotificationKind, str] = {
     NotificationKind.ORDER_RECEIVED: "We have received your order {order_id}",
@@ -81,10 +85,8 @@ async def notify(order_id: str, customer_email: str, kind: NotificationKind, bod
         body=body,
     )
     await call(
-        Service.NOTIFICATIONS,
-        "send_notification",
+        NotificationsActivities.send_notification,
         message,
-        NotificationResult,
         policy=UNTIL_DONE,
         summary=f"notify: {kind.value}",
     )

@@ -7,10 +7,13 @@ from temporalio import workflow
 from domain.messages.orders import RecordOrderEnded, RecordOrderPlaced
 from domain.messages.resolution import RecordOrderParked
 from domain.order import Order
-from domain.services import Service, Style
+from domain.services import Style
 from domain.views import OrderOutcome
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
+
+with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrdersActivities
 
 
 async def record_order_placed(order: Order, style: Style, *, local: bool = False) -> None:
@@ -23,10 +26,8 @@ async def record_order_placed(order: Order, style: Style, *, local: bool = False
         placed_at=workflow.now(),
     )
     await call(
-        Service.ORDERS,
-        "record_order_placed",
+        OrdersActivities.record_order_placed,
         record,
-        type(None),
         policy=UNTIL_DONE,
         summary="register the order",
         local=local,
@@ -36,10 +37,8 @@ async def record_order_placed(order: Order, style: Style, *, local: bool = False
 async def record_order_ended(outcome: OrderOutcome, style: Style, *, local: bool = False) -> None:
     record = RecordOrderEnded(style=style, outcome=outcome, ended_at=workflow.now())
     await call(
-        Service.ORDERS,
-        "record_order_ended",
+        OrdersActivities.record_order_ended,
         record,
-        type(None),
         policy=UNTIL_DONE,
         summary=f"register the outcome: {outcome.status}",
         local=local,
@@ -48,10 +47,8 @@ async def record_order_ended(outcome: OrderOutcome, style: Style, *, local: bool
 
 async def record_order_parked(parked: RecordOrderParked) -> None:
     await call(
-        Service.ORDERS,
-        "record_order_parked",
+        OrdersActivities.record_order_parked,
         parked,
-        type(None),
         policy=UNTIL_DONE,
         summary=f"register: {len(parked.parked)} compensation(s) parked",
     )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from temporalio import workflow
+
 from domain.messages.common import OrderRef
 from domain.messages.payments import (
     AuthorizationResult,
@@ -12,9 +14,11 @@ from domain.messages.payments import (
 from domain.money import format_cents
 from domain.order import Order
 from domain.order_parts import PaymentOrder
-from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE, within_budget
 from workflows.services.call import call
+
+with workflow.unsafe.imports_passed_through():
+    from activities.payments import PaymentsActivities
 
 
 async def authorize_payment(order: Order | PaymentOrder) -> AuthorizationResult:
@@ -27,20 +31,16 @@ async def authorize_payment(order: Order | PaymentOrder) -> AuthorizationResult:
         simulate_void_refusals=order.faults.void_refusals,
     )
     return await call(
-        Service.PAYMENTS,
-        "authorize_payment",
+        PaymentsActivities.authorize_payment,
         request,
-        AuthorizationResult,
         summary=f"authorize {format_cents(order.total_cents)}",
     )
 
 
 async def capture_payment(order_id: str) -> CaptureResult:
     return await call(
-        Service.PAYMENTS,
-        "capture_payment",
+        PaymentsActivities.capture_payment,
         OrderRef(order_id=order_id),
-        CaptureResult,
         policy=UNTIL_DONE,
         summary="capture the payment",
     )
@@ -52,10 +52,8 @@ async def reverse_payment(
     """Void the authorization, or refund the capture: whichever the ledger says applies. As a
     compensation (a void), within `budget`; a refund after the pivot is retried until done."""
     return await call(
-        Service.PAYMENTS,
-        "reverse_payment",
+        PaymentsActivities.reverse_payment,
         OrderRef(order_id=order_id),
-        ReversalResult,
         policy=UNTIL_DONE if budget is None else within_budget(budget),
         summary=why,
     )

@@ -9,6 +9,9 @@ from domain.messages.resolution import Compensation, RecordResolvedByHand
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
 
+with workflow.unsafe.imports_passed_through():
+    from activities.compensations import RECORD_RESOLVED_BY_HAND
+
 
 async def record_resolved_by_hand(
     order_id: str, compensation: Compensation, resolved_by: str, note: str
@@ -21,10 +24,8 @@ async def record_resolved_by_hand(
         at=workflow.now(),
     )
     await call(
-        compensation.service,
-        "record_resolved_by_hand",
+        RECORD_RESOLVED_BY_HAND[compensation.service],
         resolved,
-        type(None),
         policy=UNTIL_DONE,
         summary=f"record: {compensation.what}, done by hand",
     )

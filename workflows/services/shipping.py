@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from temporalio import workflow
+
 from domain.faults import CarrierBehaviour
 from domain.messages.common import OrderRef
 from domain.messages.shipment import ParcelShipment
@@ -14,9 +16,11 @@ from domain.messages.shipping import (
     DispatchResult,
     DispatchShipment,
 )
-from domain.services import Service
 from workflows.retry_policies import UNTIL_DONE
 from workflows.services.call import call
+
+with workflow.unsafe.imports_passed_through():
+    from activities.shipping import ShippingActivities
 
 
 async def book_shipment(shipment: ParcelShipment) -> BookingResult:
@@ -30,10 +34,8 @@ async def book_shipment(shipment: ParcelShipment) -> BookingResult:
         simulate_rejection=shipment.simulate_rejection,
     )
     return await call(
-        Service.SHIPPING,
-        "book_shipment",
+        ShippingActivities.book_shipment,
         request,
-        BookingResult,
         summary="book a carrier",
         heartbeat_timeout=timedelta(seconds=10),
         extra_time=latency,
@@ -45,10 +47,8 @@ async def dispatch_shipment(
 ) -> DispatchResult:
     request = DispatchShipment(order_id=order_id, report_to=report_to, simulate_carrier=carrier)
     return await call(
-        Service.SHIPPING,
-        "dispatch_shipment",
+        ShippingActivities.dispatch_shipment,
         request,
-        DispatchResult,
         policy=UNTIL_DONE,
         summary="dispatch the parcel",
     )
@@ -56,10 +56,8 @@ async def dispatch_shipment(
 
 async def cancel_shipment(order_id: str) -> CancelShipmentResult:
     return await call(
-        Service.SHIPPING,
-        "cancel_shipment",
+        ShippingActivities.cancel_shipment,
         OrderRef(order_id=order_id),
-        CancelShipmentResult,
         policy=UNTIL_DONE,
         summary="compensation: cancel the shipment",
     )
@@ -67,10 +65,8 @@ async def cancel_shipment(order_id: str) -> CancelShipmentResult:
 
 async def record_carrier_event(report: CarrierReport, *, local: bool = False) -> None:
     await call(
-        Service.SHIPPING,
-        "record_carrier_event",
+        ShippingActivities.record_carrier_event,
         report,
-        type(None),
         policy=UNTIL_DONE,
         summary=f"record carrier report: {report.kind.value}",
         local=local,
@@ -79,10 +75,8 @@ async def record_carrier_event(report: CarrierReport, *, local: bool = False) ->
 
 async def mark_parcel_lost(order_id: str) -> None:
     await call(
-        Service.SHIPPING,
-        "mark_parcel_lost",
+        ShippingActivities.mark_parcel_lost,
         OrderRef(order_id=order_id),
-        type(None),
         policy=UNTIL_DONE,
         summary="declare the parcel lost",
     )
