@@ -16,7 +16,7 @@ from temporalio.converter import PayloadConverter
 
 from activities.compensations import COMPENSATING_ACTIVITY_NAMES
 from domain.events.contract import ORDER_CONTRACT, ContractError
-from domain.events.envelope import SIGNAL_EVENT, EventEnvelope
+from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from insight.local_activities import local_activity_of
 from insight.order_histories import OrderWorkflowHistory
 from insight.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
@@ -25,12 +25,11 @@ PUBLISH_ACTIVITY = "publish_event"
 
 
 def party_of(workflow_type: str, task_queue: str) -> str:
-    """`InventoryParticipant` → inventory, `PickingParticipant` → picking; else the task queue.
-    A warehouse participant runs on the shipping queue but is a party of its own."""
-    suffix = "Participant"
-    if workflow_type.endswith(suffix) and len(workflow_type) > len(suffix):
-        return workflow_type.removesuffix(suffix).lower()
-    return task_queue
+    """The party whose participant this is (`InventoryParticipant`: inventory, `PickingParticipant`:
+    picking); else the task queue. A warehouse participant runs on the shipping queue but is a
+    party of its own."""
+    party = Party.of_workflow_type(workflow_type)
+    return party.value if party is not None else task_queue
 
 
 # -- links across workflows ------------------------------------------------------------------

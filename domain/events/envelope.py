@@ -69,8 +69,33 @@ class Party(StrEnum):
 
     @property
     def workflow_type(self) -> str:
-        """A participant's workflow type, e.g. `InventoryParticipant`, `HandoffParticipant`."""
-        return f"{self.value.capitalize()}Participant"
+        """A participant's workflow type (`_PARTICIPANT_TYPES`); the storefront and the
+        orchestrator run none."""
+        try:
+            return _PARTICIPANT_TYPES[self]
+        except KeyError:
+            raise ValueError(f"{self.value} runs no participant workflow") from None
+
+    @classmethod
+    def of_workflow_type(cls, workflow_type: str) -> Party | None:
+        """The party whose participant has this workflow type; None for any other workflow."""
+        return _PARTIES_BY_TYPE.get(workflow_type)
+
+
+_PARTICIPANT_TYPES: dict[Party, str] = {
+    Party.ORDERS: "OrdersParticipant",
+    Party.INVENTORY: "InventoryParticipant",
+    Party.PAYMENTS: "PaymentsParticipant",
+    Party.SHIPPING: "ShippingParticipant",
+    Party.NOTIFICATIONS: "NotificationsParticipant",
+    Party.PICKING: "PickingParticipant",
+    Party.PACKING: "PackingParticipant",
+    Party.HANDOFF: "HandoffParticipant",
+}
+"""Each participant's workflow type, declared once: its class's `workflow.defn` names it so, the
+event bus starts it by it, the trace and the patches' table find the party from it. Part of the
+contract with running orders: a renamed type strands every participant in flight."""
+_PARTIES_BY_TYPE = {workflow_type: party for party, workflow_type in _PARTICIPANT_TYPES.items()}
 
 
 ENVELOPE_TEXT_MAX = 64

@@ -24,7 +24,7 @@ from workflows.choreography.undo import ParkableUndo
 from workflows.services import inventory
 
 
-@workflow.defn(name="InventoryParticipant")
+@workflow.defn(name=Party.INVENTORY.workflow_type)
 class InventoryParticipant(Participant):
     party = Party.INVENTORY
 

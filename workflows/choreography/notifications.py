@@ -16,7 +16,7 @@ from workflows.choreography.versions import CONFIRMS_FINAL_NOTICE
 from workflows.services import notifications as n
 
 
-@workflow.defn(name="NotificationsParticipant")
+@workflow.defn(name=Party.NOTIFICATIONS.workflow_type)
 class NotificationsParticipant(Participant):
     party = Party.NOTIFICATIONS
 

@@ -52,7 +52,7 @@ _STEP_DONE = {
 """How the timeline names the step an event reports, in the words of the orchestrated order."""
 
 
-@workflow.defn(name="OrdersParticipant")
+@workflow.defn(name=Party.ORDERS.workflow_type)
 class OrdersParticipant(DeskUpdates, Participant):
     party = Party.ORDERS
 

@@ -24,7 +24,7 @@ from workflows.services import payments
 E = EventType
 
 
-@workflow.defn(name="PaymentsParticipant")
+@workflow.defn(name=Party.PAYMENTS.workflow_type)
 class PaymentsParticipant(Participant):
     party = Party.PAYMENTS
 

@@ -14,7 +14,7 @@ from workflows.choreography.carrier import ParcelShipper, StageNews
 from workflows.choreography.inbox import Received
 
 
-@workflow.defn(name="ShippingParticipant")
+@workflow.defn(name=Party.SHIPPING.workflow_type)
 class ShippingParticipant(ParcelShipper):
     party = Party.SHIPPING
 

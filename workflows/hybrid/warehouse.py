@@ -16,7 +16,7 @@ from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, published_whole
 
 
-@workflow.defn(name="PickingParticipant")
+@workflow.defn(name=Party.PICKING.workflow_type)
 class PickingParticipant(Participant):
     """Takes every line of the order off the shelves (the stock was reserved and is consumed by
     the orchestrator at dispatch: picking moves goods, it does not count them)."""
@@ -49,7 +49,7 @@ class PickingParticipant(Participant):
         return "handled"
 
 
-@workflow.defn(name="PackingParticipant")
+@workflow.defn(name=Party.PACKING.workflow_type)
 class PackingParticipant(Participant):
     """Packs what was picked into the parcel the carrier takes."""
 
@@ -86,7 +86,7 @@ class PackingParticipant(Participant):
         return "handled"
 
 
-@workflow.defn(name="HandoffParticipant")
+@workflow.defn(name=Party.HANDOFF.workflow_type)
 class HandoffParticipant(ParcelShipper):
     """Hands the packed parcel to a carrier and follows it; a late delivery is escalated to
     operations here, as the orchestrated shipment does, and only then announced."""
