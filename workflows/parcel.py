@@ -1,4 +1,7 @@
-"""Following one parcel by its carrier's reports, shared by every style's shipping workflow.
+"""A parcel's life once it is booked, written once for every style's shipping workflow (the
+orchestrated shipment child, the choreography's shipping participant, the hybrid's carrier
+hand-off): dispatch it (`dispatch`), then follow it to the end (`follow_to_the_end`): delivered
+within the deadline; late, escalated, and delivered after all; or lost.
 
 The carrier reports by signals (`picked_up`, `delivered`). The first matching report of each kind
 is kept: a carrier that repeats itself, or one that reports on another parcel, changes nothing.
@@ -9,13 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from temporalio import workflow
 
-from domain.messages.shipping import CarrierEventKind, CarrierReport
+from domain.faults import CarrierBehaviour
+from domain.messages.shipping import CarrierEventKind, CarrierReport, CarrierSignals
 from workflows.services import shipping
 
 OnPickedUp = Callable[[CarrierReport], Awaitable[None]]
+EndT = TypeVar("EndT", covariant=True)
 
 
 class ParcelWatch:
@@ -136,3 +142,46 @@ class CarrierReports:
     @workflow.signal(name=CarrierEventKind.DELIVERED.value)
     def delivered(self, report: CarrierReport) -> None:
         self._parcel.accept(CarrierEventKind.DELIVERED, report)
+
+
+class ParcelStages(Protocol[EndT]):
+    """What a shipping workflow does at each stage of the parcel's life: say so its own way (a
+    signal to its order, an event), and end with what its end is (a result, nothing)."""
+
+    async def on_picked_up(self, report: CarrierReport) -> None: ...
+
+    async def on_late(self) -> None:
+        """The delivery deadline passed: announce it (and escalate, where this workflow does)."""
+        ...
+
+    async def on_delivered(self, late: bool) -> EndT: ...
+
+    async def on_lost(self) -> EndT:
+        """Still missing at `lost_after`, and recorded as lost."""
+        ...
+
+
+async def dispatch(watch: ParcelWatch, order_id: str, carrier: CarrierBehaviour) -> None:
+    """Hand the booked parcel to the carrier, whose reports are to signal this workflow; the
+    delivery deadline counts from here."""
+    report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
+    await shipping.dispatch_shipment(order_id, report_to, carrier)
+    watch.dispatched()
+
+
+async def follow_to_the_end(
+    watch: ParcelWatch,
+    order_id: str,
+    deadline: timedelta,
+    lost_after: timedelta,
+    stages: ParcelStages[EndT],
+) -> EndT:
+    """Follow a dispatched parcel: delivered within `deadline`; else late, then delivered within
+    `lost_after`; else declared lost. After dispatch nothing is undone."""
+    if await watch.follow(deadline, stages.on_picked_up):
+        return await stages.on_delivered(late=False)
+    await stages.on_late()
+    if await watch.follow(lost_after, stages.on_picked_up):
+        return await stages.on_delivered(late=True)
+    await shipping.mark_parcel_lost(order_id)
+    return await stages.on_lost()

@@ -11,7 +11,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.shipment import ShipmentStage
-from workflows.choreography.carrier import ParcelShipper, StageNews
+from workflows.choreography.carrier import ParcelShipper
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, published_whole
 
@@ -93,6 +93,14 @@ class HandoffParticipant(ParcelShipper):
 
     party = Party.HANDOFF
     escalates_late_delivery = True
+    stage_events = {
+        None: EventType.HANDOFF_FAILED,
+        ShipmentStage.DISPATCHED: EventType.PARCEL_HANDED_OVER,
+        ShipmentStage.PICKED_UP: EventType.SHIPMENT_IN_TRANSIT,
+        ShipmentStage.LATE: EventType.SHIPMENT_LATE,
+        ShipmentStage.DELIVERED: EventType.SHIPMENT_DELIVERED,
+        ShipmentStage.LOST: EventType.SHIPMENT_LOST,
+    }
 
     @workflow.init
     def __init__(self, start: ParticipantStart) -> None:
@@ -118,28 +126,3 @@ class HandoffParticipant(ParcelShipper):
         await self.ship(fulfilment.shipment, received)
         self._finished = True
         return "handled"
-
-    async def announce(self, news: StageNews, cause: Received) -> None:
-        match news.stage:
-            case None:
-                assert news.failure is not None
-                await self.publish(EventType.HANDOFF_FAILED, news.failure, cause)
-            case ShipmentStage.DISPATCHED:
-                handed = p.ParcelHandedOver(
-                    tracking_number=news.tracking_number, carrier=news.carrier
-                )
-                await self.publish(EventType.PARCEL_HANDED_OVER, handed, cause)
-            case ShipmentStage.PICKED_UP:
-                assert news.at is not None
-                transit = p.ShipmentInTransit(at=news.at)
-                await self.publish(EventType.SHIPMENT_IN_TRANSIT, transit, cause)
-            case ShipmentStage.LATE:
-                late = p.ShipmentLate(deadline=news.request.delivery_deadline)
-                await self.publish(EventType.SHIPMENT_LATE, late, cause)
-            case ShipmentStage.DELIVERED:
-                assert news.at is not None
-                delivered = p.ShipmentDelivered(at=news.at, late=news.late)
-                await self.publish(EventType.SHIPMENT_DELIVERED, delivered, cause)
-            case ShipmentStage.LOST:
-                lost = p.ShipmentLost(detail=f"no delivery within {news.request.lost_after}")
-                await self.publish(EventType.SHIPMENT_LOST, lost, cause)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -19,11 +18,10 @@ from domain.messages.shipment import (
 from domain.messages.shipping import (
     BookingResult,
     CarrierReport,
-    CarrierSignals,
 )
 from domain.services import SHIPMENT_WORKFLOW_TYPE
 from domain.status import OrderStatus
-from workflows.parcel import CarrierReports, ParcelWatch
+from workflows.parcel import CarrierReports, ParcelWatch, dispatch, follow_to_the_end
 from workflows.saga import Saga, to_the_end
 from workflows.services import notifications, payments, shipping
 from workflows.status_attribute import StatusAttribute
@@ -99,26 +97,10 @@ class ShipmentWorkflow(CarrierReports):
     async def _dispatch_and_follow(self, booking: BookingResult) -> ShipmentResult:
         request = self._request
         await self._report(ShipmentStage.BOOKED, f"{booking.carrier} {booking.tracking_number}")
-        report_to = CarrierSignals(workflow_id=workflow.info().workflow_id)
-        await shipping.dispatch_shipment(request.order_id, report_to, request.simulate_carrier)
-        self._parcel.dispatched()
+        await dispatch(self._parcel, request.order_id, request.simulate_carrier)
         await self._report(ShipmentStage.DISPATCHED, f"tracking number {booking.tracking_number}")
-
-        if await self._follow_parcel(until=request.delivery_deadline):
-            return await self._delivered(late=False)
-        await self._escalate_late_delivery()
-        if await self._follow_parcel(until=request.lost_after):
-            return await self._delivered(late=True)
-        await shipping.mark_parcel_lost(request.order_id)
-        await self._report(ShipmentStage.LOST, f"no delivery within {request.lost_after}")
-        if self._orphaned:  # no parent order to refund the customer: this shipment does
-            await payments.reverse_payment(request.order_id, why="refund: the parcel was lost")
-        return ShipmentResult(
-            order_id=request.order_id,
-            stage=ShipmentStage.LOST,
-            tracking_number=self._parcel.tracking_number,
-            late=True,
-            progress=self._take_untold(),
+        return await follow_to_the_end(
+            self._parcel, request.order_id, request.delivery_deadline, request.lost_after, self
         )
 
     def _note_ignored_cancel(self) -> None:
@@ -131,13 +113,13 @@ class ShipmentWorkflow(CarrierReports):
     def stage(self) -> ShipmentStage | None:
         return self._stage
 
-    async def _follow_parcel(self, until: timedelta) -> bool:
-        return await self._parcel.follow(until, self._picked_up)
+    # -- the parcel's stages (`workflows.parcel.ParcelStages`; its signals: `CarrierReports`) --
 
-    async def _picked_up(self, report: CarrierReport) -> None:
+    async def on_picked_up(self, report: CarrierReport) -> None:
         await self._report(ShipmentStage.PICKED_UP, f"picked up at {report.at.isoformat()}")
 
-    async def _escalate_late_delivery(self) -> None:
+    async def on_late(self) -> None:
+        """Escalate to operations and keep waiting: after dispatch nothing is undone."""
         deadline = self._request.delivery_deadline
         await self._report(ShipmentStage.LATE, f"not delivered within {deadline}")
         await notifications.notify_delivery_late(
@@ -146,7 +128,7 @@ class ShipmentWorkflow(CarrierReports):
             deadline,
         )
 
-    async def _delivered(self, late: bool) -> ShipmentResult:
+    async def on_delivered(self, late: bool) -> ShipmentResult:
         report = self._parcel.delivery
         await self._report(ShipmentStage.DELIVERED, f"delivered at {report.at.isoformat()}")
         return ShipmentResult(
@@ -155,6 +137,19 @@ class ShipmentWorkflow(CarrierReports):
             tracking_number=self._parcel.tracking_number,
             delivered_at=report.at,
             late=late,
+            progress=self._take_untold(),
+        )
+
+    async def on_lost(self) -> ShipmentResult:
+        request = self._request
+        await self._report(ShipmentStage.LOST, f"no delivery within {request.lost_after}")
+        if self._orphaned:  # no parent order to refund the customer: this shipment does
+            await payments.reverse_payment(request.order_id, why="refund: the parcel was lost")
+        return ShipmentResult(
+            order_id=request.order_id,
+            stage=ShipmentStage.LOST,
+            tracking_number=self._parcel.tracking_number,
+            late=True,
             progress=self._take_untold(),
         )
 
