@@ -48,6 +48,7 @@ def shipment_workflow_id(order_id: str) -> str:
     return f"shipment-{order_id}"
 
 
-def participant_workflow_id(service: Service, order_id: str) -> str:
-    """A choreography participant: one per service and order."""
-    return f"{service.value}-{order_id}"
+def participant_workflow_id(party: str, order_id: str) -> str:
+    """A participant's workflow: one per party (a service, or one of the hybrid's warehouse
+    parties) and order, `<party>-<order id>`."""
+    return f"{party}-{order_id}"

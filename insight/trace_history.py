@@ -15,7 +15,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import PayloadConverter
 
 from activities.compensations import COMPENSATING_ACTIVITY_NAMES
-from domain.events.contract import ORDER_CONTRACT, ContractError
+from domain.events.contract import ORDER_CONTRACT, EventContractError
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from insight.local_activities import local_activity_of
 from insight.order_histories import OrderWorkflowHistory
@@ -567,7 +567,7 @@ def _compensating_activity(activity: str) -> bool:
 def _compensating_event(event_type: str) -> bool:
     try:
         return ORDER_CONTRACT.spec(event_type).compensates is not None
-    except (ContractError, KeyError, ValueError):
+    except (EventContractError, KeyError, ValueError):
         return False
 
 

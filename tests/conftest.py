@@ -30,6 +30,7 @@ from infra.search_attributes import ensure_search_attributes
 from infra.server_start import start_time_skipping_server
 from infra.token_seal import PRIVATE_KEY_VARIABLE, new_private_key
 from tests.postgres_cluster import PostgresServer, throwaway_server, unavailable_reason
+from tests.service_stores import ServiceStores
 from workers.pool import running_workers
 
 
@@ -190,3 +191,9 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def stores(data_dir: Path) -> ServiceStores:
+    """Every service's store in the test's data directory, as its workers keep them."""
+    return ServiceStores(data_dir)

@@ -89,13 +89,13 @@ class EventSpec(Model):
         for reaction in self.reactions:
             if reaction.consumer is consumer:
                 return reaction.sees or self.payload
-        raise ContractError(
+        raise EventContractError(
             f"{self.type.value} is not for {consumer.value}: the contract has "
             f"{', '.join(c.value for c in self.consumers)} react to it"
         )
 
 
-class ContractError(ValueError):
+class EventContractError(ValueError):
     """An event does not fit the contract; the message says what and why."""
 
 
@@ -111,7 +111,9 @@ class Contract(Model):
         for spec in self.events:
             if spec.type == event_type:
                 return spec
-        raise ContractError(f"unknown event type {event_type!r}: the contract does not declare it")
+        raise EventContractError(
+            f"unknown event type {event_type!r}: the contract does not declare it"
+        )
 
     def cut_for(self, consumer: Party, envelope: EventEnvelope) -> EventEnvelope:
         """The envelope as `consumer` is handed it: its payload cut to what it sees."""
@@ -121,14 +123,14 @@ class Contract(Model):
 
     def payload_for(self, consumer: Party, envelope: EventEnvelope) -> BaseModel:
         """The envelope's payload as `consumer` sees it (whether the bus cut it already or it
-        was published whole, before payloads were cut); a ContractError says what is wrong."""
+        was published whole, before payloads were cut); a EventContractError says what is wrong."""
         spec = self.spec(envelope.type)
         seen = spec.seen_by(consumer)
         try:
             payload: BaseModel = seen.model_validate(cut(seen, spec.payload, envelope.payload))
             return payload
         except ValidationError as error:
-            raise ContractError(
+            raise EventContractError(
                 f"malformed {envelope.type} payload: {_first_problems(error)}"
             ) from error
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from domain.base import Model
 from domain.order import OrderId
-from domain.services import Service, order_workflow_id
+from domain.services import Service, order_workflow_id, participant_workflow_id
 
 SIGNAL_EVENT = "event"
 """The one signal by which every event reaches a participant."""
@@ -65,7 +65,7 @@ class Party(StrEnum):
         """`<party>-<order id>` for a participant; the orchestrator is `order-<order id>`."""
         if self is Party.ORCHESTRATOR:
             return order_workflow_id(order_id)
-        return f"{self.value}-{order_id}"
+        return participant_workflow_id(self.value, order_id)
 
     @property
     def workflow_type(self) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from domain.events import payloads as p
 from domain.events.checks import ContractProblem, ContractRule, check_contract, elementary_cycles
-from domain.events.contract import ORDER_CONTRACT, Contract, ContractError, EventType
+from domain.events.contract import ORDER_CONTRACT, Contract, EventContractError, EventType
 from domain.events.envelope import EventEnvelope, Party
 from domain.personal import PersonalData
 from domain.scenarios import DEMO_TOKEN, SCENARIOS_BY_NAME
@@ -140,7 +140,7 @@ def test_each_consumer_is_handed_its_cut_and_reads_an_uncut_one_alike() -> None:
     assert isinstance(cut_read, p.LinesToReserve)
     assert cut_read.order.items == order.items
     forged = handed.model_copy(update={"payload": {**handed.payload, "note": "x"}})
-    with pytest.raises(ContractError, match="note"):
+    with pytest.raises(EventContractError, match="note"):
         ORDER_CONTRACT.payload_for(Party.INVENTORY, forged)
 
 

@@ -7,9 +7,7 @@ from the reports the order's `CarrierBehaviour` put in the shipping store's outb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,16 +33,15 @@ from domain.messages.notifications import NotificationKind
 from domain.messages.shipment import ShipmentRequest
 from domain.messages.shipping import CarrierEventKind
 from domain.order import Order
-from domain.services import Service, Style
+from domain.services import Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
 from infra.cli import RefusedError
-from stores import store_path
-from stores.inventory import InventoryStore, ReservationState
-from stores.notifications import NotificationsStore
-from stores.payments import LedgerKind, PaymentsStore, PaymentState
-from stores.shipping import ShipmentState, ShippingStore
+from stores.inventory import ReservationState
+from stores.payments import LedgerKind, PaymentState
+from stores.shipping import ShipmentState
 from tests.choreography.events import envelope
+from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
     SLACK,
@@ -60,36 +57,6 @@ from tests.support import (
 
 E = EventType
 WAREHOUSE = (Party.PICKING, Party.PACKING, Party.HANDOFF)
-
-
-@dataclass(frozen=True)
-class Stores:
-    inventory: InventoryStore
-    payments: PaymentsStore
-    shipping: ShippingStore
-    notifications: NotificationsStore
-
-    def reservation_states(self, order: Order) -> set[ReservationState]:
-        return {r.state for r in self.inventory.reservations(order.order_id)}
-
-    def reserved_units(self, order: Order) -> dict[str, int]:
-        return {item.sku: self.inventory.stock(item.sku).reserved for item in order.items}
-
-    def ledger(self, order: Order) -> list[LedgerKind]:
-        return [entry.kind for entry in self.payments.ledger(order.order_id)]
-
-    def notifications_of(self, order: Order, kind: NotificationKind) -> int:
-        return sum(1 for m in self.notifications.messages(order.order_id) if m.kind is kind)
-
-
-@pytest.fixture
-def stores(data_dir: Path) -> Stores:
-    return Stores(
-        InventoryStore(store_path(data_dir, Service.INVENTORY)),
-        PaymentsStore(store_path(data_dir, Service.PAYMENTS)),
-        ShippingStore(store_path(data_dir, Service.SHIPPING)),
-        NotificationsStore(store_path(data_dir, Service.NOTIFICATIONS)),
-    )
 
 
 async def place(client: Client, order: Order) -> PlacedOrder:
@@ -108,7 +75,7 @@ class Carrier:
         self,
         env: WorkflowEnvironment,
         client: Client,
-        stores: Stores,
+        stores: ServiceStores,
         order: Order,
         handed_over_at: datetime,
     ) -> None:
@@ -120,7 +87,7 @@ class Carrier:
 
     @classmethod
     async def at_hand_over(
-        cls, env: WorkflowEnvironment, client: Client, stores: Stores, order: Order
+        cls, env: WorkflowEnvironment, client: Client, stores: ServiceStores, order: Order
     ) -> Carrier:
         """The carrier that took the parcel now (call it once the order is dispatched)."""
         return cls(env, client, stores, order, await env.get_current_time())
@@ -144,7 +111,7 @@ class Carrier:
 
 
 async def handed_over(
-    env: WorkflowEnvironment, client: Client, stores: Stores, order: Order
+    env: WorkflowEnvironment, client: Client, stores: ServiceStores, order: Order
 ) -> Carrier:
     """Let the real two-hour handling time pass and the warehouse hand the parcel over to the
     carrier."""
@@ -208,7 +175,7 @@ def assert_completed(outcome: OrderOutcome, *, late: bool) -> None:
 
 
 async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_step_once(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -222,13 +189,13 @@ async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_st
 
     assert_completed(outcome, late=False)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
-    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE]
-    assert stores.reservation_states(order) == {ReservationState.CONSUMED}
+    assert stores.ledger(order.order_id) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE]
+    assert stores.reservation_states(order.order_id) == {ReservationState.CONSUMED}
     assert stores.reserved_units(order) == {"KB-001": 0, "MS-002": 0}
     shipment = stores.shipping.shipment(order.order_id)
     assert shipment is not None
     assert shipment.state is ShipmentState.DELIVERED
-    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 0
+    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 0
 
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is (
@@ -283,7 +250,7 @@ def _upstream(party: Party) -> Party:
 
 
 async def test_unanswered_approval_cancels_after_the_real_24_hours_and_never_wakes_the_warehouse(
-    client: Client, stores: Stores
+    client: Client, stores: ServiceStores
 ) -> None:
     order = make_order(items=LARGE_ORDER)
 
@@ -293,20 +260,20 @@ async def test_unanswered_approval_cancels_after_the_real_24_hours_and_never_wak
     view = await order_status(client, order.order_id)
     requested = next(e.at for e in view.timeline if e.what == "approval requested")
     assert WINDOW <= view.timeline[-1].at - requested < WINDOW + SLACK  # the window, not more
-    assert stores.reservation_states(order) == {ReservationState.RELEASED}
+    assert stores.reservation_states(order.order_id) == {ReservationState.RELEASED}
     assert stores.reserved_units(order) == {"WS-004": 0}
     payment = stores.payments.payment(order.order_id)
     assert payment is not None
     assert payment.state is PaymentState.VOIDED
     assert stores.payments.net_captured(order.order_id) == 0
-    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
+    assert stores.ledger(order.order_id) == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
     assert stores.shipping.shipment(order.order_id) is None
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is None, party
 
 
 async def test_cancel_during_the_handling_time_is_accepted_and_undoes_everything(
-    client: Client, stores: Stores
+    client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -320,10 +287,10 @@ async def test_cancel_during_the_handling_time_is_accepted_and_undoes_everything
     assert view.status is OrderStatus.COMPENSATING
     outcome = await outcome_of(client, placed)
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
-    assert stores.reservation_states(order) == {ReservationState.RELEASED}
+    assert stores.reservation_states(order.order_id) == {ReservationState.RELEASED}
     assert stores.payments.net_captured(order.order_id) == 0
     assert stores.shipping.shipment(order.order_id) is None
-    assert stores.notifications_of(order, NotificationKind.ORDER_CANCELLED) == 1
+    assert stores.notifications_of(order.order_id, NotificationKind.ORDER_CANCELLED) == 1
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is None, party
 
@@ -332,7 +299,7 @@ async def test_cancel_during_the_handling_time_is_accepted_and_undoes_everything
 
 
 async def test_cancel_is_refused_once_the_parcel_is_handed_over(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -354,7 +321,7 @@ async def test_cancel_is_refused_once_the_parcel_is_handed_over(
 
 
 async def test_late_delivery_is_escalated_once_and_still_completes(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     """The carrier delivers six days after pick-up: a day past the five-day deadline."""
     behaviour = CarrierBehaviour(pickup_after=timedelta(hours=3), deliver_after=timedelta(days=6))
@@ -372,10 +339,10 @@ async def test_late_delivery_is_escalated_once_and_still_completes(
     await carrier.report(CarrierEventKind.DELIVERED)
     outcome = await outcome_of(client, placed)
     assert_completed(outcome, late=True)
-    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 1
+    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 1
     assert stores.payments.net_captured(order.order_id) == order.total_cents
-    assert LedgerKind.REFUND not in stores.ledger(order)
-    assert stores.reservation_states(order) == {ReservationState.CONSUMED}
+    assert LedgerKind.REFUND not in stores.ledger(order.order_id)
+    assert stores.reservation_states(order.order_id) == {ReservationState.CONSUMED}
     changes = await status_changes(client, placed.workflow_id)
     assert changes[-4:] == ["dispatched", "in_transit", "delivery_late", "completed"]
     handoff = await participant_view(client, Party.HANDOFF, order.order_id)
@@ -388,7 +355,7 @@ async def test_late_delivery_is_escalated_once_and_still_completes(
 
 
 async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order(faults=Faults(carrier=CarrierBehaviour(deliver_after=None)))
     placed = await place(client, order)
@@ -400,7 +367,11 @@ async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
     assert stores.payments.net_captured(order.order_id) == 0
-    assert stores.ledger(order) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE, LedgerKind.REFUND]
+    assert stores.ledger(order.order_id) == [
+        LedgerKind.AUTHORIZE,
+        LedgerKind.CAPTURE,
+        LedgerKind.REFUND,
+    ]
     payment = stores.payments.payment(order.order_id)
     assert payment is not None
     assert payment.state is PaymentState.REFUNDED
@@ -412,7 +383,7 @@ async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled
     dispatched_at = next(e.at for e in view.timeline if e.what == "shipment dispatched")
     lost_after = order.timeouts.lost_after
     assert lost_after <= lost_at - dispatched_at < lost_after + SLACK
-    assert stores.notifications_of(order, NotificationKind.DELIVERY_LATE) == 1
+    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 1
     assert await warehouse_status(client, Party.HANDOFF, order.order_id) is (
         WorkflowExecutionStatus.COMPLETED
     )
@@ -465,7 +436,7 @@ def _shipment_request(order: Order) -> ShipmentRequest:
 
 
 async def test_malformed_events_are_refused_and_the_order_still_completes(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -527,7 +498,7 @@ async def workflow_task_after_last_signal(client: Client, workflow_id: str) -> s
 
 @pytest.mark.parametrize("args", [[], ["one", "two"]], ids=["no-argument", "two-arguments"])
 async def test_an_event_signal_without_exactly_one_argument_is_refused_too(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores, args: list[str]
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores, args: list[str]
 ) -> None:
     order = make_order()
     placed = await place(client, order)

@@ -34,16 +34,11 @@ from domain.faults import Faults
 from domain.messages.notifications import NotificationKind
 from domain.messages.shipping import CarrierEventKind
 from domain.order import Address, Order
-from domain.services import Service, Style
+from domain.services import Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind
 from infra.cli import RefusedError
-from stores import store_path
-from stores.inventory import InventoryStore
-from stores.notifications import NotificationsStore
-from stores.orders import OrdersStore
-from stores.payments import PaymentsStore
-from stores.shipping import ShippingStore
+from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
     SLACK,
@@ -60,26 +55,6 @@ from tests.support import (
 PICKED_UP, DELIVERED = CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED
 
 
-class Stores:
-    def __init__(self, data_dir: Path) -> None:
-        self.inventory = InventoryStore(store_path(data_dir, Service.INVENTORY))
-        self.payments = PaymentsStore(store_path(data_dir, Service.PAYMENTS))
-        self.shipping = ShippingStore(store_path(data_dir, Service.SHIPPING))
-        self.notifications = NotificationsStore(store_path(data_dir, Service.NOTIFICATIONS))
-        self.orders = OrdersStore(store_path(data_dir, Service.ORDERS))
-
-    def notification_kinds(self, order_id: str) -> set[NotificationKind]:
-        return {message.kind for message in self.notifications.messages(order_id)}
-
-    def reservation_states(self, order_id: str) -> set[str]:
-        return {str(r.state) for r in self.inventory.reservations(order_id)}
-
-
-@pytest.fixture
-def stores(data_dir: Path) -> Stores:
-    return Stores(data_dir)
-
-
 async def place(client: Client, order: Order) -> PlacedOrder:
     return await place_order(client, order, Style.ORCHESTRATED)
 
@@ -90,7 +65,7 @@ async def deliver(env: WorkflowEnvironment, client: Client, data_dir: Path, orde
 
 
 async def test_happy_path_charges_once_consumes_stock_and_notifies(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -114,7 +89,7 @@ async def test_happy_path_charges_once_consumes_stock_and_notifies(
 
 
 async def test_unanswered_approval_cancels_after_the_real_24_hours(
-    client: Client, stores: Stores
+    client: Client, stores: ServiceStores
 ) -> None:
     order = make_order(items=LARGE_ORDER)
     placed = await place(client, order)
@@ -135,7 +110,7 @@ async def test_unanswered_approval_cancels_after_the_real_24_hours(
 
 
 async def test_approval_late_in_the_window_still_counts(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order(items=LARGE_ORDER)
     placed = await place(client, order)
@@ -160,7 +135,7 @@ async def test_approval_late_in_the_window_still_counts(
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
 
-async def test_rejection_compensates_in_reverse(client: Client, stores: Stores) -> None:
+async def test_rejection_compensates_in_reverse(client: Client, stores: ServiceStores) -> None:
     order = make_order(items=LARGE_ORDER)
     placed = await place(client, order)
     await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
@@ -190,7 +165,7 @@ async def test_approve_is_refused_when_not_awaiting_approval_and_changes_nothing
 
 
 async def test_customer_cancellation_before_dispatch_undoes_everything(
-    client: Client, stores: Stores
+    client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -212,7 +187,7 @@ async def test_customer_cancellation_before_dispatch_undoes_everything(
 
 
 async def test_cancel_and_address_change_are_refused_after_dispatch(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -234,7 +209,7 @@ async def test_cancel_and_address_change_are_refused_after_dispatch(
 
 
 async def test_address_changed_before_dispatch_is_the_one_shipped_to(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     await place(client, order)
@@ -253,7 +228,7 @@ async def test_address_changed_before_dispatch_is_the_one_shipped_to(
 
 
 async def test_late_delivery_escalates_and_is_not_undone(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -277,7 +252,7 @@ async def test_late_delivery_escalates_and_is_not_undone(
 
 
 async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -292,7 +267,9 @@ async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
     assert str(shipment.state) == "lost"
 
 
-async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: Stores) -> None:
+async def test_out_of_stock_cancels_before_any_charge(
+    client: Client, stores: ServiceStores
+) -> None:
     order = make_order(faults=Faults(out_of_stock=True))
     outcome = await outcome_of(client, await place(client, order))
 
@@ -302,7 +279,7 @@ async def test_out_of_stock_cancels_before_any_charge(client: Client, stores: St
     assert stores.reservation_states(order.order_id) == set()
 
 
-async def test_declined_payment_releases_the_stock(client: Client, stores: Stores) -> None:
+async def test_declined_payment_releases_the_stock(client: Client, stores: ServiceStores) -> None:
     order = make_order(faults=Faults(payment_decline=True))
     outcome = await outcome_of(client, await place(client, order))
 
@@ -312,7 +289,7 @@ async def test_declined_payment_releases_the_stock(client: Client, stores: Store
 
 
 async def test_transient_gateway_errors_are_retried_until_authorized(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order(faults=Faults(payment_transient_errors=3))
     placed = await place(client, order)
@@ -327,7 +304,7 @@ async def test_transient_gateway_errors_are_retried_until_authorized(
 
 
 async def test_cancelling_the_workflow_before_dispatch_compensates(
-    client: Client, stores: Stores
+    client: Client, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)
@@ -348,7 +325,7 @@ async def test_cancelling_the_workflow_before_dispatch_compensates(
 
 
 async def test_cancelling_the_workflow_after_dispatch_only_goes_forward(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: Stores
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
     order = make_order()
     placed = await place(client, order)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from domain.events.contract import ORDER_CONTRACT, Contract, ContractError, EventType
+from domain.events.contract import ORDER_CONTRACT, Contract, EventContractError, EventType
 from domain.events.envelope import ENVELOPE_TEXT_MAX, EventEnvelope, Party
 from domain.events.records import EventRecord, RefusedEvent
 
@@ -71,11 +71,11 @@ class Inbox:
             payload = self.contract.payload_for(self.party, envelope)
             producer = self.contract.spec(envelope.type).producer
             if envelope.producer is not producer:
-                raise ContractError(
+                raise EventContractError(
                     f"{envelope.type} comes from {producer.value}, "
                     f"not from {envelope.producer.value}"
                 )
-        except ContractError as error:
+        except EventContractError as error:
             self._refuse(at, raw, str(error))
             return None
         if envelope.order_id != self.order_id:
