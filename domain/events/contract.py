@@ -115,6 +115,40 @@ class Contract(Model):
             f"unknown event type {event_type!r}: the contract does not declare it"
         )
 
+    def check_publication(
+        self,
+        producer: Party,
+        event_type: EventType,
+        payload: BaseModel,
+        reacting_to: EventType | None,
+    ) -> None:
+        """Refuse, before it goes out, an event its publisher may not publish here: one another
+        party produces, a payload of another model, or (in reaction to `reacting_to`) one its
+        reaction does not declare. The static checks read the contract; this holds the code to
+        it where it runs."""
+        spec = self.spec(event_type)
+        if spec.producer is not producer:
+            raise EventContractError(
+                f"{producer.value} published {event_type.value}, which the contract has "
+                f"{spec.producer.value} publish"
+            )
+        if not isinstance(payload, spec.payload):
+            raise EventContractError(
+                f"{producer.value} published {event_type.value} with a "
+                f"{type(payload).__name__} payload; the contract says {spec.payload.__name__}"
+            )
+        if reacting_to is None:
+            return
+        reaction = next(
+            (r for r in self.spec(reacting_to).reactions if r.consumer is producer), None
+        )
+        if reaction is None or event_type not in reaction.publishes:
+            declared = ", ".join(e.value for e in reaction.publishes) if reaction else "nothing"
+            raise EventContractError(
+                f"{producer.value} published {event_type.value} in reaction to "
+                f"{reacting_to.value}; its reaction declares {declared}"
+            )
+
     def cut_for(self, consumer: Party, envelope: EventEnvelope) -> EventEnvelope:
         """The envelope as `consumer` is handed it: its payload cut to what it sees."""
         spec = self.spec(envelope.type)
@@ -123,7 +157,7 @@ class Contract(Model):
 
     def payload_for(self, consumer: Party, envelope: EventEnvelope) -> BaseModel:
         """The envelope's payload as `consumer` sees it (whether the bus cut it already or it
-        was published whole, before payloads were cut); a EventContractError says what is wrong."""
+        was published whole, before payloads were cut); an EventContractError says what is wrong."""
         spec = self.spec(envelope.type)
         seen = spec.seen_by(consumer)
         try:

@@ -13,7 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import search_attributes
 from domain.events import payloads as p
-from domain.events.contract import EventType
+from domain.events.contract import ORDER_CONTRACT, EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.progress import moves_forward, status_after
 from domain.events.records import (
@@ -245,6 +245,9 @@ async def publish(
     left to time out (measured: the time-skipping tests' workers stalled for 30 s)."""
     service = party.service
     assert service is not None
+    ORDER_CONTRACT.check_publication(
+        party, event_type, payload, caused_by.type if caused_by else None
+    )
     envelope = EventEnvelope(
         event_id=str(workflow.uuid4()),
         type=event_type.value,
