@@ -164,28 +164,6 @@ async def test_approve_is_refused_when_not_awaiting_approval_and_changes_nothing
     assert (after.status, after.timeline) == (before.status, before.timeline)
 
 
-async def test_customer_cancellation_before_dispatch_undoes_everything(
-    client: Client, stores: ServiceStores
-) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-
-    view = await send_update(
-        client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
-    )
-
-    # the update answers once compensation begins, before any undo (an activity) has finished
-    assert view.status is OrderStatus.COMPENSATING
-    outcome = await outcome_of(client, placed)
-    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
-    assert outcome.detail == "cancelled by customer: oops"
-    assert stores.reservation_states(order.order_id) == {"released"}
-    assert stores.payments.net_captured(order.order_id) == 0
-    assert stores.shipping.shipment(order.order_id) is None
-    assert NotificationKind.ORDER_CANCELLED in stores.notification_kinds(order.order_id)
-
-
 async def test_cancel_and_address_change_are_refused_after_dispatch(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
