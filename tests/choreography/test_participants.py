@@ -14,7 +14,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from client.orders import (
     PlacedOrder,
-    order_status,
     place_order,
     send_update,
 )
@@ -31,7 +30,7 @@ from stores.inventory import InventoryStore, ReservationState
 from stores.payments import PaymentsStore, PaymentState
 from stores.shipping import ShippingStore
 from tests.choreography.events import closed_status, view_of, view_when
-from tests.support import LARGE_ORDER, SLACK, WINDOW, make_order, outcome_of, reach
+from tests.support import LARGE_ORDER, make_order, outcome_of, reach
 
 E = EventType
 COMPLETED = WorkflowExecutionStatus.COMPLETED
@@ -69,23 +68,17 @@ def assert_audit_clean(data_dir: Path) -> None:
     assert report.open_orders == []
 
 
-async def test_unanswered_approval_cancels_after_the_real_24_hours_and_undoes_everything(
-    client: Client, data_dir: Path, inventory: InventoryStore, payments: PaymentsStore
+async def test_an_unanswered_approval_closes_the_participants_and_never_reaches_shipping(
+    client: Client, data_dir: Path
 ) -> None:
+    """What is undone is in tests/workflows/test_approval_window.py, for every style; here,
+    what only the choreography has: each participant that took part closes, shipping never
+    starts, and the audit finds the stores clean."""
     order = make_order(items=LARGE_ORDER)
 
     outcome = await outcome_of(client, await place(client, order))
 
-    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
-    view = await order_status(client, order.order_id)
-    requested = next(e.at for e in view.timeline if e.what == "approval requested")
-    assert WINDOW <= view.timeline[-1].at - requested < WINDOW + SLACK  # the window, not more
-    assert states(inventory, order) == {ReservationState.RELEASED}
-    assert reserved_units(inventory, order) == {"WS-004": 0}
-    payment = payments.payment(order.order_id)
-    assert payment is not None
-    assert payment.state is PaymentState.VOIDED
-    assert payments.net_captured(order.order_id) == 0
+    assert outcome.reason is CancelReason.APPROVAL_TIMEOUT
     statuses = await participant_statuses(client, order, (*SERVICES_BEFORE_DISPATCH,))
     assert statuses == dict.fromkeys(SERVICES_BEFORE_DISPATCH, COMPLETED)
     assert await closed_status(client, Service.SHIPPING, order.order_id) is None, (

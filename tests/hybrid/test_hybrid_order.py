@@ -45,7 +45,6 @@ from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
     SLACK,
-    WINDOW,
     at_rest,
     closed_status,
     eventually,
@@ -249,25 +248,13 @@ def _upstream(party: Party) -> Party:
 # -- before the pivot -------------------------------------------------------------------------
 
 
-async def test_unanswered_approval_cancels_after_the_real_24_hours_and_never_wakes_the_warehouse(
-    client: Client, stores: ServiceStores
-) -> None:
+async def test_an_unanswered_approval_never_wakes_the_warehouse(client: Client) -> None:
+    """What is undone is in tests/workflows/test_approval_window.py, for every style."""
     order = make_order(items=LARGE_ORDER)
 
     outcome = await outcome_of(client, await place(client, order))
 
-    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
-    view = await order_status(client, order.order_id)
-    requested = next(e.at for e in view.timeline if e.what == "approval requested")
-    assert WINDOW <= view.timeline[-1].at - requested < WINDOW + SLACK  # the window, not more
-    assert stores.reservation_states(order.order_id) == {ReservationState.RELEASED}
-    assert stores.reserved_units(order) == {"WS-004": 0}
-    payment = stores.payments.payment(order.order_id)
-    assert payment is not None
-    assert payment.state is PaymentState.VOIDED
-    assert stores.payments.net_captured(order.order_id) == 0
-    assert stores.ledger(order.order_id) == [LedgerKind.AUTHORIZE, LedgerKind.VOID]
-    assert stores.shipping.shipment(order.order_id) is None
+    assert outcome.reason is CancelReason.APPROVAL_TIMEOUT
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is None, party
 

@@ -41,7 +41,6 @@ from infra.cli import RefusedError
 from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
-    SLACK,
     TOKEN,
     WINDOW,
     carrier_reports,
@@ -86,27 +85,6 @@ async def test_happy_path_charges_once_consumes_stock_and_notifies(
     assert record is not None
     assert record.outcome is not None
     assert record.outcome.status == "completed"
-
-
-async def test_unanswered_approval_cancels_after_the_real_24_hours(
-    client: Client, stores: ServiceStores
-) -> None:
-    order = make_order(items=LARGE_ORDER)
-    placed = await place(client, order)
-
-    outcome = await outcome_of(client, placed)
-
-    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.APPROVAL_TIMEOUT)
-    view = await order_status(client, order.order_id)
-    requested = next(e.at for e in view.timeline if e.what == "approval requested")
-    cancelled = view.timeline[-1].at
-    assert WINDOW <= cancelled - requested < WINDOW + SLACK  # the window, not more
-    assert stores.reservation_states(order.order_id) == {"released"}
-    assert stores.payments.net_captured(order.order_id) == 0
-    payment = stores.payments.payment(order.order_id)
-    assert payment is not None
-    assert str(payment.state) == "voided"
-    assert NotificationKind.APPROVAL_REQUESTED in stores.notification_kinds(order.order_id)
 
 
 async def test_approval_late_in_the_window_still_counts(
