@@ -42,7 +42,6 @@ from domain.events.payloads import OrderPayload
 from domain.money import format_cents
 from domain.order import Order
 from domain.services import (
-    ORCHESTRATOR_WORKFLOW_TYPES,
     Service,
     Style,
     order_workflow_id,
@@ -55,6 +54,8 @@ from infra.data_dir import data_dir
 from infra.event_bus import ParticipantEndedError, signal_with_start
 from infra.token_seal import SealKeyError, sealing_key
 from workflows.choreography.inbox import Inbox, Received, single_event
+from workflows.hybrid.order import HybridOrderWorkflow
+from workflows.orchestrated.order import OrderWorkflow
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ class PlacedOrder:
 
 
 PLACEABLE_STYLES: tuple[Style, ...] = tuple(Style)
+
+ORCHESTRATORS: dict[Style, type[OrderWorkflow]] = {
+    Style.ORCHESTRATED: OrderWorkflow,
+    Style.HYBRID: HybridOrderWorkflow,
+}
+"""The workflow that owns an order's lifecycle in the styles that have one, started by its
+class (the choreography's order starts with its first event instead)."""
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 """How long a query may take before the order (or a participant) is reported not answering."""
@@ -115,12 +123,11 @@ async def _start_orchestrator(
     client: Client, order: Order, style: Style
 ) -> WorkflowHandle[Any, OrderOutcome]:
     return await client.start_workflow(
-        ORCHESTRATOR_WORKFLOW_TYPES[style],
+        ORCHESTRATORS[style].run,
         order,
         id=order_workflow_id(order.order_id),
         task_queue=Service.ORDERS.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        result_type=OrderOutcome,
         search_attributes=search_attributes.for_order(
             order.order_id, order.customer.id, style.value, OrderStatus.PLACED.value
         ),
