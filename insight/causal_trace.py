@@ -69,12 +69,5 @@ def build_trace(
 
 
 def _traced(history: OrderWorkflowHistory) -> TracedWorkflow:
-    return TracedWorkflow(
-        workflow_id=history.workflow_id,
-        run_id=history.run_id,
-        workflow_type=history.workflow_type,
-        task_queue=history.task_queue,
-        status=history.status,
-        started_at=history.started_at,
-        closed_at=history.closed_at,
-    )
+    """The workflow's description, as the trace shows it: its fields, without the history."""
+    return TracedWorkflow.model_validate(history, from_attributes=True)

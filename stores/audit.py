@@ -32,12 +32,11 @@ from domain.services import Service
 from domain.status import CancelReason
 from domain.views import OrderOutcome
 from stores import store_location
-from stores.database import Connection, read_only, store_exists
+from stores.database import Connection, read_only, store_exists, without_password
 from stores.inventory import InventoryStore, ReservationState
 from stores.notifications import NotificationsStore
 from stores.orders import OrdersStore, read_orders
 from stores.payments import NET_CAPTURED, PaymentsStore, PaymentState
-from stores.postgres import without_password
 from stores.resolutions import read_resolutions
 from stores.shipping import HANDED_OVER, ShipmentState, ShippingStore
 

@@ -25,10 +25,10 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, ParamSpec, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from domain.errors import ContractError, TransientError
 from domain.services import Service
-from infra.metrics import count_store_conflict
 
 Clock = Callable[[], datetime]
 BUSY_TIMEOUT = timedelta(seconds=10)
@@ -38,6 +38,19 @@ AUTO_ID = "INTEGER PRIMARY KEY AUTOINCREMENT"
 as an identity column."""
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def without_password(url: str) -> str:
+    """A database URL fit for a message or a log: its password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
 
 ResultRow = Any
 """A row by position and by column name: `sqlite3.Row`, or `stores.postgres.Row`."""
@@ -210,6 +223,8 @@ def retried_on_conflict(operation: Callable[Params, Result]) -> Callable[Params,
 def _note_conflict(operation: str, attempt: int) -> None:
     """A conflict is normal between concurrent workers, and worth counting: many of them on the
     same rows say those rows are hot (the last units of a SKU)."""
+    from infra.metrics import count_store_conflict  # the metrics' libraries only on a conflict
+
     _log.info("%s: %s, attempt %d of %d", CONFLICT_RETRIED, operation, attempt, CONFLICT_ATTEMPTS)
     count_store_conflict(operation)
 

@@ -17,7 +17,6 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors, sql
@@ -32,6 +31,7 @@ from stores.database import (
     StoreBusyError,
     StoreConflictError,
     empty_database,
+    without_password,
 )
 
 POOL_SIZE = 8
@@ -72,17 +72,6 @@ def postgres_sql(statement: str) -> str:
 
 def _where(url: str, schema_name: str) -> str:
     return f"the {schema_name} store at {without_password(url)}"
-
-
-def without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _Statements:

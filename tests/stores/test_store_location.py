@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,17 @@ def test_a_url_that_is_not_postgres_says_which_setting_and_never_its_password(
     with pytest.raises(StoreSettingsError, match=f"^{variable}: not a PostgreSQL URL") as raised:
         store_location(tmp_path, Service.SHIPPING, {variable: url.replace("//", "//u:pw@")})
     assert "pw" not in str(raised.value)
+
+
+def test_sqlite_stores_and_their_audit_load_neither_psycopg_nor_the_metrics_libraries() -> None:
+    """A command on SQLite stores (the audit, the demo's effects) starts without PostgreSQL's
+    driver or OpenTelemetry's metrics: each is imported where it is used."""
+    probe = (
+        "import sys, stores.audit, stores.effects, stores.inventory; "
+        "print(sorted(m for m in ('psycopg', 'opentelemetry.sdk.metrics') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert done.stdout.strip() == "[]"
