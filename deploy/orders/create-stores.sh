@@ -9,6 +9,14 @@ set -eu
 : "${ORDERS_STORE_PASSWORD:?the password of the services' roles}"
 
 for service in $ORDERS_STORES; do
+  case "$service" in
+    *[!a-z0-9_]* | [!a-z_]*)
+      echo "ORDERS_STORES: $service is not a store name (lower-case letters, digits, _)" >&2
+      exit 2 ;;
+  esac
+done
+
+for service in $ORDERS_STORES; do
   psql --quiet -v ON_ERROR_STOP=1 -v service="$service" -v password="$ORDERS_STORE_PASSWORD" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'service')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'service') \gexec

@@ -389,6 +389,24 @@ def test_the_store_script_makes_a_database_per_service_only_it_may_use_and_can_r
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
+@pytest.mark.parametrize("name", ['pay"; DROP DATABASE postgres; --', "Payments", "9lives"])
+def test_the_store_script_refuses_a_name_that_is_not_a_plain_identifier(
+    postgres_server: PostgresServer, name: str
+) -> None:
+    """Before it touches the server: nothing is created, not even for the valid names."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    result = _create_stores(postgres_server, [prefix + "orders", name])
+
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("ORDERS_STORES: "), result.stderr
+    assert "is not a store name" in result.stderr
+    with psycopg.connect(postgres_server.url) as admin:
+        made = admin.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+        ).fetchone()
+    assert made == (0,)
+
+
 # --- start order and health --------------------------------------------------------------------
 
 
