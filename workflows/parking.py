@@ -57,8 +57,10 @@ async def _park(parked: list[Parked], order: Order, tracker: OrderTracker) -> No
     record = RecordOrderParked(
         order_id=order.order_id,
         parked=[
-            ParkedCompensation(compensation=p.step.compensation, why=p.why[:500], since=p.since)
-            for p in parked
+            ParkedCompensation(
+                compensation=step.step.compensation, why=step.why[:500], since=step.since
+            )
+            for step in parked
         ],
         at=workflow.now(),
     )

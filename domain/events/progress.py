@@ -5,34 +5,32 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.status import OrderStatus
 
-E = EventType
-
 STATUS_AFTER: dict[EventType, OrderStatus] = {
-    E.ORDER_ACCEPTED: OrderStatus.PLACED,
-    E.STOCK_RESERVED: OrderStatus.STOCK_RESERVED,
-    E.PAYMENT_AUTHORIZED: OrderStatus.PAYMENT_AUTHORIZED,
-    E.APPROVAL_REQUESTED: OrderStatus.AWAITING_APPROVAL,
-    E.ORDER_CONFIRMED: OrderStatus.DISPATCHING,
-    E.FULFILMENT_REQUESTED: OrderStatus.DISPATCHING,
-    E.ITEMS_PICKED: OrderStatus.DISPATCHING,
-    E.PARCEL_PACKED: OrderStatus.DISPATCHING,
-    E.SHIPMENT_DISPATCHED: OrderStatus.DISPATCHED,
-    E.PARCEL_HANDED_OVER: OrderStatus.DISPATCHED,
-    E.PARCEL_PICKED_UP: OrderStatus.IN_TRANSIT,
-    E.SHIPMENT_IN_TRANSIT: OrderStatus.IN_TRANSIT,
-    E.DELIVERY_LATE: OrderStatus.DELIVERY_LATE,
-    E.SHIPMENT_LATE: OrderStatus.DELIVERY_LATE,
-    E.PARCEL_DELIVERED: OrderStatus.COMPLETED,
-    E.SHIPMENT_DELIVERED: OrderStatus.COMPLETED,
-    E.ORDER_CANCELLED: OrderStatus.COMPENSATING,
-    E.STOCK_RELEASE_FAILED: OrderStatus.NEEDS_ATTENTION,
-    E.PAYMENT_VOID_FAILED: OrderStatus.NEEDS_ATTENTION,
-    E.PARCEL_LOST: OrderStatus.CANCELLED,
-    E.SHIPMENT_LOST: OrderStatus.CANCELLED,
+    EventType.ORDER_ACCEPTED: OrderStatus.PLACED,
+    EventType.STOCK_RESERVED: OrderStatus.STOCK_RESERVED,
+    EventType.PAYMENT_AUTHORIZED: OrderStatus.PAYMENT_AUTHORIZED,
+    EventType.APPROVAL_REQUESTED: OrderStatus.AWAITING_APPROVAL,
+    EventType.ORDER_CONFIRMED: OrderStatus.DISPATCHING,
+    EventType.FULFILMENT_REQUESTED: OrderStatus.DISPATCHING,
+    EventType.ITEMS_PICKED: OrderStatus.DISPATCHING,
+    EventType.PARCEL_PACKED: OrderStatus.DISPATCHING,
+    EventType.SHIPMENT_DISPATCHED: OrderStatus.DISPATCHED,
+    EventType.PARCEL_HANDED_OVER: OrderStatus.DISPATCHED,
+    EventType.PARCEL_PICKED_UP: OrderStatus.IN_TRANSIT,
+    EventType.SHIPMENT_IN_TRANSIT: OrderStatus.IN_TRANSIT,
+    EventType.DELIVERY_LATE: OrderStatus.DELIVERY_LATE,
+    EventType.SHIPMENT_LATE: OrderStatus.DELIVERY_LATE,
+    EventType.PARCEL_DELIVERED: OrderStatus.COMPLETED,
+    EventType.SHIPMENT_DELIVERED: OrderStatus.COMPLETED,
+    EventType.ORDER_CANCELLED: OrderStatus.COMPENSATING,
+    EventType.STOCK_RELEASE_FAILED: OrderStatus.NEEDS_ATTENTION,
+    EventType.PAYMENT_VOID_FAILED: OrderStatus.NEEDS_ATTENTION,
+    EventType.PARCEL_LOST: OrderStatus.CANCELLED,
+    EventType.SHIPMENT_LOST: OrderStatus.CANCELLED,
 }
 """Events that say nothing of the order as a whole (a failure the orders service has yet to
 decide on, a compensation's confirmation) are left out."""
@@ -41,7 +39,7 @@ _ORDER = list(OrderStatus)
 
 
 def status_after(event_type: EventType, payload: BaseModel) -> OrderStatus | None:
-    if isinstance(payload, p.OrderEnded):
+    if isinstance(payload, payloads.OrderEnded):
         return OrderStatus(payload.outcome.status)
     return STATUS_AFTER.get(event_type)
 

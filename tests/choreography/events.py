@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import ORDER_CONTRACT, EventType
 from domain.events.envelope import EventEnvelope, Party
 from domain.events.records import QUERY_PARTICIPANT, ParticipantView
@@ -47,23 +47,25 @@ def envelope(
 
 
 def order_accepted(order: Order) -> EventEnvelope:
-    return envelope(EventType.ORDER_ACCEPTED, order.order_id, p.OrderPayload(order=order))
+    return envelope(EventType.ORDER_ACCEPTED, order.order_id, payloads.OrderPayload(order=order))
 
 
 def stock_reserved(order: Order) -> EventEnvelope:
     units = sum(item.quantity for item in order.items)
     return envelope(
-        EventType.STOCK_RESERVED, order.order_id, p.StockReserved(order=order, units=units)
+        EventType.STOCK_RESERVED, order.order_id, payloads.StockReserved(order=order, units=units)
     )
 
 
 def order_cancelled(order_id: str) -> EventEnvelope:
-    cancelled = p.OrderCancelled(reason=CancelReason.CUSTOMER_CANCELLED, detail="changed my mind")
+    cancelled = payloads.OrderCancelled(
+        reason=CancelReason.CUSTOMER_CANCELLED, detail="changed my mind"
+    )
     return envelope(EventType.ORDER_CANCELLED, order_id, cancelled)
 
 
 def shipment_dispatched(order_id: str) -> EventEnvelope:
-    dispatched = p.ShipmentDispatched(
+    dispatched = payloads.ShipmentDispatched(
         customer_email="ada@example.com", tracking_number="TRK-1", carrier="ACME"
     )
     return envelope(EventType.SHIPMENT_DISPATCHED, order_id, dispatched)

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.records import ParticipantStart, ParticipantView
@@ -37,7 +37,6 @@ from tests.support import TOKEN, eventually, make_order, result_of
 from tests.token_traces import holds, stored_history
 from workers.pool import running_workers
 
-E = EventType
 RUNNING = WorkflowExecutionStatus.RUNNING
 
 
@@ -96,8 +95,8 @@ async def test_a_duplicate_event_is_dropped_and_stock_is_reserved_once(
         client, Service.INVENTORY, order.order_id, lambda v: v.duplicates_dropped == 2
     )
     view = await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.received))
-    assert handled(view) == [(E.ORDER_ACCEPTED, "handled")]
-    assert [e.type for e in view.published] == [E.STOCK_RESERVED]
+    assert handled(view) == [(EventType.ORDER_ACCEPTED, "handled")]
+    assert [e.type for e in view.published] == [EventType.STOCK_RESERVED]
     assert view.refused == []
     assert held(inventory, order) == {"KB-001": 1, "MS-002": 2}
     assert reserved_units(inventory, order) == {"KB-001": 1, "MS-002": 2}
@@ -123,12 +122,14 @@ def _missing_fields(order: Order) -> object:
 
 def _another_order(order: Order) -> object:
     other = order.model_copy(update={"order_id": "someone-elses-order"})
-    return envelope(E.ORDER_ACCEPTED, other.order_id, p.OrderPayload(order=other))
+    return envelope(EventType.ORDER_ACCEPTED, other.order_id, payloads.OrderPayload(order=other))
 
 
 def _not_for_inventory(order: Order) -> object:
-    authorized = p.PaymentAuthorized(authorization_id="auth-1", amount_cents=order.total_cents)
-    return envelope(E.PAYMENT_AUTHORIZED, order.order_id, authorized)
+    authorized = payloads.PaymentAuthorized(
+        authorization_id="auth-1", amount_cents=order.total_cents
+    )
+    return envelope(EventType.PAYMENT_AUTHORIZED, order.order_id, authorized)
 
 
 def _forged_producer(order: Order) -> object:
@@ -216,8 +217,11 @@ async def test_an_event_that_does_not_fit_is_refused_with_a_reason_and_breaks_no
     assert held(inventory, order) == {"KB-001": 1, "MS-002": 2}
     await handle.signal(SIGNAL_EVENT, order_cancelled(order.order_id))
     final = await result_of(handle)
-    assert handled(final) == [(E.ORDER_ACCEPTED, "handled"), (E.ORDER_CANCELLED, "handled")]
-    assert [e.type for e in final.published] == [E.STOCK_RESERVED, E.STOCK_RELEASED]
+    assert handled(final) == [
+        (EventType.ORDER_ACCEPTED, "handled"),
+        (EventType.ORDER_CANCELLED, "handled"),
+    ]
+    assert [e.type for e in final.published] == [EventType.STOCK_RESERVED, EventType.STOCK_RELEASED]
     assert len(final.refused) == 1
     assert reserved_units(inventory, order) == {"KB-001": 0, "MS-002": 0}
 
@@ -231,8 +235,8 @@ async def test_cancellation_before_acceptance_closes_inventory_and_a_late_accept
     view = await result_of(handle)
 
     assert view.done
-    assert handled(view) == [(E.ORDER_CANCELLED, "handled")]
-    assert [e.type for e in view.published] == [E.STOCK_RELEASED]
+    assert handled(view) == [(EventType.ORDER_CANCELLED, "handled")]
+    assert [e.type for e in view.published] == [EventType.STOCK_RELEASED]
     report = await deliver(client, order_accepted(order))
     assert Party.INVENTORY not in report.delivered_to
     (late,) = [u for u in report.undelivered if u.party is Party.INVENTORY]
@@ -253,7 +257,7 @@ async def test_cancellation_before_reservation_closes_payments_and_nothing_is_ev
     view = await result_of(handle)
 
     assert view.done
-    assert [e.type for e in view.published] == [E.PAYMENT_VOIDED]
+    assert [e.type for e in view.published] == [EventType.PAYMENT_VOIDED]
     report = await deliver(client, stock_reserved(order))
     assert Party.PAYMENTS not in report.delivered_to
     assert [u.party for u in report.undelivered] == [Party.PAYMENTS]
@@ -280,15 +284,20 @@ async def test_a_dispatch_before_anything_was_held_waits_for_it_and_then_applies
 
     assert status is RUNNING, f"the participant ended {status}: {view}"
     assert not view.done
-    assert [e.type for e in view.waiting] == [E.SHIPMENT_DISPATCHED]
+    assert [e.type for e in view.waiting] == [EventType.SHIPMENT_DISPATCHED]
     report = await deliver(client, first_real_event(order))
     assert Party(service.value) in report.delivered_to
-    closing = E.STOCK_CONSUMED if service is Service.INVENTORY else E.PAYMENT_CAPTURED
+    closing = (
+        EventType.STOCK_CONSUMED if service is Service.INVENTORY else EventType.PAYMENT_CAPTURED
+    )
     view = await view_when(
         client, service, order.order_id, lambda v: closing in [e.type for e in v.published]
     )
     assert view.waiting == []
-    assert [e.type for e in view.received] == [first_real_event(order).type, E.SHIPMENT_DISPATCHED]
+    assert [e.type for e in view.received] == [
+        first_real_event(order).type,
+        EventType.SHIPMENT_DISPATCHED,
+    ]
 
 
 async def settled(
@@ -325,8 +334,8 @@ async def test_payments_keeps_the_terms_from_the_acceptance_and_charges_once_sto
 
     assert report.delivered_to[:2] == [Party.PAYMENTS, Party.INVENTORY]
     view = await view_when(client, Service.PAYMENTS, order.order_id, lambda v: bool(v.published))
-    assert payloads_received(view) == [E.ORDER_ACCEPTED, E.STOCK_RESERVED]
-    assert [e.type for e in view.published] == [E.PAYMENT_AUTHORIZED]
+    assert payloads_received(view) == [EventType.ORDER_ACCEPTED, EventType.STOCK_RESERVED]
+    assert [e.type for e in view.published] == [EventType.PAYMENT_AUTHORIZED]
     inventory_id = participant_workflow_id(Service.INVENTORY, order.order_id)
     stored = await stored_history(client, inventory_id)
     assert not holds(stored, TOKEN)  # the token never passes through inventory
@@ -348,8 +357,8 @@ async def test_an_acceptance_published_whole_before_the_upgrade_still_gets_the_o
     await view_when(client, Service.INVENTORY, order.order_id, lambda v: bool(v.published))
 
     view = await view_when(client, Service.PAYMENTS, order.order_id, lambda v: bool(v.published))
-    assert payloads_received(view) == [E.STOCK_RESERVED]
-    assert [e.type for e in view.published] == [E.PAYMENT_AUTHORIZED]
+    assert payloads_received(view) == [EventType.STOCK_RESERVED]
+    assert [e.type for e in view.published] == [EventType.PAYMENT_AUTHORIZED]
     payment = payments.payment(order.order_id)
     assert payment is not None
     assert payment.state is PaymentState.AUTHORIZED

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import ORDER_CONTRACT
 from domain.messages.shipment import ParcelShipment, ShipmentStage
 from domain.status import CancelReason
@@ -33,7 +33,7 @@ def test_each_stage_is_an_event_the_party_publishes(shipper: type[ParcelShipper]
         spec = ORDER_CONTRACT.spec(event_type)
         assert spec.producer is shipper.party, (stage, event_type)
         if stage is None:
-            assert spec.payload is p.StepFailed, event_type
+            assert spec.payload is payloads.StepFailed, event_type
 
 
 def test_the_two_shippers_announce_different_events() -> None:
@@ -74,7 +74,7 @@ def test_each_stage_s_payload_is_made_from_the_news(shipper: type[ParcelShipper]
 
 
 def test_a_failure_is_announced_as_it_came() -> None:
-    failure = p.StepFailed(reason=CancelReason.CARRIER_REJECTED, detail="no carrier")
+    failure = payloads.StepFailed(reason=CancelReason.CARRIER_REJECTED, detail="no carrier")
     news = StageNews(None, SHIPMENT, failure=failure)
 
     assert stage_payload(ShippingParticipant.stage_events[None], news) is failure

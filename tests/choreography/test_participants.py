@@ -32,7 +32,6 @@ from stores.shipping import ShippingStore
 from tests.choreography.events import closed_status, view_of, view_when
 from tests.support import LARGE_ORDER, make_order, outcome_of, reach
 
-E = EventType
 COMPLETED = WorkflowExecutionStatus.COMPLETED
 SERVICES_BEFORE_DISPATCH = (
     Service.ORDERS,
@@ -157,28 +156,35 @@ async def test_participant_query_links_each_published_event_to_the_event_that_ca
     payments = await view_of(client, Service.PAYMENTS, order.order_id)
 
     placed_event, accepted = orders.received[0], orders.published[0]
-    assert (placed_event.type, placed_event.producer) == (E.ORDER_PLACED, Party.STOREFRONT)
-    assert (accepted.type, accepted.causation_id) == (E.ORDER_ACCEPTED, placed_event.event_id)
+    assert (placed_event.type, placed_event.producer) == (EventType.ORDER_PLACED, Party.STOREFRONT)
+    assert (accepted.type, accepted.causation_id) == (
+        EventType.ORDER_ACCEPTED,
+        placed_event.event_id,
+    )
 
     assert [(r.type, r.event_id, r.note) for r in inventory.received] == [
-        (E.ORDER_ACCEPTED, accepted.event_id, "handled")
+        (EventType.ORDER_ACCEPTED, accepted.event_id, "handled")
     ]
     (reserved,) = inventory.published
-    assert (reserved.type, reserved.causation_id) == (E.STOCK_RESERVED, accepted.event_id)
+    assert (reserved.type, reserved.causation_id) == (EventType.STOCK_RESERVED, accepted.event_id)
     assert reserved.note == "delivered to payments, orders"
 
     assert [(r.type, r.event_id, r.note) for r in payments.received] == [
-        (E.ORDER_ACCEPTED, accepted.event_id, "kept the payment terms until the stock is held"),
-        (E.STOCK_RESERVED, reserved.event_id, "handled"),
+        (
+            EventType.ORDER_ACCEPTED,
+            accepted.event_id,
+            "kept the payment terms until the stock is held",
+        ),
+        (EventType.STOCK_RESERVED, reserved.event_id, "handled"),
     ]
     (authorized,) = payments.published
     assert (authorized.type, authorized.causation_id) == (
-        E.PAYMENT_AUTHORIZED,
+        EventType.PAYMENT_AUTHORIZED,
         reserved.event_id,
     )
     assert [(r.type, r.event_id) for r in orders.received[1:3]] == [
-        (E.STOCK_RESERVED, reserved.event_id),
-        (E.PAYMENT_AUTHORIZED, authorized.event_id),
+        (EventType.STOCK_RESERVED, reserved.event_id),
+        (EventType.PAYMENT_AUTHORIZED, authorized.event_id),
     ]
     assert (inventory.done, payments.done, orders.done) == (False, False, False)
 
@@ -186,10 +192,10 @@ async def test_participant_query_links_each_published_event_to_the_event_that_ca
     await outcome_of(client, placed)
     inventory = await view_of(client, Service.INVENTORY, order.order_id)
     orders = await view_of(client, Service.ORDERS, order.order_id)
-    cancelled = next(e for e in orders.published if e.type == E.ORDER_CANCELLED)
+    cancelled = next(e for e in orders.published if e.type == EventType.ORDER_CANCELLED)
     released = inventory.published[-1]
     assert inventory.received[-1].event_id == cancelled.event_id
-    assert (released.type, released.causation_id) == (E.STOCK_RELEASED, cancelled.event_id)
+    assert (released.type, released.causation_id) == (EventType.STOCK_RELEASED, cancelled.event_id)
     assert inventory.done
 
 

@@ -39,8 +39,11 @@ from tests.choreography.events import (
 from tests.support import make_order
 from workers.pool import running_workers
 
-E = EventType
-ACCEPTED, CANCELLED, DISPATCHED = E.ORDER_ACCEPTED, E.ORDER_CANCELLED, E.SHIPMENT_DISPATCHED
+ACCEPTED, CANCELLED, DISPATCHED = (
+    EventType.ORDER_ACCEPTED,
+    EventType.ORDER_CANCELLED,
+    EventType.SHIPMENT_DISPATCHED,
+)
 SKUS = ("KB-001", "MS-002")
 STOCK_RULES = {
     AuditRule.STOCK_NOT_NEGATIVE,
@@ -122,8 +125,8 @@ class Expected:
 
     @property
     def published(self) -> list[EventType]:
-        reserved = [E.STOCK_RESERVED] if self.reserved else []
-        closing = E.STOCK_CONSUMED if self.consumed else E.STOCK_RELEASED
+        reserved = [EventType.STOCK_RESERVED] if self.reserved else []
+        closing = EventType.STOCK_CONSUMED if self.consumed else EventType.STOCK_RELEASED
         return [*reserved, closing]
 
 

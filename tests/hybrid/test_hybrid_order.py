@@ -24,7 +24,7 @@ from client.orders import (
 )
 from domain import search_attributes
 from domain.commands import UPDATE_CANCEL, Cancel
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.events.records import QUERY_PARTICIPANT, ParticipantView
@@ -54,7 +54,6 @@ from tests.support import (
     until_dispatched,
 )
 
-E = EventType
 WAREHOUSE = (Party.PICKING, Party.PACKING, Party.HANDOFF)
 
 
@@ -211,12 +210,12 @@ async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_st
     picking = await participant_view(client, Party.PICKING, order.order_id)
     packing = await participant_view(client, Party.PACKING, order.order_id)
     handoff = await participant_view(client, Party.HANDOFF, order.order_id)
-    assert [e.type for e in picking.published] == [E.ITEMS_PICKED]
-    assert [e.type for e in packing.published] == [E.PARCEL_PACKED]
+    assert [e.type for e in picking.published] == [EventType.ITEMS_PICKED]
+    assert [e.type for e in packing.published] == [EventType.PARCEL_PACKED]
     assert [e.type for e in handoff.published] == [
-        E.PARCEL_HANDED_OVER,
-        E.SHIPMENT_IN_TRANSIT,
-        E.SHIPMENT_DELIVERED,
+        EventType.PARCEL_HANDED_OVER,
+        EventType.SHIPMENT_IN_TRANSIT,
+        EventType.SHIPMENT_DELIVERED,
     ]
     # each hand-over follows from the event before it
     assert packing.received[0].event_id == picking.published[0].event_id
@@ -328,10 +327,10 @@ async def test_late_delivery_is_escalated_once_and_still_completes(
     assert changes[-4:] == ["dispatched", "in_transit", "delivery_late", "completed"]
     handoff = await participant_view(client, Party.HANDOFF, order.order_id)
     assert [e.type for e in handoff.published] == [
-        E.PARCEL_HANDED_OVER,
-        E.SHIPMENT_IN_TRANSIT,
-        E.SHIPMENT_LATE,
-        E.SHIPMENT_DELIVERED,
+        EventType.PARCEL_HANDED_OVER,
+        EventType.SHIPMENT_IN_TRANSIT,
+        EventType.SHIPMENT_LATE,
+        EventType.SHIPMENT_DELIVERED,
     ]
 
 
@@ -376,16 +375,20 @@ async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled
 def _malformed_events(order: Order) -> list[Any]:
     """Signalled to `order-<id>` as `event`: none of them fits the orchestrator's contract."""
     other_order = make_order().order_id
-    delivered = p.ShipmentDelivered(at=datetime(2030, 1, 1, tzinfo=UTC), late=False)
-    unknown = envelope(E.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(mode="json")
+    delivered = payloads.ShipmentDelivered(at=datetime(2030, 1, 1, tzinfo=UTC), late=False)
+    unknown = envelope(EventType.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(
+        mode="json"
+    )
     unknown["type"] = "ParcelTeleported"
-    bad_payload = envelope(E.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(mode="json")
+    bad_payload = envelope(EventType.SHIPMENT_DELIVERED, order.order_id, delivered).model_dump(
+        mode="json"
+    )
     bad_payload["payload"] = {"at": "yesterday-ish"}
     not_for_me = envelope(
-        E.ITEMS_PICKED,
+        EventType.ITEMS_PICKED,
         order.order_id,
-        p.ItemsPicked(
-            fulfilment=p.Fulfilment(
+        payloads.ItemsPicked(
+            fulfilment=payloads.Fulfilment(
                 customer_id=order.customer.id,
                 shipment=_shipment_request(order),
             ),
@@ -400,8 +403,8 @@ def _malformed_events(order: Order) -> list[Any]:
         unknown,
         bad_payload,
         not_for_me,
-        envelope(E.SHIPMENT_DELIVERED, other_order, delivered),
-        envelope(E.SHIPMENT_LOST, other_order, p.ShipmentLost(detail="not yours")),
+        envelope(EventType.SHIPMENT_DELIVERED, other_order, delivered),
+        envelope(EventType.SHIPMENT_LOST, other_order, payloads.ShipmentLost(detail="not yours")),
     ]
 
 
@@ -442,7 +445,7 @@ async def test_malformed_events_are_refused_and_the_order_still_completes(
     assert stores.payments.net_captured(order.order_id) == order.total_cents
     view = await order_status(client, order.order_id)
     events = [e.what for e in view.timeline if e.kind is EntryKind.EVENT]
-    assert events == [E.PARCEL_HANDED_OVER.value, E.SHIPMENT_DELIVERED.value], (
+    assert events == [EventType.PARCEL_HANDED_OVER.value, EventType.SHIPMENT_DELIVERED.value], (
         "only the warehouse's own events are in the order's timeline"
     )
     assert subsequence(

@@ -12,7 +12,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 from temporalio.exceptions import ActivityError
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import ORDER_CONTRACT, EventType
 from domain.events.records import ParticipantStart
 from domain.messages.shipment import ParcelShipment, ShipmentStage
@@ -34,7 +34,7 @@ class StageNews:
     carrier: str = ""
     at: datetime | None = None
     late: bool = False
-    failure: p.StepFailed | None = None
+    failure: payloads.StepFailed | None = None
 
 
 def stage_payload(event_type: EventType, news: StageNews) -> BaseModel:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
@@ -52,16 +52,16 @@ class InventoryParticipant(Participant):
         if await self._undo.attempt(self, self._released, received):
             self._closed_by = EventType.STOCK_RELEASED
 
-    async def _released(self) -> p.StockReleased:
+    async def _released(self) -> payloads.StockReleased:
         released = await inventory.release_stock(self._order_id, budget=self._budget)
-        return p.StockReleased(units=released.released_units)
+        return payloads.StockReleased(units=released.released_units)
 
     def done(self) -> bool:
         return self._closed_by is not None
 
     async def handle(self, received: Received) -> str:
         match received.payload:
-            case p.LinesToReserve(order=order):
+            case payloads.LinesToReserve(order=order):
                 self.tag_customer(order.customer.id)
                 self._budget = order.timeouts.compensation_budget
                 try:
@@ -72,28 +72,30 @@ class InventoryParticipant(Participant):
                     return f"handled: {failed.reason.value}"
                 self._reserved = True
                 units = sum(line.quantity for line in reservation.lines)
-                whole = published_whole(received, p.OrderPayload)
-                reserved = p.StockReserved(units=units, order=whole.order if whole else None)
+                whole = published_whole(received, payloads.OrderPayload)
+                reserved = payloads.StockReserved(units=units, order=whole.order if whole else None)
                 await self.publish(EventType.STOCK_RESERVED, reserved, received)
-            case p.OrderCancelled():
+            case payloads.OrderCancelled():
                 await self._release(received)
-            case p.UndoResolution() if not self._undo.parked:
+            case payloads.UndoResolution() if not self._undo.parked:
                 return "ignored: nothing of inventory is parked"
-            case p.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
+            case payloads.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
                 await self._undo.record_by_hand(answer)
                 if await self._undo.attempt(self, _released_by_hand, received):
                     self._closed_by = EventType.STOCK_RELEASED
-            case p.UndoResolution():  # a person asks for a retry
+            case payloads.UndoResolution():  # a person asks for a retry
                 await self._release(received)
-            case p.Dispatched():
+            case payloads.Dispatched():
                 if not self._reserved:
                     raise TooEarlyError
                 consumed = await inventory.consume_stock(self._order_id)
                 self._closed_by = EventType.STOCK_CONSUMED
                 units = consumed.consumed_units
-                await self.publish(EventType.STOCK_CONSUMED, p.StockConsumed(units=units), received)
+                await self.publish(
+                    EventType.STOCK_CONSUMED, payloads.StockConsumed(units=units), received
+                )
         return "handled"
 
 
-async def _released_by_hand() -> p.StockReleased:
-    return p.StockReleased(units=0)
+async def _released_by_hand() -> payloads.StockReleased:
+    return payloads.StockReleased(units=0)

@@ -16,7 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from domain.commands import QUERY_STATUS, Resolution
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.progress import moves_forward, status_after
@@ -40,14 +40,12 @@ from workflows.services import orders
 from workflows.stopping import stop_the_order
 from workflows.tracking import OrderTracker
 
-E = EventType
-
 _STEP_DONE = {
-    E.STOCK_RESERVED: "stock reserved",
-    E.PAYMENT_AUTHORIZED: "payment authorized",
-    E.SHIPMENT_DISPATCHED: "shipment dispatched",
-    E.PARCEL_PICKED_UP: "shipment picked_up",
-    E.DELIVERY_LATE: "shipment late",
+    EventType.STOCK_RESERVED: "stock reserved",
+    EventType.PAYMENT_AUTHORIZED: "payment authorized",
+    EventType.SHIPMENT_DISPATCHED: "shipment dispatched",
+    EventType.PARCEL_PICKED_UP: "shipment picked_up",
+    EventType.DELIVERY_LATE: "shipment late",
 }
 """How the timeline names the step an event reports, in the words of the orchestrated order."""
 
@@ -72,8 +70,8 @@ class OrdersParticipant(DeskUpdates, Participant):
         # LEAN_EVENTS came after CANCEL_SAFE and implies it: one marker, not two.
         if not self.lean() and not workflow.patched(CANCEL_SAFE):
             return await self._run_before_cancel_safety()
-        placed = await to_the_end(self._fact(E.ORDER_PLACED), lambda: None)
-        assert isinstance(placed.payload, p.OrderPayload)
+        placed = await to_the_end(self._fact(EventType.ORDER_PLACED), lambda: None)
+        assert isinstance(placed.payload, payloads.OrderPayload)
         order = placed.payload.order
         tracker = self._begin(order)
         try:
@@ -95,7 +93,7 @@ class OrdersParticipant(DeskUpdates, Participant):
 
     async def _register_and_accept(self, order: Order, placed: Received) -> None:
         await orders.record_order_placed(order, Style.CHOREOGRAPHED, local=self.lean())
-        await self.publish(E.ORDER_ACCEPTED, p.OrderPayload(order=order), placed)
+        await self.publish(EventType.ORDER_ACCEPTED, payloads.OrderPayload(order=order), placed)
 
     async def _undo_and_end(self, stopped: OrderCancelledError) -> OrderOutcome:
         tracker = self._tracker
@@ -116,8 +114,8 @@ class OrdersParticipant(DeskUpdates, Participant):
         """The order's life as it ran before `CANCEL_SAFE`, for orders placed before it: a cancel
         during an activity or a compensation was not caught, or not as a cancel. Remove once no
         such order is open (and its histories are dropped from tests/replay)."""
-        placed = await self._fact(E.ORDER_PLACED)
-        assert isinstance(placed.payload, p.OrderPayload)
+        placed = await self._fact(EventType.ORDER_PLACED)
+        assert isinstance(placed.payload, payloads.OrderPayload)
         order = placed.payload.order
         tracker = self._begin(order)
         await self._register_and_accept(order, placed)
@@ -157,17 +155,17 @@ class OrdersParticipant(DeskUpdates, Participant):
         self, order: Order, tracker: OrderTracker, authorized: Received
     ) -> OrderOutcome:
         await self._confirm(order, tracker, authorized)
-        dispatched = await self._first_of(E.SHIPMENT_DISPATCHED, E.SHIPMENT_FAILED)
-        if dispatched.type is E.SHIPMENT_FAILED:
+        dispatched = await self._first_of(EventType.SHIPMENT_DISPATCHED, EventType.SHIPMENT_FAILED)
+        if dispatched.type is EventType.SHIPMENT_FAILED:
             await self._compensate(_StepFailedError(dispatched))
             return tracker.cancelled_outcome()
-        ending = await self._first_of(E.PARCEL_DELIVERED, E.PARCEL_LOST)
-        await self._facts_of(E.PAYMENT_CAPTURED, E.STOCK_CONSUMED)
-        if ending.type is E.PARCEL_LOST:
-            refund = await self._fact(E.PAYMENT_REFUNDED)
-            assert isinstance(refund.payload, p.PaymentReversed)
+        ending = await self._first_of(EventType.PARCEL_DELIVERED, EventType.PARCEL_LOST)
+        await self._facts_of(EventType.PAYMENT_CAPTURED, EventType.STOCK_CONSUMED)
+        if ending.type is EventType.PARCEL_LOST:
+            refund = await self._fact(EventType.PAYMENT_REFUNDED)
+            assert isinstance(refund.payload, payloads.PaymentReversed)
             return tracker.lost(refund.payload.action, refund.payload.amount_cents)
-        assert isinstance(ending.payload, p.ParcelDelivered)
+        assert isinstance(ending.payload, payloads.ParcelDelivered)
         return tracker.completed(ending.payload.late)
 
     async def _until_dispatch_slot(self, order: Order) -> Received:
@@ -175,19 +173,23 @@ class OrdersParticipant(DeskUpdates, Participant):
         Returns the payment authorization the confirmation follows from."""
         desk = self._desk
         assert desk is not None
-        reserved = await self._first_of(E.STOCK_RESERVED, E.STOCK_RESERVATION_FAILED, cancel=True)
-        if reserved.type is E.STOCK_RESERVATION_FAILED:
+        reserved = await self._first_of(
+            EventType.STOCK_RESERVED, EventType.STOCK_RESERVATION_FAILED, cancel=True
+        )
+        if reserved.type is EventType.STOCK_RESERVATION_FAILED:
             raise _StepFailedError(reserved)
-        authorized = await self._first_of(E.PAYMENT_AUTHORIZED, E.PAYMENT_FAILED, cancel=True)
-        if authorized.type is E.PAYMENT_FAILED:
+        authorized = await self._first_of(
+            EventType.PAYMENT_AUTHORIZED, EventType.PAYMENT_FAILED, cancel=True
+        )
+        if authorized.type is EventType.PAYMENT_FAILED:
             raise _StepFailedError(authorized)
         if needs_approval(order.total_cents):
             window = order.timeouts.approval_window
-            requested = p.ApprovalRequested(
+            requested = payloads.ApprovalRequested(
                 customer_email=order.customer.email, total_cents=order.total_cents, window=window
             )
             await desk.await_approval(
-                window, lambda: self.publish(E.APPROVAL_REQUESTED, requested, authorized)
+                window, lambda: self.publish(EventType.APPROVAL_REQUESTED, requested, authorized)
             )
         await desk.await_dispatch_slot(order.timeouts.handling_time)
         return authorized
@@ -195,11 +197,11 @@ class OrdersParticipant(DeskUpdates, Participant):
     async def _confirm(self, order: Order, tracker: OrderTracker, authorized: Received) -> None:
         # From here on `cancel` and `change_address` are refused.
         tracker.advance(OrderStatus.DISPATCHING, "dispatch begins", Service.SHIPPING)
-        confirmed = p.OrderConfirmed(
+        confirmed = payloads.OrderConfirmed(
             customer_id=order.customer.id,
             shipment=ShipmentRequest.for_order(order, tracker.address),
         )
-        await self.publish(E.ORDER_CONFIRMED, confirmed, authorized)
+        await self.publish(EventType.ORDER_CONFIRMED, confirmed, authorized)
 
     async def _compensate(self, cancelled: OrderCancelledError) -> None:
         """Announce the cancellation; each service undoes its own part and says so."""
@@ -213,11 +215,11 @@ class OrdersParticipant(DeskUpdates, Participant):
                 Service.ORDERS,
                 cancelled.detail,
             )
-            announcement = p.OrderCancelled(reason=cancelled.reason, detail=cancelled.detail)
+            announcement = payloads.OrderCancelled(reason=cancelled.reason, detail=cancelled.detail)
             # Caused by the failure it reports; a person's request or a timer is no event, and
             # then the trace links the cancellation to what woke the workflow instead.
             cause = cancelled.received if isinstance(cancelled, _StepFailedError) else None
-            await self.publish(E.ORDER_CANCELLED, announcement, cause)
+            await self.publish(EventType.ORDER_CANCELLED, announcement, cause)
         await self._until_undone()
         tracker.cancelled(cancelled.reason, cancelled.detail)
         desk = self._desk
@@ -242,7 +244,9 @@ class OrdersParticipant(DeskUpdates, Participant):
         a compensation it could not do that nobody has answered yet."""
 
         def undone_or_stuck() -> bool:
-            undone = E.STOCK_RELEASED in self._facts and E.PAYMENT_VOIDED in self._facts
+            undone = (
+                EventType.STOCK_RELEASED in self._facts and EventType.PAYMENT_VOIDED in self._facts
+            )
             return undone or bool(self._parked.unanswered(self._facts))
 
         await workflow.wait_condition(undone_or_stuck)
@@ -255,10 +259,12 @@ class OrdersParticipant(DeskUpdates, Participant):
         assert desk is not None
         answer = await desk.await_resolution()
         self._parked.answer(stuck)
-        relayed = p.UndoResolution(resolved_by=answer.resolved_by, note=answer.note)
+        relayed = payloads.UndoResolution(resolved_by=answer.resolved_by, note=answer.note)
         retry = answer.action is Resolution.RETRY
         await self.publish(
-            E.UNDO_RETRY_REQUESTED if retry else E.UNDONE_BY_HAND, relayed, stuck[-1]
+            EventType.UNDO_RETRY_REQUESTED if retry else EventType.UNDONE_BY_HAND,
+            relayed,
+            stuck[-1],
         )
         await workflow.wait_condition(lambda: self._parked.settled(stuck, self._facts))
 
@@ -273,7 +279,7 @@ class OrdersParticipant(DeskUpdates, Participant):
                 since=failure.envelope.occurred_at,
             )
             for failure in stuck
-            if isinstance(failure.payload, p.UndoFailed)
+            if isinstance(failure.payload, payloads.UndoFailed)
         ]
         what = "; ".join(f"{one.compensation.what}: {one.why}" for one in parked)
         if tracker.status is not OrderStatus.NEEDS_ATTENTION:
@@ -286,14 +292,14 @@ class OrdersParticipant(DeskUpdates, Participant):
         """Announce the outcome; record it once the customer has been told, the last effect of
         the order, so that an order recorded as ended has all its effects in the stores."""
         assert self._order is not None
-        ended = p.OrderEnded(customer_email=self._order.customer.email, outcome=outcome)
+        ended = payloads.OrderEnded(customer_email=self._order.customer.email, outcome=outcome)
         if self.lean() or workflow.patched(CONFIRMS_FINAL_NOTICE):
-            await self.publish(E.ORDER_ENDED, ended, self._last)
-            await self._fact(E.CUSTOMER_NOTIFIED)
+            await self.publish(EventType.ORDER_ENDED, ended, self._last)
+            await self._fact(EventType.CUSTOMER_NOTIFIED)
             await orders.record_order_ended(outcome, Style.CHOREOGRAPHED, local=self.lean())
         else:
             await orders.record_order_ended(outcome, Style.CHOREOGRAPHED)
-            await self.publish(E.ORDER_ENDED, ended, self._last)
+            await self.publish(EventType.ORDER_ENDED, ended, self._last)
         self._ended = True
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -324,8 +330,9 @@ class OrdersParticipant(DeskUpdates, Participant):
         else:
             tracker.record(EntryKind.EVENT, received.type.value, source, _detail(received))
         payload = received.payload
-        if isinstance(payload, p.OrderPayload) or (
-            isinstance(payload, p.StockReserved) and payload.order is not None  # before the cut
+        if isinstance(payload, payloads.OrderPayload) or (
+            isinstance(payload, payloads.StockReserved)
+            and payload.order is not None  # before the cut
         ):
             assert payload.order is not None
             self.tag_customer(payload.order.customer.id)
@@ -374,7 +381,7 @@ class _StepFailedError(OrderCancelledError):
     """A cancellation an event caused: the OrderCancelled it leads to names that event."""
 
     def __init__(self, received: Received) -> None:
-        assert isinstance(received.payload, p.StepFailed)
+        assert isinstance(received.payload, payloads.StepFailed)
         super().__init__(received.payload.reason, received.payload.detail)
         self.received = received
 
@@ -382,20 +389,20 @@ class _StepFailedError(OrderCancelledError):
 def _detail(received: Received) -> str | None:
     payload: Any = received.payload
     match payload:
-        case p.StockReserved(units=units):
+        case payloads.StockReserved(units=units):
             return f"{units} units"
-        case p.PaymentAuthorized(amount_cents=cents, authorization_id=auth):
+        case payloads.PaymentAuthorized(amount_cents=cents, authorization_id=auth):
             return f"{format_cents(cents)} ({auth})"
-        case p.ShipmentDispatched(tracking_number=number, carrier=carrier):
+        case payloads.ShipmentDispatched(tracking_number=number, carrier=carrier):
             return f"{carrier} {number}"
-        case p.UndoFailed(compensation=compensation, why=why):
+        case payloads.UndoFailed(compensation=compensation, why=why):
             return f"{compensation.what}: {why}"
-        case p.StepFailed(reason=reason, detail=detail):
+        case payloads.StepFailed(reason=reason, detail=detail):
             return f"{reason.value}: {detail}"
-        case p.PaymentCaptured(amount_cents=cents):
+        case payloads.PaymentCaptured(amount_cents=cents):
             return format_cents(cents)
-        case p.PaymentReversed(action=action, amount_cents=cents):
+        case payloads.PaymentReversed(action=action, amount_cents=cents):
             return f"{action} {format_cents(cents)}"
-        case p.StockReleased(units=units) | p.StockConsumed(units=units):
+        case payloads.StockReleased(units=units) | payloads.StockConsumed(units=units):
             return f"{units} units"
     return None

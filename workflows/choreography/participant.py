@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import search_attributes
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import ORDER_CONTRACT, EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.progress import moves_forward, status_after
@@ -218,10 +218,10 @@ def published_whole(received: Received, model: type[ModelT]) -> ModelT | None:
         return None
 
 
-def step_failed(failure: ActivityError) -> p.StepFailed:
+def step_failed(failure: ActivityError) -> payloads.StepFailed:
     """A step's failed activity as the payload of the event that reports it."""
     cancelled = business_failure(failure)
-    return p.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
+    return payloads.StepFailed(reason=cancelled.reason, detail=cancelled.detail)
 
 
 def _cause(failure: ActivityError) -> str:
@@ -264,7 +264,7 @@ async def publish(
         policy=UNTIL_DONE,
         summary=f"publish {event_type.value}",
     )
-    note = "delivered to " + (", ".join(p.value for p in report.delivered_to) or "nobody")
+    note = "delivered to " + (", ".join(party.value for party in report.delivered_to) or "nobody")
     for undelivered in report.undelivered:
         note += f"; not to {undelivered.party.value}: {undelivered.reason}"
     return envelope, record_of(envelope, workflow.now(), note)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
@@ -20,8 +20,6 @@ from workflows.choreography.inbox import Received
 from workflows.choreography.participant import Participant, TooEarlyError, step_failed
 from workflows.choreography.undo import ParkableUndo
 from workflows.services import payments
-
-E = EventType
 
 
 @workflow.defn(name=Party.PAYMENTS.workflow_type)
@@ -37,7 +35,10 @@ class PaymentsParticipant(Participant):
         self._delivered = False
         self._refunded = False
         self._undo = ParkableUndo(
-            self._order_id, Compensation.VOID_PAYMENT, E.PAYMENT_VOIDED, E.PAYMENT_VOID_FAILED
+            self._order_id,
+            Compensation.VOID_PAYMENT,
+            EventType.PAYMENT_VOIDED,
+            EventType.PAYMENT_VOID_FAILED,
         )
         self._budget = OrderTimeouts().compensation_budget
         """The order's own once its terms say (an early cancellation: the default)."""
@@ -54,12 +55,12 @@ class PaymentsParticipant(Participant):
 
     async def handle(self, received: Received) -> str:
         match received.payload:
-            case p.PaymentTerms(order=order):
+            case payloads.PaymentTerms(order=order):
                 self._terms = order
                 self.tag_customer(order.customer.id)
                 self._budget = order.timeouts.compensation_budget
                 return "kept the payment terms until the stock is held"
-            case p.StockHeld(order=carried):
+            case payloads.StockHeld(order=carried):
                 terms = self._terms or carried  # carried: a reservation from before the cut
                 if terms is None:
                     raise TooEarlyError
@@ -71,31 +72,31 @@ class PaymentsParticipant(Participant):
                     failed = step_failed(failure)
                     await self.publish(EventType.PAYMENT_FAILED, failed, received)
                     return f"handled: {failed.reason.value}"
-                authorized = p.PaymentAuthorized(
+                authorized = payloads.PaymentAuthorized(
                     authorization_id=authorization.authorization_id,
                     amount_cents=authorization.amount_cents,
                 )
                 self._authorized = True
                 await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
-            case p.OrderCancelled():
+            case payloads.OrderCancelled():
                 self._cancelled = await self._undo.attempt(self, self._void, received)
-            case p.UndoResolution() if not self._undo.parked:
+            case payloads.UndoResolution() if not self._undo.parked:
                 return "ignored: nothing of payments is parked"
-            case p.UndoResolution() as answer if received.type is E.UNDONE_BY_HAND:
+            case payloads.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
                 await self._undo.record_by_hand(answer)
                 self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
-            case p.UndoResolution():  # a person asks for a retry
+            case payloads.UndoResolution():  # a person asks for a retry
                 self._cancelled = await self._undo.attempt(self, self._void, received)
-            case p.Dispatched():
+            case payloads.Dispatched():
                 if not self._authorized:
                     raise TooEarlyError
                 capture = await payments.capture_payment(self._order_id)
                 self._captured = True
-                captured = p.PaymentCaptured(amount_cents=capture.amount_cents)
+                captured = payloads.PaymentCaptured(amount_cents=capture.amount_cents)
                 await self.publish(EventType.PAYMENT_CAPTURED, captured, received)
-            case p.ParcelDelivered():
+            case payloads.ParcelDelivered():
                 self._delivered = True
-            case p.ParcelLost():
+            case payloads.ParcelLost():
                 if not self._captured:
                     raise TooEarlyError
                 refunded = await self._reverse(why="refund: the parcel was lost")
@@ -103,15 +104,15 @@ class PaymentsParticipant(Participant):
                 await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
         return "handled"
 
-    async def _void(self) -> p.PaymentReversed:
+    async def _void(self) -> payloads.PaymentReversed:
         """The compensation, within the order's budget."""
         return await self._reverse(why="compensation: void payment", budget=self._budget)
 
-    async def _reverse(self, why: str, budget: timedelta | None = None) -> p.PaymentReversed:
+    async def _reverse(self, why: str, budget: timedelta | None = None) -> payloads.PaymentReversed:
         """Void the authorization or refund the capture, as the ledger says."""
         reversal = await payments.reverse_payment(self._order_id, why=why, budget=budget)
-        return p.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)
+        return payloads.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)
 
 
-async def _voided_by_hand() -> p.PaymentReversed:
-    return p.PaymentReversed(action="voided by hand", amount_cents=0)
+async def _voided_by_hand() -> payloads.PaymentReversed:
+    return payloads.PaymentReversed(action="voided by hand", amount_cents=0)

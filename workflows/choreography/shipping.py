@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
@@ -36,7 +36,7 @@ class ShippingParticipant(ParcelShipper):
         return self.participant()
 
     async def handle(self, received: Received) -> str:
-        if not isinstance(received.payload, p.ShipmentOrder):
+        if not isinstance(received.payload, payloads.ShipmentOrder):
             return "ignored"
         self.tag_customer(received.payload.customer_id)
         await self.ship(received.payload.shipment, received)

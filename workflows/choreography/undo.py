@@ -11,7 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import EventEnvelope
 from domain.messages.resolution import Compensation
@@ -50,14 +50,14 @@ class ParkableUndo:
                 raise
             self.parked = True
             why = failure_message(failure)[:500]
-            parked = p.UndoFailed(compensation=self.compensation, why=why)
+            parked = payloads.UndoFailed(compensation=self.compensation, why=why)
             await participant.publish(self._failed, parked, received)
             return False
         self.parked = False
         await participant.publish(self._done, undone, received)
         return True
 
-    async def record_by_hand(self, answer: p.UndoResolution) -> None:
+    async def record_by_hand(self, answer: payloads.UndoResolution) -> None:
         """The service puts on record that a person undid its compensation by hand."""
         note = answer.note or "(no note)"
         await record_resolved_by_hand(self._order_id, self.compensation, answer.resolved_by, note)

@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.messages.shipment import ShipmentResult, ShipmentStage
@@ -23,11 +23,9 @@ from workflows.choreography.participant import publish
 from workflows.failures import OrderCancelledError
 from workflows.orchestrated.order import OrderWorkflow
 
-E = EventType
-
 _STATUS_BY_EVENT = {
-    E.SHIPMENT_IN_TRANSIT: (OrderStatus.IN_TRANSIT, "shipment picked_up"),
-    E.SHIPMENT_LATE: (OrderStatus.DELIVERY_LATE, "shipment late"),
+    EventType.SHIPMENT_IN_TRANSIT: (OrderStatus.IN_TRANSIT, "shipment picked_up"),
+    EventType.SHIPMENT_LATE: (OrderStatus.DELIVERY_LATE, "shipment late"),
 }
 
 
@@ -60,17 +58,24 @@ class HybridOrderWorkflow(OrderWorkflow):
 
     async def _start_shipment(self) -> Awaitable[ShipmentResult]:
         order = self._order
-        fulfilment = p.Fulfilment(customer_id=order.customer.id, shipment=self._shipment_request())
-        await publish(Party.ORCHESTRATOR, order.order_id, E.FULFILMENT_REQUESTED, fulfilment, None)
-        await workflow.wait_condition(
-            lambda: E.PARCEL_HANDED_OVER in self._facts or E.HANDOFF_FAILED in self._facts
+        fulfilment = payloads.Fulfilment(
+            customer_id=order.customer.id, shipment=self._shipment_request()
         )
-        failed = self._facts.get(E.HANDOFF_FAILED)
+        await publish(
+            Party.ORCHESTRATOR, order.order_id, EventType.FULFILMENT_REQUESTED, fulfilment, None
+        )
+        await workflow.wait_condition(
+            lambda: (
+                EventType.PARCEL_HANDED_OVER in self._facts
+                or EventType.HANDOFF_FAILED in self._facts
+            )
+        )
+        failed = self._facts.get(EventType.HANDOFF_FAILED)
         if failed is not None:
-            assert isinstance(failed.payload, p.StepFailed)
+            assert isinstance(failed.payload, payloads.StepFailed)
             raise OrderCancelledError(failed.payload.reason, failed.payload.detail)
-        handed = self._facts[E.PARCEL_HANDED_OVER].payload
-        assert isinstance(handed, p.ParcelHandedOver)
+        handed = self._facts[EventType.PARCEL_HANDED_OVER].payload
+        assert isinstance(handed, payloads.ParcelHandedOver)
         self._tracking_number = handed.tracking_number
         self._tracker.advance_if_forward(
             OrderStatus.DISPATCHED,
@@ -83,9 +88,12 @@ class HybridOrderWorkflow(OrderWorkflow):
 
     async def _fulfilment_ended(self, tracking_number: str) -> ShipmentResult:
         await workflow.wait_condition(
-            lambda: E.SHIPMENT_DELIVERED in self._facts or E.SHIPMENT_LOST in self._facts
+            lambda: (
+                EventType.SHIPMENT_DELIVERED in self._facts
+                or EventType.SHIPMENT_LOST in self._facts
+            )
         )
-        delivered = self._facts.get(E.SHIPMENT_DELIVERED)
+        delivered = self._facts.get(EventType.SHIPMENT_DELIVERED)
         if delivered is None:
             return ShipmentResult(
                 order_id=self._order.order_id,
@@ -93,7 +101,7 @@ class HybridOrderWorkflow(OrderWorkflow):
                 tracking_number=tracking_number,
                 late=True,
             )
-        assert isinstance(delivered.payload, p.ShipmentDelivered)
+        assert isinstance(delivered.payload, payloads.ShipmentDelivered)
         return ShipmentResult(
             order_id=self._order.order_id,
             stage=ShipmentStage.DELIVERED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from domain.events import payloads as p
+from domain.events import payloads
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.events.records import ParticipantStart, ParticipantView
@@ -37,10 +37,10 @@ class PickingParticipant(Participant):
         return self._picked
 
     async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, p.WarehouseFulfilment)
+        assert isinstance(received.payload, payloads.WarehouseFulfilment)
         fulfilment = received.payload
         self.tag_customer(fulfilment.customer_id)
-        picked = p.ItemsPicked(
+        picked = payloads.ItemsPicked(
             lines=fulfilment.shipment.parcels,
             customer_id=fulfilment.customer_id,
         )
@@ -69,14 +69,14 @@ class PackingParticipant(Participant):
         return self._packed
 
     async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, p.PickedForPacking)
+        assert isinstance(received.payload, payloads.PickedForPacking)
         picked = received.payload
         carried = picked.fulfilment  # the whole request, from before the cut
         customer_id = picked.customer_id or (carried.customer_id if carried else None)
         if customer_id is not None:
             self.tag_customer(customer_id)
-        whole = published_whole(received, p.ItemsPicked)  # picked before the upgrade
-        packed = p.ParcelPacked(
+        whole = published_whole(received, payloads.ItemsPicked)  # picked before the upgrade
+        packed = payloads.ParcelPacked(
             parcels=picked.lines,
             customer_id=customer_id,
             fulfilment=whole.fulfilment if whole else None,
@@ -105,7 +105,7 @@ class HandoffParticipant(ParcelShipper):
     @workflow.init
     def __init__(self, start: ParticipantStart) -> None:
         super().__init__(start)
-        self._fulfilment: p.CarrierFulfilment | None = None
+        self._fulfilment: payloads.CarrierFulfilment | None = None
         """Where the parcel goes, from the orchestrator's request: packing never sees it."""
 
     @workflow.run
@@ -114,11 +114,11 @@ class HandoffParticipant(ParcelShipper):
         return self.participant()
 
     async def handle(self, received: Received) -> str:
-        if isinstance(received.payload, p.CarrierFulfilment):
+        if isinstance(received.payload, payloads.CarrierFulfilment):
             self._fulfilment = received.payload
             self.tag_customer(received.payload.customer_id)
             return "kept where the parcel goes until it is packed"
-        assert isinstance(received.payload, p.PackedForHandoff)
+        assert isinstance(received.payload, payloads.PackedForHandoff)
         fulfilment = self._fulfilment or received.payload.fulfilment  # carried: before the cut
         if fulfilment is None:
             raise TooEarlyError
