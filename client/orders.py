@@ -70,7 +70,7 @@ class PlacedOrder:
 
 PLACEABLE_STYLES: tuple[Style, ...] = tuple(Style)
 
-ORCHESTRATORS: dict[Style, type[OrderWorkflow]] = {
+ORCHESTRATORS: dict[Style, type[OrderWorkflow] | type[HybridOrderWorkflow]] = {
     Style.ORCHESTRATED: OrderWorkflow,
     Style.HYBRID: HybridOrderWorkflow,
 }
