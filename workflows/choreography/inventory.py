@@ -18,6 +18,7 @@ from workflows.choreography.participant import (
     Participant,
     TooEarlyError,
     published_whole,
+    reacts_to,
     step_failed,
 )
 from workflows.choreography.undo import ParkableUndo
@@ -59,42 +60,65 @@ class InventoryParticipant(Participant):
     def done(self) -> bool:
         return self._closed_by is not None
 
-    async def handle(self, received: Received) -> str:
-        match received.payload:
-            case payloads.LinesToReserve(order=order):
-                self.tag_customer(order.customer.id)
-                self._budget = order.timeouts.compensation_budget
-                try:
-                    reservation = await inventory.reserve_stock(order)
-                except ActivityError as failure:
-                    failed = step_failed(failure)
-                    await self.publish(EventType.STOCK_RESERVATION_FAILED, failed, received)
-                    return f"handled: {failed.reason.value}"
-                self._reserved = True
-                units = sum(line.quantity for line in reservation.lines)
-                whole = published_whole(received, payloads.OrderPayload)
-                reserved = payloads.StockReserved(units=units, order=whole.order if whole else None)
-                await self.publish(EventType.STOCK_RESERVED, reserved, received)
-            case payloads.OrderCancelled():
-                await self._release(received)
-            case payloads.UndoResolution() if not self._undo.parked:
-                return "ignored: nothing of inventory is parked"
-            case payloads.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
-                await self._undo.record_by_hand(answer)
-                if await self._undo.attempt(self, _released_by_hand, received):
-                    self._closed_by = EventType.STOCK_RELEASED
-            case payloads.UndoResolution():  # a person asks for a retry
-                await self._release(received)
-            case payloads.Dispatched():
-                if not self._reserved:
-                    raise TooEarlyError
-                consumed = await inventory.consume_stock(self._order_id)
-                self._closed_by = EventType.STOCK_CONSUMED
-                units = consumed.consumed_units
-                await self.publish(
-                    EventType.STOCK_CONSUMED, payloads.StockConsumed(units=units), received
-                )
-        return "handled"
+    @reacts_to(EventType.ORDER_ACCEPTED)
+    async def _on_order_accepted(
+        self, payload: payloads.LinesToReserve, received: Received
+    ) -> str | None:
+        order = payload.order
+        self.tag_customer(order.customer.id)
+        self._budget = order.timeouts.compensation_budget
+        try:
+            reservation = await inventory.reserve_stock(order)
+        except ActivityError as failure:
+            failed = step_failed(failure)
+            await self.publish(EventType.STOCK_RESERVATION_FAILED, failed, received)
+            return f"handled: {failed.reason.value}"
+        self._reserved = True
+        units = sum(line.quantity for line in reservation.lines)
+        whole = published_whole(received, payloads.OrderPayload)
+        reserved = payloads.StockReserved(units=units, order=whole.order if whole else None)
+        await self.publish(EventType.STOCK_RESERVED, reserved, received)
+        return None
+
+    @reacts_to(EventType.ORDER_CANCELLED)
+    async def _on_order_cancelled(
+        self, payload: payloads.OrderCancelled, received: Received
+    ) -> None:
+        await self._release(received)
+
+    @reacts_to(EventType.UNDO_RETRY_REQUESTED)
+    async def _on_undo_retry_requested(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return _NOTHING_PARKED
+        await self._release(received)
+        return None
+
+    @reacts_to(EventType.UNDONE_BY_HAND)
+    async def _on_undone_by_hand(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return _NOTHING_PARKED
+        await self._undo.record_by_hand(answer)
+        if await self._undo.attempt(self, _released_by_hand, received):
+            self._closed_by = EventType.STOCK_RELEASED
+        return None
+
+    @reacts_to(EventType.SHIPMENT_DISPATCHED)
+    async def _on_shipment_dispatched(
+        self, payload: payloads.Dispatched, received: Received
+    ) -> None:
+        if not self._reserved:
+            raise TooEarlyError
+        consumed = await inventory.consume_stock(self._order_id)
+        self._closed_by = EventType.STOCK_CONSUMED
+        units = consumed.consumed_units
+        await self.publish(EventType.STOCK_CONSUMED, payloads.StockConsumed(units=units), received)
+
+
+_NOTHING_PARKED = "ignored: nothing of inventory is parked"
 
 
 async def _released_by_hand() -> payloads.StockReleased:

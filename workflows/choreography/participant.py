@@ -1,10 +1,13 @@
 """What every participant shares: the `event` signal through the inbox, the `participant` query,
-publishing its own events, and the loop that handles one event at a time until its part is done.
+publishing its own events, and the loop that handles one event at a time until its part is done,
+each by the participant's handler for its type (`reacts_to`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import search_attributes
 from domain.events import payloads
-from domain.events.contract import ORDER_CONTRACT, EventType
+from domain.events.contract import ORDER_CONTRACT, EventContractError, EventType
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from domain.events.progress import moves_forward, status_after
 from domain.events.records import (
@@ -37,17 +40,62 @@ from workflows.status_attribute import StatusAttribute
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+Handler = Callable[[Any, Any, Received], Awaitable[str | None]]
+"""A participant's reaction to one event type, called with the participant, the payload as the
+contract hands it to the participant's party, and the event; it returns what was done when that
+is not simply "handled" (None)."""
+
+HandlerT = TypeVar("HandlerT", bound=Handler)
+
+_REACTS_TO = "__reacts_to__"
+
+
+def reacts_to(*event_types: EventType) -> Callable[[HandlerT], HandlerT]:
+    """Make the method the participant's handler for these event types (several: one meaning,
+    as two services' "could not undo" are to notifications). The class is refused where it is
+    defined if the contract does not have its party react to one of them, if another handler
+    has one of them already, or if the method's payload is not what the contract hands."""
+
+    def mark(handler: HandlerT) -> HandlerT:
+        setattr(handler, _REACTS_TO, event_types)
+        return handler
+
+    return mark
+
 
 class TooEarlyError(Exception):
-    """Raised by `handle` for an event that came before the one it follows from (a dispatch
+    """Raised by a handler for an event that came before the one it follows from (a dispatch
     before the reservation it consumes): it is kept and handled once another event was."""
 
 
 class Participant:
-    """Subclasses set `party`, decorate themselves with `workflow.defn`, and implement
-    `handle` (what to do with one event) and `done` (whether their part of the order is over)."""
+    """Subclasses set `party`, decorate themselves with `workflow.defn`, mark a handler
+    `reacts_to` each event type the contract has their party react to, and implement `done`
+    (whether their part of the order is over). One that folds events instead overrides `take`."""
 
     party: ClassVar[Party]
+    handlers: ClassVar[Mapping[EventType, Handler]] = {}
+    """The handler of each event type, collected from the class's `reacts_to` methods."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        methods: dict[str, Any] = {}
+        for base in reversed(cls.__mro__):  # a method overridden by name is the subclass's
+            methods.update(vars(base))
+        handlers: dict[EventType, Handler] = {}
+        for name, method in methods.items():
+            for event_type in getattr(method, _REACTS_TO, ()):
+                if event_type in handlers:
+                    raise TypeError(
+                        f"{cls.__qualname__} has two handlers for {event_type.value}: "
+                        f"{handlers[event_type].__name__} and {name}"
+                    )
+                handlers[event_type] = method
+        party: Party | None = getattr(cls, "party", None)  # None: a base shared by parties
+        if party is not None:
+            for event_type, handler in handlers.items():
+                _check_handler(cls, party, event_type, handler)
+        cls.handlers = handlers
 
     def __init__(self, start: ParticipantStart) -> None:
         self._order_id = start.order_id
@@ -102,10 +150,6 @@ class Participant:
         """Queue the event for `serve`; a subclass that only folds events may override this."""
         self._inbox.pending.append(received)
 
-    async def handle(self, received: Received) -> str:
-        """React to one event; return what was done (`handled`, or why nothing was)."""
-        raise NotImplementedError
-
     def done(self) -> bool:
         raise NotImplementedError
 
@@ -150,13 +194,14 @@ class Participant:
 
     async def _handle_next(self) -> None:
         received = self._inbox.pending.popleft()
-        try:
-            note = await self.handle(received)
+        try:  # the inbox took only what the contract has this party react to: it has a handler
+            said = await self.handlers[received.type](self, received.payload, received)
         except TooEarlyError:
             self._deferred.append(received)
             return
         except ActivityError as failure:  # a store refused: this event cannot apply
-            note = f"refused by {self.service.value}: {_cause(failure)}"
+            said = f"refused by {self.service.value}: {_cause(failure)}"
+        note = "handled" if said is None else said
         self._inbox.note(received, note)
         self._learn(received.type, received.payload)
         self._publish_details(f"{received.type.value}: {note}")
@@ -205,6 +250,29 @@ class Participant:
                 [search_attributes.CUSTOMER_ID.value_set(customer_id)]
             )
             self._customer_tagged = True
+
+
+def _check_handler(
+    participant: type[Participant], party: Party, event_type: EventType, handler: Handler
+) -> None:
+    """Refuse a handler the contract has no use for, or one that expects another payload than
+    the one the inbox validates for this party (`Contract.payload_for`): either is a mistake
+    that would otherwise show only when such an event comes."""
+    spec = ORDER_CONTRACT.spec(event_type)
+    where = f"{participant.__qualname__}.{handler.__name__}"
+    if party not in spec.consumers:
+        raise EventContractError(
+            f"{where} handles {event_type.value}, which the contract does not have "
+            f"{party.value} react to"
+        )
+    seen = spec.seen_by(party)
+    _, payload, *_ = inspect.signature(handler, eval_str=True).parameters.values()
+    expects = payload.annotation
+    if expects is not seen:
+        raise EventContractError(
+            f"{where} takes {getattr(expects, '__name__', expects)} for {event_type.value}, "
+            f"but the contract hands {party.value} {seen.__name__}"
+        )
 
 
 def published_whole(received: Received, model: type[ModelT]) -> ModelT | None:

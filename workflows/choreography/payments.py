@@ -17,7 +17,12 @@ from domain.messages.resolution import Compensation
 from domain.order import OrderTimeouts
 from domain.order_parts import PaymentOrder
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant, TooEarlyError, step_failed
+from workflows.choreography.participant import (
+    Participant,
+    TooEarlyError,
+    reacts_to,
+    step_failed,
+)
 from workflows.choreography.undo import ParkableUndo
 from workflows.services import payments
 
@@ -53,56 +58,86 @@ class PaymentsParticipant(Participant):
     def done(self) -> bool:
         return self._cancelled or self._refunded or (self._captured and self._delivered)
 
-    async def handle(self, received: Received) -> str:
-        match received.payload:
-            case payloads.PaymentTerms(order=order):
-                self._terms = order
-                self.tag_customer(order.customer.id)
-                self._budget = order.timeouts.compensation_budget
-                return "kept the payment terms until the stock is held"
-            case payloads.StockHeld(order=carried):
-                terms = self._terms or carried  # carried: a reservation from before the cut
-                if terms is None:
-                    raise TooEarlyError
-                self.tag_customer(terms.customer.id)
-                self._budget = terms.timeouts.compensation_budget
-                try:
-                    authorization = await payments.authorize_payment(terms)
-                except ActivityError as failure:
-                    failed = step_failed(failure)
-                    await self.publish(EventType.PAYMENT_FAILED, failed, received)
-                    return f"handled: {failed.reason.value}"
-                authorized = payloads.PaymentAuthorized(
-                    authorization_id=authorization.authorization_id,
-                    amount_cents=authorization.amount_cents,
-                )
-                self._authorized = True
-                await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
-            case payloads.OrderCancelled():
-                self._cancelled = await self._undo.attempt(self, self._void, received)
-            case payloads.UndoResolution() if not self._undo.parked:
-                return "ignored: nothing of payments is parked"
-            case payloads.UndoResolution() as answer if received.type is EventType.UNDONE_BY_HAND:
-                await self._undo.record_by_hand(answer)
-                self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
-            case payloads.UndoResolution():  # a person asks for a retry
-                self._cancelled = await self._undo.attempt(self, self._void, received)
-            case payloads.Dispatched():
-                if not self._authorized:
-                    raise TooEarlyError
-                capture = await payments.capture_payment(self._order_id)
-                self._captured = True
-                captured = payloads.PaymentCaptured(amount_cents=capture.amount_cents)
-                await self.publish(EventType.PAYMENT_CAPTURED, captured, received)
-            case payloads.ParcelDelivered():
-                self._delivered = True
-            case payloads.ParcelLost():
-                if not self._captured:
-                    raise TooEarlyError
-                refunded = await self._reverse(why="refund: the parcel was lost")
-                self._refunded = True
-                await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
-        return "handled"
+    @reacts_to(EventType.ORDER_ACCEPTED)
+    async def _on_order_accepted(self, payload: payloads.PaymentTerms, received: Received) -> str:
+        order = payload.order
+        self._terms = order
+        self.tag_customer(order.customer.id)
+        self._budget = order.timeouts.compensation_budget
+        return "kept the payment terms until the stock is held"
+
+    @reacts_to(EventType.STOCK_RESERVED)
+    async def _on_stock_reserved(
+        self, payload: payloads.StockHeld, received: Received
+    ) -> str | None:
+        terms = self._terms or payload.order  # carried: a reservation from before the cut
+        if terms is None:
+            raise TooEarlyError
+        self.tag_customer(terms.customer.id)
+        self._budget = terms.timeouts.compensation_budget
+        try:
+            authorization = await payments.authorize_payment(terms)
+        except ActivityError as failure:
+            failed = step_failed(failure)
+            await self.publish(EventType.PAYMENT_FAILED, failed, received)
+            return f"handled: {failed.reason.value}"
+        authorized = payloads.PaymentAuthorized(
+            authorization_id=authorization.authorization_id,
+            amount_cents=authorization.amount_cents,
+        )
+        self._authorized = True
+        await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
+        return None
+
+    @reacts_to(EventType.ORDER_CANCELLED)
+    async def _on_order_cancelled(
+        self, payload: payloads.OrderCancelled, received: Received
+    ) -> None:
+        self._cancelled = await self._undo.attempt(self, self._void, received)
+
+    @reacts_to(EventType.UNDO_RETRY_REQUESTED)
+    async def _on_undo_retry_requested(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return _NOTHING_PARKED
+        self._cancelled = await self._undo.attempt(self, self._void, received)
+        return None
+
+    @reacts_to(EventType.UNDONE_BY_HAND)
+    async def _on_undone_by_hand(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return _NOTHING_PARKED
+        await self._undo.record_by_hand(answer)
+        self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
+        return None
+
+    @reacts_to(EventType.SHIPMENT_DISPATCHED)
+    async def _on_shipment_dispatched(
+        self, payload: payloads.Dispatched, received: Received
+    ) -> None:
+        if not self._authorized:
+            raise TooEarlyError
+        capture = await payments.capture_payment(self._order_id)
+        self._captured = True
+        captured = payloads.PaymentCaptured(amount_cents=capture.amount_cents)
+        await self.publish(EventType.PAYMENT_CAPTURED, captured, received)
+
+    @reacts_to(EventType.PARCEL_DELIVERED)
+    async def _on_parcel_delivered(
+        self, payload: payloads.ParcelDelivered, received: Received
+    ) -> None:
+        self._delivered = True
+
+    @reacts_to(EventType.PARCEL_LOST)
+    async def _on_parcel_lost(self, payload: payloads.ParcelLost, received: Received) -> None:
+        if not self._captured:
+            raise TooEarlyError
+        refunded = await self._reverse(why="refund: the parcel was lost")
+        self._refunded = True
+        await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
 
     async def _void(self) -> payloads.PaymentReversed:
         """The compensation, within the order's budget."""
@@ -112,6 +147,9 @@ class PaymentsParticipant(Participant):
         """Void the authorization or refund the capture, as the ledger says."""
         reversal = await payments.reverse_payment(self._order_id, why=why, budget=budget)
         return payloads.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)
+
+
+_NOTHING_PARKED = "ignored: nothing of payments is parked"
 
 
 async def _voided_by_hand() -> payloads.PaymentReversed:

@@ -12,6 +12,7 @@ from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.shipment import ShipmentStage
 from workflows.choreography.carrier import ParcelShipper
 from workflows.choreography.inbox import Received
+from workflows.choreography.participant import reacts_to
 
 
 @workflow.defn(name=Party.SHIPPING.workflow_type)
@@ -35,10 +36,10 @@ class ShippingParticipant(ParcelShipper):
         await self.serve()
         return self.participant()
 
-    async def handle(self, received: Received) -> str:
-        if not isinstance(received.payload, payloads.ShipmentOrder):
-            return "ignored"
-        self.tag_customer(received.payload.customer_id)
-        await self.ship(received.payload.shipment, received)
+    @reacts_to(EventType.ORDER_CONFIRMED)
+    async def _on_order_confirmed(
+        self, payload: payloads.ShipmentOrder, received: Received
+    ) -> None:
+        self.tag_customer(payload.customer_id)
+        await self.ship(payload.shipment, received)
         self._finished = True
-        return "handled"

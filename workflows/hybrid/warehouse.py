@@ -13,7 +13,12 @@ from domain.events.records import ParticipantStart, ParticipantView
 from domain.messages.shipment import ShipmentStage
 from workflows.choreography.carrier import ParcelShipper
 from workflows.choreography.inbox import Received
-from workflows.choreography.participant import Participant, TooEarlyError, published_whole
+from workflows.choreography.participant import (
+    Participant,
+    TooEarlyError,
+    published_whole,
+    reacts_to,
+)
 
 
 @workflow.defn(name=Party.PICKING.workflow_type)
@@ -36,9 +41,10 @@ class PickingParticipant(Participant):
     def done(self) -> bool:
         return self._picked
 
-    async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, payloads.WarehouseFulfilment)
-        fulfilment = received.payload
+    @reacts_to(EventType.FULFILMENT_REQUESTED)
+    async def _on_fulfilment_requested(
+        self, fulfilment: payloads.WarehouseFulfilment, received: Received
+    ) -> None:
         self.tag_customer(fulfilment.customer_id)
         picked = payloads.ItemsPicked(
             lines=fulfilment.shipment.parcels,
@@ -46,7 +52,6 @@ class PickingParticipant(Participant):
         )
         await self.publish(EventType.ITEMS_PICKED, picked, received)
         self._picked = True
-        return "handled"
 
 
 @workflow.defn(name=Party.PACKING.workflow_type)
@@ -68,9 +73,8 @@ class PackingParticipant(Participant):
     def done(self) -> bool:
         return self._packed
 
-    async def handle(self, received: Received) -> str:
-        assert isinstance(received.payload, payloads.PickedForPacking)
-        picked = received.payload
+    @reacts_to(EventType.ITEMS_PICKED)
+    async def _on_items_picked(self, picked: payloads.PickedForPacking, received: Received) -> None:
         carried = picked.fulfilment  # the whole request, from before the cut
         customer_id = picked.customer_id or (carried.customer_id if carried else None)
         if customer_id is not None:
@@ -83,7 +87,6 @@ class PackingParticipant(Participant):
         )
         await self.publish(EventType.PARCEL_PACKED, packed, received)
         self._packed = True
-        return "handled"
 
 
 @workflow.defn(name=Party.HANDOFF.workflow_type)
@@ -113,16 +116,21 @@ class HandoffParticipant(ParcelShipper):
         await self.serve()
         return self.participant()
 
-    async def handle(self, received: Received) -> str:
-        if isinstance(received.payload, payloads.CarrierFulfilment):
-            self._fulfilment = received.payload
-            self.tag_customer(received.payload.customer_id)
-            return "kept where the parcel goes until it is packed"
-        assert isinstance(received.payload, payloads.PackedForHandoff)
-        fulfilment = self._fulfilment or received.payload.fulfilment  # carried: before the cut
+    @reacts_to(EventType.FULFILMENT_REQUESTED)
+    async def _on_fulfilment_requested(
+        self, fulfilment: payloads.CarrierFulfilment, received: Received
+    ) -> str:
+        self._fulfilment = fulfilment
+        self.tag_customer(fulfilment.customer_id)
+        return "kept where the parcel goes until it is packed"
+
+    @reacts_to(EventType.PARCEL_PACKED)
+    async def _on_parcel_packed(
+        self, packed: payloads.PackedForHandoff, received: Received
+    ) -> None:
+        fulfilment = self._fulfilment or packed.fulfilment  # carried: before the cut
         if fulfilment is None:
             raise TooEarlyError
         self.tag_customer(fulfilment.customer_id)
         await self.ship(fulfilment.shipment, received)
         self._finished = True
-        return "handled"
