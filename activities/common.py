@@ -28,6 +28,7 @@ ClassT = TypeVar("ClassT", bound=type)
 
 _declared_methods: set[ActivityMethod] = set()
 _service_of: dict[ActivityMethod, Service] = {}
+_service_of_class: dict[type, Service] = {}
 
 
 def store_activity(method: MethodT) -> MethodT:
@@ -45,12 +46,15 @@ def store_activity(method: MethodT) -> MethodT:
 def service_activities(service: Service) -> Callable[[ClassT], ClassT]:
     """Declare a class's activities as `service`'s: a workflow calls one by reference
     (`workflows.services.call.call(PaymentsActivities.capture_payment, ...)`) and it runs on
-    that service's task queue; the service's worker registers every one of them."""
+    that service's task queue; the service's worker registers every one of them. The one
+    statement of whose a class is: the registry (`workers.registry`) reads it back
+    (`service_of_activities`) rather than saying it again."""
 
     def declare(cls: ClassT) -> ClassT:
         for method in vars(cls).values():
             if method in _declared_methods:
                 _service_of[method] = service
+        _service_of_class[cls] = service
         return cls
 
     return declare
@@ -64,6 +68,17 @@ def service_of(method: ActivityMethod) -> Service:
         raise LookupError(
             f"{getattr(method, '__qualname__', method)} is no activity of a service: declare "
             "its class with @service_activities(Service...)"
+        ) from None
+
+
+def service_of_activities(cls: type) -> Service:
+    """The service a class of activities was declared for (`service_activities`)."""
+    try:
+        return _service_of_class[cls]
+    except KeyError:
+        raise LookupError(
+            f"{cls.__qualname__} is no service's activities class: declare it with "
+            "@service_activities(Service...)"
         ) from None
 
 

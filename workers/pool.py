@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from types import MappingProxyType
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import build_activities
 from domain.services import Service
 from infra.metrics import (
     MetricsEndpoint,
@@ -25,7 +23,7 @@ from infra.sandbox import workflow_runner
 from stores import store_location
 from stores.shipping import ShippingStore
 from workers.carrier_simulator import CarrierSimulator
-from workers.registry import WORKFLOWS_BY_SERVICE
+from workers.registry import SERVICES
 
 DRAIN_TIMEOUT = timedelta(seconds=10)
 """On shutdown, in-flight activities get this long to finish before they are cancelled."""
@@ -38,31 +36,6 @@ SHUTDOWN_GRACE = timedelta(seconds=5)
 process gives up waiting (`workers.run` exits anyway): the bound on a shutdown is
 drain + grace."""
 
-ACTIVITY_SLOTS: Mapping[Service, int] = MappingProxyType(
-    {
-        Service.ORDERS: 8,
-        Service.INVENTORY: 8,
-        Service.PAYMENTS: 8,
-        Service.SHIPPING: 16,
-        Service.NOTIFICATIONS: 8,
-    }
-)
-"""How many activities each service's worker runs at once, each on a thread of its own pool.
-
-A slot and a thread per service, never shared: a process that serves several services (the
-demo, `workers.run --service all`) once ran them all on one pool of 16 threads, so a carrier slow
-to confirm bookings (`book_shipment` holds its thread for as long as the carrier takes, minutes
-at worst) could hold every thread, and the reservations and authorizations of every other order
-waited behind it until they timed out. Now a slow carrier fills shipping's slots only: shipping's
-work waits, everyone else's goes on. Each pool has as many threads as its worker has slots, so an
-activity that holds a slot always has a thread to run on.
-
-Shipping has the most because its booking waits on someone else, not on this process. The other
-services' activities are quick writes to their own SQLite store, which takes one writer at a time
-anyway: more slots would only queue on its lock. `publish_event` takes a slot of its service too
-(it is async and needs no thread).
-"""
-
 
 def build_worker(
     client: Client,
@@ -73,18 +46,20 @@ def build_worker(
     sticky: bool = True,
     on_outbox_written: Callable[[], None] | None = None,
 ) -> Worker:
-    """The worker of one service. `executor`: that service's own (`activity_executor`), which
-    no other worker shares (`ACTIVITY_SLOTS`). `on_outbox_written`: see `build_activities`.
+    """The worker of one service, as its declaration says (`workers.registry`). `executor`: that
+    service's own (`activity_executor`), which no other worker shares
+    (`ServiceDeclaration.activity_slots`). `on_outbox_written`: see `WorkerExtras`.
 
     `sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
     time-skipping test server never moves a sticky task off a worker that stopped)."""
+    declaration = SERVICES[service]
     return Worker(
         client,
-        task_queue=service.task_queue,
-        workflows=list(WORKFLOWS_BY_SERVICE[service]),
-        activities=build_activities(service, data_dir, on_outbox_written=on_outbox_written),
+        task_queue=declaration.task_queue,
+        workflows=list(declaration.workflows),
+        activities=declaration.registered_activities(data_dir, on_outbox_written=on_outbox_written),
         activity_executor=executor,
-        max_concurrent_activities=ACTIVITY_SLOTS[service],
+        max_concurrent_activities=declaration.activity_slots,
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=drain_timeout,
         max_cached_workflows=CACHED_WORKFLOWS if sticky else 0,
@@ -96,7 +71,7 @@ def activity_executor(service: Service) -> ThreadPoolExecutor:
     """A thread per activity slot of the service, its threads named after it (`shipping-activity_3`
     in a thread dump says whose work it is)."""
     return ThreadPoolExecutor(
-        max_workers=ACTIVITY_SLOTS[service], thread_name_prefix=f"{service.value}-activity"
+        max_workers=SERVICES[service].activity_slots, thread_name_prefix=f"{service.value}-activity"
     )
 
 

@@ -1,8 +1,8 @@
 """docker-compose.yml and the Dockerfile checked against the code, since no Docker engine runs
 here: the compose file is valid for docker-compose itself, what the containers run exists, what
-they set is read (by the project or by the library it hands the variable to), every service has
-its worker, start order and health checks hold together, and the image carries every package and
-pinned dependency the project declares."""
+they set is read (by the project or by the library it hands the variable to), every service
+declared (`workers.registry`) has its worker and its store, start order and health checks hold
+together, and the image carries every package and pinned dependency the project declares."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from stores import store_location, store_url_variable
 from stores.payments import PaymentsStore
 from stores.postgres import close_pools
 from tests.postgres_cluster import PostgresServer
+from workers.registry import SERVICES as DECLARED
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -146,7 +147,7 @@ def who_reads(name: str) -> str | None:
         return "temporalio.envconfig"
     if project_reads_literally(name):
         return "the project"
-    if name in {store_url_variable(service) for service in Service}:
+    if name in {store_url_variable(service) for service in DECLARED}:
         return "the project (stores.store_url_variable)"
     if name.startswith("OTEL_"):
         for reader, triggers in OTEL_READERS.items():
@@ -207,7 +208,7 @@ def test_docker_compose_sees_every_service_and_the_demo_profile() -> None:
 def test_every_service_has_a_worker_container_running_only_it() -> None:
     commands = {tuple(spec["command"]) for spec in WORKERS.values()}
 
-    assert commands == {("python", "-m", "workers.run", "--service", s.value) for s in Service}
+    assert commands == {("python", "-m", "workers.run", "--service", s.value) for s in DECLARED}
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -290,7 +291,7 @@ def test_traces_go_to_the_tracing_backend_over_otlp_http() -> None:
         assert endpoint.group(2) == "4318", "OTLP/HTTP"
         assert depends_on(spec).get(endpoint.group(1)) == "service_healthy" or name == "demo"
     services = {environment(spec)["OTEL_SERVICE_NAME"] for spec in WORKERS.values()}
-    assert services == {s.value for s in Service}, "one trace service per worker"
+    assert services == {s.value for s in DECLARED}, "one trace service per worker"
 
 
 # --- the service stores ----------------------------------------------------------------------
@@ -314,7 +315,7 @@ def test_every_store_is_a_database_of_its_own_on_the_compose_postgresql(name: st
     env = with_defaults(environment(OURS[name]))
     password = with_defaults(environment(STORES))["ORDERS_STORE_PASSWORD"]
 
-    for service in Service:
+    for service in DECLARED:
         url = urlsplit(str(store_location(Path("/data"), service, env)))
         assert url.scheme == "postgresql", service
         assert (url.hostname, url.port) == ("postgresql", 5432), service
@@ -325,7 +326,7 @@ def test_every_store_is_a_database_of_its_own_on_the_compose_postgresql(name: st
 def test_the_store_databases_are_made_for_every_service_before_any_worker_starts() -> None:
     stores = environment(STORES)
 
-    assert stores["ORDERS_STORES"].split() == [service.value for service in Service]
+    assert stores["ORDERS_STORES"].split() == [service.value for service in DECLARED]
     assert is_one_shot(STORES)
     assert depends_on(STORES) == {"postgresql": "service_healthy"}
     assert STORES["image"] == SERVICES["postgresql"]["image"], "its psql matches the server"
@@ -508,7 +509,7 @@ def test_a_worker_can_be_scaled_out(name: str) -> None:
     assert all(":" not in str(mapping) for mapping in spec.get("ports", []))
     assert all(
         isinstance(store_location(Path("/data"), service, with_defaults(environment(spec))), str)
-        for service in Service
+        for service in DECLARED
     ), "no store in a file of the container's own"
 
 

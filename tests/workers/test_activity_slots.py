@@ -21,7 +21,8 @@ from domain.services import Service, Style, order_workflow_id, shipment_workflow
 from domain.status import OrderStatus
 from tests.conftest import namespace_client
 from tests.support import eventually, make_order
-from workers.pool import ACTIVITY_SLOTS, running_workers
+from workers.pool import running_workers
+from workers.registry import SERVICES
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = "workers-slots"
@@ -84,7 +85,7 @@ async def terminate(client: Client, orders: list[Order]) -> None:
 async def test_a_slow_carrier_filling_shippings_slots_holds_up_no_reservation_or_authorization(
     client: Client, data_dir: Path
 ) -> None:
-    slots = ACTIVITY_SLOTS[Service.SHIPPING]
+    slots = SERVICES[Service.SHIPPING].activity_slots
     slow = [an_order(SLOW_CARRIER) for _ in range(slots)]
     prompt = an_order()
     async with running_workers(client, list(Service), data_dir, drain_timeout=timedelta(0)):
