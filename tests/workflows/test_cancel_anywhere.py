@@ -1,9 +1,10 @@
 """A cancel of the order's workflow (`temporal workflow cancel`, the Web UI, `handle.cancel()`)
 at any point before the pivot, in every style, on the time-skipping server with real workers and
-stores: while the step it lands on waits for a service whose worker is down, while the saga
-compensates, while the customer is told the outcome. Each ends the same way once the service is
-back: everything undone, the outcome recorded in the orders store (not only the workflow closed),
-the customer told, the audit clean.
+stores: while the order waits for a person or for dispatch, while the step it lands on waits for
+a service whose worker is down, while the saga compensates, while the customer is told the
+outcome. Each ends the same way once the service is back: everything undone, the outcome
+recorded in the orders store (not only the workflow closed), the customer told, the audit clean.
+After the pivot the same cancel changes nothing: the order only goes forward.
 
 The SDK reports such a cancel to the workflow as `asyncio.CancelledError` where it waits on a
 timer or a condition, and as an `ActivityError` caused by a `CancelledError` where it waits on an
@@ -12,8 +13,6 @@ activity; both are tried here, the second by keeping the step's worker down.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,40 +20,35 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from client.orders import (
-    PLACEABLE_STYLES,
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
-from domain.commands import UPDATE_CANCEL, Cancel
+from client.orders import PlacedOrder, order_status, place_order
 from domain.events.envelope import Party
 from domain.messages.notifications import NotificationKind
-from domain.messages.shipping import CarrierEventKind
-from domain.order import Order
+from domain.order import LineItem, Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import OrderOutcome
-from stores import store_path
 from stores.audit import audit_stores
 from stores.effects import effects_of
-from stores.orders import OrdersStore
+from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
+    SMALL_ORDER,
     ServiceWorkers,
     at_rest,
-    carrier_reports,
     closed_workflows,
     eventually,
     make_order,
     outcome_of,
-    reach,
     settled,
     until_dispatched,
 )
-
-STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
+from tests.workflows.moves import (
+    STYLES,
+    at_rest_without,
+    cancel_as_customer,
+    carrier_delivers,
+    placed_at_rest,
+)
 
 
 def all_but(*down: Service) -> list[Service]:
@@ -87,13 +81,12 @@ STEP_POINTS = (
 )
 
 
-async def recorded_outcome(data_dir: Path, order_id: str) -> OrderOutcome:
+async def recorded_outcome(stores: ServiceStores, order_id: str) -> OrderOutcome:
     """The outcome the order recorded in the orders store (a workflow closed as cancelled
     without it is exactly the bug)."""
-    store = OrdersStore(store_path(data_dir, Service.ORDERS))
 
     async def probe() -> OrderOutcome | None:
-        record = store.order(order_id)
+        record = stores.orders.order(order_id)
         return None if record is None else record.outcome
 
     outcome = await eventually(
@@ -108,7 +101,7 @@ async def ended_clean(
 ) -> dict[str, WorkflowExecutionStatus]:
     """The order ended cancelled for `reason`, with nothing left held or charged, the customer
     told, the audit clean; returns how each of its workflows closed."""
-    outcome = await recorded_outcome(data_dir, placed.order_id)
+    outcome = await recorded_outcome(ServiceStores(data_dir), placed.order_id)
     closed = await closed_workflows(client, placed.order_id)
     effects = effects_of(data_dir, placed.order_id)
     audit = audit_stores(data_dir)
@@ -143,6 +136,8 @@ async def cancel_heard(client: Client, placed: PlacedOrder, held_by: Service) ->
 async def test_a_workflow_cancel_while_a_step_waits_for_its_service_undoes_everything(
     time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style, point: StepPoint
 ) -> None:
+    """The order held at the point's step (its service's worker down) when the cancel comes;
+    once the cancel is taken in and the worker is back, the order ends undone."""
     client = time_skipping_env.client
     order = point.order()
     async with ServiceWorkers(client, data_dir) as workers:
@@ -163,21 +158,36 @@ async def test_a_workflow_cancel_while_a_step_waits_for_its_service_undoes_every
     assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
 
 
-@STYLES
-async def test_a_workflow_cancel_while_waiting_for_approval_undoes_everything(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
-) -> None:
-    client = time_skipping_env.client
-    order = make_order(items=LARGE_ORDER)
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
+@dataclass(frozen=True)
+class Wait:
+    """Where the cancel lands with every worker up: the order at rest at `status`, its stock
+    held and its payment authorized, waiting for a person or for the handling time to pass."""
 
-        await cancel_workflow(client, placed)
-        closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
+    name: str
+    status: OrderStatus
+    items: tuple[LineItem, ...] = SMALL_ORDER
+
+
+WAITS = (
+    Wait("for approval", OrderStatus.AWAITING_APPROVAL, LARGE_ORDER),
+    Wait("for dispatch", OrderStatus.AWAITING_DISPATCH),
+)
+
+
+@STYLES
+@pytest.mark.parametrize("wait", WAITS, ids=lambda wait: wait.name.replace(" ", "_"))
+async def test_a_workflow_cancel_while_the_order_waits_undoes_everything(
+    client: Client, data_dir: Path, stores: ServiceStores, style: Style, wait: Wait
+) -> None:
+    order = make_order(items=wait.items)
+    placed = await placed_at_rest(client, order, style, wait.status)
+
+    await cancel_workflow(client, placed)
+    closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
 
     assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
+    assert stores.reservation_states(order.order_id) == {"released"}  # held, then let go
+    assert stores.payments.net_captured(order.order_id) == 0
 
 
 @dataclass(frozen=True)
@@ -196,21 +206,6 @@ UNDO_POINTS = (
 )
 
 
-@contextlib.asynccontextmanager
-async def waiting_for_dispatch_without(
-    client: Client, data_dir: Path, order: Order, style: Style, down: Service
-) -> AsyncIterator[tuple[ServiceWorkers, PlacedOrder]]:
-    """The order reserved, authorized and waiting for dispatch with every worker up; then
-    `down`'s worker stops."""
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-        await at_rest(client, order.order_id)
-        await workers.stop(down)
-        yield workers, placed
-
-
 @STYLES
 @pytest.mark.parametrize("point", UNDO_POINTS, ids=lambda point: point.name.replace(" ", "_"))
 async def test_a_workflow_cancel_during_a_customers_cancellation_cuts_nothing_short(
@@ -218,12 +213,11 @@ async def test_a_workflow_cancel_during_a_customers_cancellation_cuts_nothing_sh
 ) -> None:
     client = time_skipping_env.client
     order = make_order()
-    async with waiting_for_dispatch_without(client, data_dir, order, style, point.down) as (
-        workers,
-        placed,
-    ):
-        request = Cancel(requested_by="customer", reason="changed my mind")
-        await send_update(client, placed.order_id, UPDATE_CANCEL, request)
+    waiting = at_rest_without(
+        client, data_dir, order, style, OrderStatus.AWAITING_DISPATCH, point.down
+    )
+    async with waiting as (workers, placed):
+        await cancel_as_customer(client, order.order_id)
         held = await at_rest(client, order.order_id, held_by=point.down)
         assert held.status in (OrderStatus.COMPENSATING, OrderStatus.CANCELLED)
 
@@ -242,20 +236,15 @@ async def test_a_workflow_cancel_during_a_customers_cancellation_cuts_nothing_sh
     "party", [Party.INVENTORY, Party.PAYMENTS, Party.NOTIFICATIONS], ids=lambda party: party.value
 )
 async def test_a_cancel_of_any_participant_before_the_pivot_cancels_the_order(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, party: Party
+    client: Client, data_dir: Path, party: Party
 ) -> None:
     """The choreography has no one workflow to cancel: whichever of the order's participants an
     operator cancels forwards it to the order view, and goes on to undo its own part."""
-    client = time_skipping_env.client
     order = make_order()
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, Style.CHOREOGRAPHED)
-        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-        await at_rest(client, order.order_id)
+    placed = await placed_at_rest(client, order, Style.CHOREOGRAPHED, OrderStatus.AWAITING_DISPATCH)
 
-        await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
-        closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
+    await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
+    closed = await ended_clean(client, data_dir, placed, CancelReason.WORKFLOW_CANCELLED)
 
     assert closed[placed.workflow_id] is WorkflowExecutionStatus.CANCELED
     assert closed[party.workflow_id(order.order_id)] is WorkflowExecutionStatus.COMPLETED
@@ -263,27 +252,35 @@ async def test_a_cancel_of_any_participant_before_the_pivot_cancels_the_order(
 
 @pytest.mark.parametrize(
     ("style", "party"),
-    [(Style.CHOREOGRAPHED, Party.SHIPPING), (Style.HYBRID, Party.HANDOFF)],
+    [
+        (Style.ORCHESTRATED, Party.ORCHESTRATOR),
+        (Style.CHOREOGRAPHED, Party.SHIPPING),
+        (Style.HYBRID, Party.HANDOFF),
+    ],
     ids=lambda value: value.value,
 )
 async def test_a_cancel_of_a_participant_after_the_pivot_changes_nothing(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style, party: Party
+    time_skipping_env: WorkflowEnvironment,
+    client: Client,
+    data_dir: Path,
+    stores: ServiceStores,
+    style: Style,
+    party: Party,
 ) -> None:
-    client = time_skipping_env.client
+    """Whichever workflow follows the parcel (the orchestrator itself, the choreography's
+    shipping participant, the hybrid's carrier hand-off) is cancelled once the parcel has left:
+    the order only goes forward, and keeps what it charged."""
     order = make_order()
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await until_dispatched(time_skipping_env, client, order)
-        await at_rest(client, order.order_id)
+    placed = await place_order(client, order, style)
+    await until_dispatched(time_skipping_env, client, order)
+    await at_rest(client, order.order_id)
 
-        await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
-        await at_rest(client, order.order_id)
-        now = await time_skipping_env.get_current_time()
-        kinds = (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED)
-        await carrier_reports(client, data_dir, order.order_id, now, *kinds)
-        outcome = await outcome_of(client, placed)
-        view = await order_status(client, order.order_id)
+    await client.get_workflow_handle(party.workflow_id(order.order_id)).cancel()
+    await at_rest(client, order.order_id)
+    await carrier_delivers(time_skipping_env, client, data_dir, order.order_id)
+    outcome = await outcome_of(client, placed)
+    view = await order_status(client, order.order_id)
 
     assert outcome.status == "completed"
     assert "workflow cancellation ignored" in [entry.what for entry in view.timeline]
+    assert stores.payments.net_captured(order.order_id) == order.total_cents

@@ -10,140 +10,127 @@ everything has caught up.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from client.orders import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
-from domain.commands import UPDATE_CANCEL, UPDATE_CHANGE_ADDRESS, Cancel, ChangeAddress
-from domain.messages.shipping import CarrierEventKind
-from domain.order import Address, Order
+from client.orders import PlacedOrder, place_order
+from domain.order import Order
 from domain.services import Service, Style
 from domain.status import CancelReason, OrderStatus
 from infra.cli import RefusedError
-from stores import store_path
-from stores.effects import effects_of
-from stores.orders import OrdersStore
-from stores.shipping import ShippingStore
-from tests.support import at_rest, carrier_reports, make_order, outcome_of, reach, until_dispatched
-from workers.pool import running_workers
-
-STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
-
-NEW_ADDRESS = Address(
-    recipient="Grace Hopper", line1="2 Harbour St", city="Sydney", postal_code="2000", country="AU"
+from stores.inventory import ReservationState
+from stores.payments import PaymentState
+from tests.service_stores import ServiceStores
+from tests.support import ServiceWorkers, at_rest, make_order, outcome_of, reach, until_dispatched
+from tests.workflows.moves import (
+    NEW_ADDRESS,
+    STYLES,
+    at_rest_without,
+    cancel_as_customer,
+    carrier_delivers,
+    readdress,
 )
-BUT_PAYMENTS = [service for service in Service if service is not Service.PAYMENTS]
 
 
 @contextlib.asynccontextmanager
-async def workers(
-    client: Client, services: Sequence[Service], data_dir: Path
-) -> AsyncIterator[None]:
-    """These services' workers; the test plays the carrier (its clock is the skipped one). Not
-    sticky: the time-skipping server would keep a workflow's next task for a stopped worker."""
-    async with running_workers(client, services, data_dir, simulate_carrier=False, sticky=False):
-        yield
+async def payments_down_at_dispatch(
+    env: WorkflowEnvironment, data_dir: Path, style: Style
+) -> AsyncIterator[tuple[ServiceWorkers, Order, PlacedOrder]]:
+    """A new order placed with every worker up, reserved and authorized and at rest waiting for
+    dispatch; then the payments worker stops, and the others run on for the block."""
+    order = make_order()
+    waiting = at_rest_without(
+        env.client, data_dir, order, style, OrderStatus.AWAITING_DISPATCH, Service.PAYMENTS
+    )
+    async with waiting as (workers, placed):
+        yield workers, order, placed
 
 
-@contextlib.asynccontextmanager
-async def payments_down_once_waiting_for_dispatch(
-    client: Client, order: Order, style: Style, data_dir: Path
-) -> AsyncIterator[PlacedOrder]:
-    """The order placed with every worker up, reserved and authorized and waiting for dispatch;
-    then the payments worker stops, and the others run on for the block."""
-    async with workers(client, BUT_PAYMENTS, data_dir):
-        async with workers(client, [Service.PAYMENTS], data_dir):
-            placed = await place_order(client, order, style)
-            await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-            await at_rest(client, order.order_id)
-        yield placed
+def assert_no_outcome_recorded(stores: ServiceStores, order_id: str, before: str) -> None:
+    record = stores.orders.order(order_id)
+    assert record is None or record.outcome is None, f"ended before {before}"
 
 
-def outcome_recorded(data_dir: Path, order_id: str) -> bool:
-    record = OrdersStore(store_path(data_dir, Service.ORDERS)).order(order_id)
-    return record is not None and record.outcome is not None
+def payment_and_stock(
+    stores: ServiceStores, order_id: str
+) -> tuple[PaymentState | None, set[ReservationState]]:
+    """The state of the order's payment, and those of its reservations."""
+    payment = stores.payments.payment(order_id)
+    return (None if payment is None else payment.state), stores.reservation_states(order_id)
 
 
 @STYLES
 async def test_the_address_changed_before_dispatch_is_the_one_shipped_to(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, style: Style
+    time_skipping_env: WorkflowEnvironment,
+    client: Client,
+    data_dir: Path,
+    stores: ServiceStores,
+    style: Style,
 ) -> None:
     order = make_order()
     placed = await place_order(client, order, style)
     await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
 
-    view = await send_update(
-        client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=NEW_ADDRESS)
-    )
+    view = await readdress(client, order.order_id)
 
     assert view.shipping_address == NEW_ADDRESS.one_line()
     await time_skipping_env.sleep(order.timeouts.handling_time)
     await reach(client, order.order_id, OrderStatus.DISPATCHED)
-    shipment = ShippingStore(store_path(data_dir, Service.SHIPPING)).shipment(order.order_id)
+    shipment = stores.shipping.shipment(order.order_id)
     assert shipment is not None
     assert shipment.address_line == NEW_ADDRESS.one_line()
-    now = await time_skipping_env.get_current_time()
-    kinds = (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED)
-    await carrier_reports(client, data_dir, order.order_id, now, *kinds)
+    await carrier_delivers(time_skipping_env, client, data_dir, order.order_id)
     assert (await outcome_of(client, placed)).status == "completed"
 
 
 @STYLES
 async def test_a_cancelled_order_stays_compensating_until_its_payment_is_voided(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, stores: ServiceStores, style: Style
 ) -> None:
     client = time_skipping_env.client
-    order = make_order()
-    async with payments_down_once_waiting_for_dispatch(client, order, style, data_dir) as placed:
-        cancelling = await send_update(
-            client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer", reason="oops")
-        )
+    waiting = payments_down_at_dispatch(time_skipping_env, data_dir, style)
+    async with waiting as (workers, order, placed):
+        cancelling = await cancel_as_customer(client, order.order_id)
         held = await at_rest(client, order.order_id, held_by=Service.PAYMENTS)
 
         assert (cancelling.status, held.status) == (OrderStatus.COMPENSATING,) * 2
-        assert not outcome_recorded(data_dir, order.order_id), "ended before the void"
+        assert_no_outcome_recorded(stores, order.order_id, before="the void")
         with pytest.raises(RefusedError, match="it is compensating and can no longer be re-"):
-            await send_update(
-                client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=NEW_ADDRESS)
-            )
-        async with workers(client, [Service.PAYMENTS], data_dir):
-            outcome = await outcome_of(client, placed)
+            await readdress(client, order.order_id)
+        await workers.start(Service.PAYMENTS)
+        outcome = await outcome_of(client, placed)
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.CUSTOMER_CANCELLED)
-    effects = effects_of(data_dir, order.order_id)
-    assert (effects.payment_state, {state for *_, state in effects.reservations}) == (
-        "voided",
-        {"released"},
+    assert payment_and_stock(stores, order.order_id) == (
+        PaymentState.VOIDED,
+        {ReservationState.RELEASED},
     )
 
 
 @STYLES
 async def test_a_delivered_order_is_not_completed_before_its_payment_is_captured(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
+    time_skipping_env: WorkflowEnvironment, data_dir: Path, stores: ServiceStores, style: Style
 ) -> None:
+    """The capture at dispatch waits for the payments worker; the parcel leaves and is delivered
+    meanwhile, and the order waits for the capture before it completes."""
     client = time_skipping_env.client
-    order = make_order()
-    async with payments_down_once_waiting_for_dispatch(client, order, style, data_dir) as placed:
-        # the capture at dispatch waits for it
+    waiting = payments_down_at_dispatch(time_skipping_env, data_dir, style)
+    async with waiting as (workers, order, placed):
         await until_dispatched(time_skipping_env, client, order)
-        now = await time_skipping_env.get_current_time()
-        kinds = (CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED)
-        await carrier_reports(client, data_dir, order.order_id, now, *kinds)
-
+        await carrier_delivers(time_skipping_env, client, data_dir, order.order_id)
         held = await at_rest(client, order.order_id, held_by=Service.PAYMENTS)
 
         assert not held.status.is_final, held.status
-        assert not outcome_recorded(data_dir, order.order_id), "ended before the capture"
-        async with workers(client, [Service.PAYMENTS], data_dir):
-            outcome = await outcome_of(client, placed)
+        assert_no_outcome_recorded(stores, order.order_id, before="the capture")
+        await workers.start(Service.PAYMENTS)
+        outcome = await outcome_of(client, placed)
 
     assert outcome.status == "completed"
-    effects = effects_of(data_dir, order.order_id)
-    assert (effects.payment_state, {state for *_, state in effects.reservations}) == (
-        "captured",
-        {"consumed"},
+    assert payment_and_stock(stores, order.order_id) == (
+        PaymentState.CAPTURED,
+        {ReservationState.CONSUMED},
     )

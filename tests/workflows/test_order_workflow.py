@@ -9,69 +9,69 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import CancelledError
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from client.orders import (
-    PlacedOrder,
-    order_status,
-    place_order,
-    send_update,
-)
+from client.orders import PlacedOrder, order_status, place_order, send_update
 from domain import search_attributes
-from domain.commands import (
-    UPDATE_APPROVE,
-    UPDATE_CANCEL,
-    UPDATE_CHANGE_ADDRESS,
-    UPDATE_REJECT,
-    Approve,
-    Cancel,
-    ChangeAddress,
-    Reject,
-)
+from domain.commands import UPDATE_APPROVE, UPDATE_REJECT, Approve, Reject
 from domain.faults import Faults
 from domain.messages.notifications import NotificationKind
-from domain.messages.shipping import CarrierEventKind
-from domain.order import Address, Order
+from domain.order import Order
 from domain.services import Style
 from domain.status import CancelReason, OrderStatus
-from domain.views import EntryKind
+from domain.views import EntryKind, OrderOutcome
 from infra.cli import RefusedError
 from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
     TOKEN,
     WINDOW,
-    carrier_reports,
     make_order,
     outcome_of,
     reach,
-    result_of,
     until_dispatched,
 )
-
-PICKED_UP, DELIVERED = CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED
+from tests.workflows.moves import cancel_as_customer, carrier_delivers, readdress
 
 
 async def place(client: Client, order: Order) -> PlacedOrder:
     return await place_order(client, order, Style.ORCHESTRATED)
 
 
-async def deliver(env: WorkflowEnvironment, client: Client, data_dir: Path, order: Order) -> None:
-    now = await env.get_current_time()
-    await carrier_reports(client, data_dir, order.order_id, now, PICKED_UP, DELIVERED)
+async def dispatched(
+    env: WorkflowEnvironment, client: Client, faults: Faults | None = None
+) -> tuple[Order, PlacedOrder]:
+    """A new order placed, once its parcel has left (the handling time passed)."""
+    order = make_order(faults=faults)
+    placed = await place(client, order)
+    await until_dispatched(env, client, order)
+    return order, placed
+
+
+async def delivered(
+    env: WorkflowEnvironment, client: Client, data_dir: Path, placed: PlacedOrder
+) -> OrderOutcome:
+    """The carrier delivers the parcel; the outcome the order then ends with."""
+    await carrier_delivers(env, client, data_dir, placed.order_id)
+    return await outcome_of(client, placed)
+
+
+async def refused_cancel_and_readdress(client: Client, order_id: str, status: OrderStatus) -> None:
+    """The customer asks to cancel and to change the address of an order past its pivot."""
+    too_late = f"it is {status.value} and can no longer be"
+    with pytest.raises(RefusedError, match=f"{too_late} cancelled"):
+        await cancel_as_customer(client, order_id)
+    with pytest.raises(RefusedError, match=f"{too_late} re-addressed"):
+        await readdress(client, order_id)
 
 
 async def test_happy_path_charges_once_consumes_stock_and_notifies(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
-    await deliver(time_skipping_env, client, data_dir, order)
+    order, placed = await dispatched(time_skipping_env, client)
 
-    outcome = await outcome_of(client, placed)
+    outcome = await delivered(time_skipping_env, client, data_dir, placed)
 
     assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, False)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
@@ -107,9 +107,7 @@ async def test_approval_late_in_the_window_still_counts(
     assert view.status is OrderStatus.AWAITING_DISPATCH
     await time_skipping_env.sleep(order.timeouts.handling_time)
     await reach(client, order.order_id, OrderStatus.DISPATCHED)
-    await deliver(time_skipping_env, client, data_dir, order)
-    outcome = await outcome_of(client, placed)
-    assert outcome.status == "completed"
+    assert (await delivered(time_skipping_env, client, data_dir, placed)).status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
 
@@ -145,64 +143,29 @@ async def test_approve_is_refused_when_not_awaiting_approval_and_changes_nothing
 async def test_cancel_and_address_change_are_refused_after_dispatch(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
+    order, placed = await dispatched(time_skipping_env, client)
     before = await order_status(client, order.order_id)
 
-    with pytest.raises(RefusedError, match="can no longer be cancelled"):
-        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
-    with pytest.raises(RefusedError, match="can no longer be re-addressed"):
-        await send_update(
-            client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=_new_address())
-        )
+    await refused_cancel_and_readdress(client, order.order_id, OrderStatus.DISPATCHED)
 
     after = await order_status(client, order.order_id)
     assert (after.status, after.shipping_address) == (before.status, before.shipping_address)
-    await deliver(time_skipping_env, client, data_dir, order)
-    assert (await outcome_of(client, placed)).status == "completed"
+    assert (await delivered(time_skipping_env, client, data_dir, placed)).status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
-
-
-async def test_address_changed_before_dispatch_is_the_one_shipped_to(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
-) -> None:
-    order = make_order()
-    await place(client, order)
-    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-
-    view = await send_update(
-        client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=_new_address())
-    )
-
-    assert view.shipping_address == _new_address().one_line()
-    await time_skipping_env.sleep(order.timeouts.handling_time)
-    await reach(client, order.order_id, OrderStatus.DISPATCHED)
-    shipment = stores.shipping.shipment(order.order_id)
-    assert shipment is not None
-    assert shipment.address_line == _new_address().one_line()
 
 
 async def test_late_delivery_escalates_and_is_not_undone(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
+    order, placed = await dispatched(time_skipping_env, client)
 
     await time_skipping_env.sleep(order.timeouts.delivery_deadline + timedelta(minutes=1))
 
     await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
     assert NotificationKind.DELIVERY_LATE in stores.notification_kinds(order.order_id)
-    with pytest.raises(RefusedError, match="it is delivery_late and can no longer be cancelled"):
-        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
-    with pytest.raises(RefusedError, match="it is delivery_late and can no longer be re-addressed"):
-        await send_update(
-            client, order.order_id, UPDATE_CHANGE_ADDRESS, ChangeAddress(address=_new_address())
-        )
+    await refused_cancel_and_readdress(client, order.order_id, OrderStatus.DELIVERY_LATE)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
-    await deliver(time_skipping_env, client, data_dir, order)
-    outcome = await outcome_of(client, placed)
+    outcome = await delivered(time_skipping_env, client, data_dir, placed)
     assert (outcome.status, outcome.delivered_late) == ("completed", True)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
@@ -210,11 +173,9 @@ async def test_late_delivery_escalates_and_is_not_undone(
 async def test_parcel_missing_after_14_days_is_declared_lost_and_refunded(
     time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
+    order, placed = await dispatched(time_skipping_env, client)
 
-    outcome = await outcome_of(client, placed)
+    outcome = await outcome_of(client, placed)  # the carrier never reports
 
     assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
     assert stores.payments.net_captured(order.order_id) == 0
@@ -247,63 +208,20 @@ async def test_declined_payment_releases_the_stock(client: Client, stores: Servi
 async def test_transient_gateway_errors_are_retried_until_authorized(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
 ) -> None:
-    order = make_order(faults=Faults(payment_transient_errors=3))
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
+    order, placed = await dispatched(time_skipping_env, client, Faults(payment_transient_errors=3))
 
     attempts = await _attempts_of(client, placed.workflow_id, "authorize_payment")
 
     assert attempts == 4
-    await deliver(time_skipping_env, client, data_dir, order)
-    assert (await outcome_of(client, placed)).status == "completed"
-    assert stores.payments.net_captured(order.order_id) == order.total_cents
-
-
-async def test_cancelling_the_workflow_before_dispatch_compensates(
-    client: Client, stores: ServiceStores
-) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-
-    handle = client.get_workflow_handle(placed.workflow_id)
-    await handle.cancel()
-    with pytest.raises(WorkflowFailureError) as failure:
-        await result_of(handle)
-
-    assert isinstance(failure.value.cause, CancelledError)
-    assert stores.reservation_states(order.order_id) == {"released"}
-    assert stores.payments.net_captured(order.order_id) == 0
-    record = stores.orders.order(order.order_id)
-    assert record is not None
-    assert record.outcome is not None
-    assert record.outcome.reason is CancelReason.WORKFLOW_CANCELLED
-
-
-async def test_cancelling_the_workflow_after_dispatch_only_goes_forward(
-    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, stores: ServiceStores
-) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
-
-    await client.get_workflow_handle(placed.workflow_id).cancel()
-    await deliver(time_skipping_env, client, data_dir, order)
-
-    assert (await outcome_of(client, placed)).status == "completed"
-    view = await order_status(client, order.order_id)
-    assert "workflow cancellation ignored" in [e.what for e in view.timeline]
+    assert (await delivered(time_skipping_env, client, data_dir, placed)).status == "completed"
     assert stores.payments.net_captured(order.order_id) == order.total_cents
 
 
 async def test_status_and_search_attributes_stay_current_and_hide_the_token(
     time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path
 ) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    await until_dispatched(time_skipping_env, client, order)
-    await deliver(time_skipping_env, client, data_dir, order)
-    await outcome_of(client, placed)
+    order, placed = await dispatched(time_skipping_env, client)
+    await delivered(time_skipping_env, client, data_dir, placed)
 
     view = await order_status(client, order.order_id)
     description = await client.get_workflow_handle(placed.workflow_id).describe()
@@ -316,16 +234,6 @@ async def test_status_and_search_attributes_stay_current_and_hide_the_token(
     assert attributes.get(search_attributes.ORDER_STYLE) == "orchestrated"
     assert attributes.get(search_attributes.ORDER_ID) == order.order_id
     assert attributes.get(search_attributes.CUSTOMER_ID) == order.customer.id
-
-
-def _new_address() -> Address:
-    return Address(
-        recipient="Ada Lovelace",
-        line1="1 New Street",
-        city="Bath",
-        postal_code="BA1 1AA",
-        country="GB",
-    )
 
 
 async def _attempts_of(client: Client, workflow_id: str, activity: str) -> int:

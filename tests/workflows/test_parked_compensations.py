@@ -13,8 +13,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from client.orders import PLACEABLE_STYLES, PlacedOrder, place_order, send_update
-from domain.commands import UPDATE_CANCEL, UPDATE_RESOLVE, Cancel, Resolution, Resolve
+from client.orders import PlacedOrder, place_order, send_update
+from domain.commands import UPDATE_RESOLVE, Resolution, Resolve
 from domain.faults import Faults
 from domain.messages.notifications import OPERATIONS_RECIPIENT, NotificationKind
 from domain.messages.resolution import Compensation
@@ -25,27 +25,22 @@ from domain.views import OrderView
 from infra.cli import RefusedError
 from stores.audit import audit_stores
 from stores.effects import effects_of
-from tests.support import (
-    ServiceWorkers,
-    admitted,
-    at_rest,
-    make_order,
-    outcome_of,
-    reach,
-    settled,
-)
+from tests.support import admitted, at_rest, make_order, outcome_of, reach, settled
+from tests.workflows.moves import STYLES, at_rest_without, cancel_as_customer, placed_at_rest
 
-STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
 RETRY_ID = "retry-with-the-news"
 STUCK_ALERT = (str(NotificationKind.COMPENSATION_STUCK), OPERATIONS_RECIPIENT)
 
 
-async def cancelled_by_the_customer(client: Client, order: Order, style: Style) -> PlacedOrder:
-    placed = await place_order(client, order, style)
-    await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-    request = Cancel(requested_by="customer", reason="changed my mind")
-    await send_update(client, order.order_id, UPDATE_CANCEL, request)
-    return placed
+async def void_parked(
+    client: Client, style: Style, refusals: int
+) -> tuple[Order, PlacedOrder, OrderView]:
+    """An order whose gateway refuses its void `refusals` times, cancelled by the customer while
+    it waits for dispatch; once it has come to rest (parked), and where it stands then."""
+    order = make_order(faults=Faults(void_refusals=refusals))
+    placed = await placed_at_rest(client, order, style, OrderStatus.AWAITING_DISPATCH)
+    await cancel_as_customer(client, order.order_id)
+    return order, placed, await at_rest(client, order.order_id)
 
 
 async def resolve(
@@ -59,10 +54,7 @@ async def resolve(
 async def test_a_refused_void_parks_the_order_until_a_retry_voids_it(
     client: Client, data_dir: Path, style: Style
 ) -> None:
-    order = make_order(faults=Faults(void_refusals=1))
-    placed = await cancelled_by_the_customer(client, order, style)
-
-    parked = await at_rest(client, order.order_id)
+    order, placed, parked = await void_parked(client, style, refusals=1)
     effects = effects_of(data_dir, order.order_id)
     audit = audit_stores(data_dir)
 
@@ -89,9 +81,8 @@ async def test_a_refused_void_parks_the_order_until_a_retry_voids_it(
 async def test_a_void_undone_by_hand_ends_the_order_and_the_audit_says_so(
     client: Client, data_dir: Path, style: Style
 ) -> None:
-    order = make_order(faults=Faults(void_refusals=5))
-    placed = await cancelled_by_the_customer(client, order, style)
-    await at_rest(client, order.order_id)
+    order, placed, parked = await void_parked(client, style, refusals=5)
+    assert parked.status is OrderStatus.NEEDS_ATTENTION
 
     await resolve(client, order.order_id, Resolution.RETRY)  # refused again: parked again
     again = await at_rest(client, order.order_id)
@@ -119,14 +110,11 @@ async def test_a_release_failing_past_its_budget_is_parked_and_retried(
     """Passes in real time: the time-skipping server does not skip past an activity that waits
     for a worker (its own sleep times out then)."""
     order = make_order(timeouts=OrderTimeouts(compensation_budget=budget))
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-        await at_rest(client, order.order_id)
-        await workers.stop(Service.INVENTORY)
-        request = Cancel(requested_by="customer", reason="changed my mind")
-        await send_update(client, order.order_id, UPDATE_CANCEL, request)
+    waiting = at_rest_without(
+        client, data_dir, order, style, OrderStatus.AWAITING_DISPATCH, Service.INVENTORY
+    )
+    async with waiting as (workers, placed):
+        await cancel_as_customer(client, order.order_id)
         await at_rest(client, order.order_id, held_by=Service.INVENTORY)
 
         parked = await reach(client, order.order_id, OrderStatus.NEEDS_ATTENTION)
@@ -167,14 +155,16 @@ async def test_a_retry_that_comes_with_the_news_of_the_failed_void_is_acted_on(
     must be relayed, not taken as answered. The orders worker is down while both arrive."""
     client = time_skipping_env.client
     order = make_order(faults=Faults(void_refusals=1))
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, Style.CHOREOGRAPHED)
-        await reach(client, order.order_id, OrderStatus.AWAITING_DISPATCH)
-        await at_rest(client, order.order_id)
-        await workers.stop(Service.PAYMENTS)
-        request = Cancel(requested_by="customer", reason="changed my mind")
-        await send_update(client, order.order_id, UPDATE_CANCEL, request)
+    waiting = at_rest_without(
+        client,
+        data_dir,
+        order,
+        Style.CHOREOGRAPHED,
+        OrderStatus.AWAITING_DISPATCH,
+        Service.PAYMENTS,
+    )
+    async with waiting as (workers, placed):
+        await cancel_as_customer(client, order.order_id)
         await settled(client, order.order_id, held_by=Service.PAYMENTS)
 
         await workers.stop(Service.ORDERS)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from client.orders import PLACEABLE_STYLES, place_order
+from client.orders import place_order
 from domain.commands import UPDATE_APPROVE, Approve
 from domain.messages.shipping import CarrierEventKind
 from domain.services import Service, Style
@@ -20,7 +20,6 @@ from domain.views import OrderView
 from tests.support import (
     LARGE_ORDER,
     WINDOW,
-    ServiceWorkers,
     admitted,
     at_rest,
     carrier_reports,
@@ -30,11 +29,9 @@ from tests.support import (
     settled,
     until_dispatched,
 )
+from tests.workflows.moves import STYLES, at_rest_without
 
 UPDATE_ID = "approve-as-the-window-ends"
-
-
-STYLES = pytest.mark.parametrize("style", PLACEABLE_STYLES, ids=lambda style: style.value)
 
 
 @STYLES
@@ -47,13 +44,10 @@ async def test_an_approval_that_comes_with_the_end_of_the_window_is_honoured(
     timeout is read; this guards that the order relies on nothing else."""
     client = time_skipping_env.client
     order = make_order(items=LARGE_ORDER)
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
-        await at_rest(client, order.order_id)
-        await workers.stop(Service.ORDERS)
-
+    waiting = at_rest_without(
+        client, data_dir, order, style, OrderStatus.AWAITING_APPROVAL, Service.ORDERS
+    )
+    async with waiting as (workers, placed):
         await time_skipping_env.sleep(WINDOW)  # the window's timer fires: a task for orders
         await settled(client, order.order_id, held_by=Service.ORDERS)
         approving = asyncio.create_task(
@@ -74,22 +68,19 @@ async def test_an_approval_that_comes_with_the_end_of_the_window_is_honoured(
 
 @STYLES
 async def test_a_pickup_reported_after_the_deadline_leaves_the_order_late(
-    time_skipping_env: WorkflowEnvironment, data_dir: Path, style: Style
+    time_skipping_env: WorkflowEnvironment, client: Client, data_dir: Path, style: Style
 ) -> None:
-    client = time_skipping_env.client
     order = make_order()
-    async with ServiceWorkers(client, data_dir) as workers:
-        await workers.start(*Service)
-        placed = await place_order(client, order, style)
-        await until_dispatched(time_skipping_env, client, order)
-        await time_skipping_env.sleep(order.timeouts.delivery_deadline)
-        await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
+    placed = await place_order(client, order, style)
+    await until_dispatched(time_skipping_env, client, order)
+    await time_skipping_env.sleep(order.timeouts.delivery_deadline)
+    await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
 
-        now = await time_skipping_env.get_current_time()
-        await carrier_reports(client, data_dir, order.order_id, now, CarrierEventKind.PICKED_UP)
-        late = await at_rest(client, order.order_id)  # the report heard: nothing in flight
-        await carrier_reports(client, data_dir, order.order_id, now, CarrierEventKind.DELIVERED)
-        outcome = await outcome_of(client, placed)
+    now = await time_skipping_env.get_current_time()
+    await carrier_reports(client, data_dir, order.order_id, now, CarrierEventKind.PICKED_UP)
+    late = await at_rest(client, order.order_id)  # the report heard: nothing in flight
+    await carrier_reports(client, data_dir, order.order_id, now, CarrierEventKind.DELIVERED)
+    outcome = await outcome_of(client, placed)
 
     assert late.status is OrderStatus.DELIVERY_LATE
     assert (outcome.status, outcome.delivered_late) == ("completed", True)
