@@ -31,13 +31,6 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities import (
-    InventoryActivities,
-    NotificationsActivities,
-    OrdersActivities,
-    PaymentsActivities,
-    ShippingActivities,
-)
 from client.orders import PlacedOrder, order_status, wait_for_outcome
 from client.scenario_player import wait_for_status
 from domain.events.envelope import Party
@@ -51,6 +44,7 @@ from domain.views import OrderOutcome, OrderView
 from stores import store_path
 from stores.shipping import ShippingStore
 from workers.pool import running_workers
+from workers.registry import SERVICES
 
 T = TypeVar("T")
 
@@ -235,17 +229,10 @@ class _Look:
     """Each workflow's history length."""
 
 
-_ACTIVITIES_OF = {
-    Service.ORDERS: OrdersActivities,
-    Service.INVENTORY: InventoryActivities,
-    Service.PAYMENTS: PaymentsActivities,
-    Service.SHIPPING: ShippingActivities,
-    Service.NOTIFICATIONS: NotificationsActivities,
-}
 QUEUE_OF_ACTIVITY = {
-    definition.name: service.task_queue
-    for service, activities in _ACTIVITIES_OF.items()
-    for member in vars(activities).values()
+    definition.name: declaration.task_queue
+    for declaration in SERVICES.values()
+    for member in vars(declaration.activities).values()
     if (definition := getattr(member, "__temporal_activity_definition", None)) is not None
 }
 """Each service's activities run on its task queue (`publish_event`, which every service runs,
