@@ -15,18 +15,17 @@ from domain.messages.resolution import Compensation
 from domain.order import OrderTimeouts
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import (
-    Participant,
     TooEarlyError,
     published_whole,
     reacts_to,
     step_failed,
 )
-from workflows.choreography.undo import ParkableUndo
+from workflows.choreography.undo import CompensatingParticipant, ParkableUndo
 from workflows.services import inventory
 
 
 @workflow.defn(name=Party.INVENTORY.workflow_type)
-class InventoryParticipant(Participant):
+class InventoryParticipant(CompensatingParticipant):
     party = Party.INVENTORY
 
     @workflow.init
@@ -48,14 +47,16 @@ class InventoryParticipant(Participant):
         await self.serve()
         return self.participant()
 
-    async def _release(self, received: Received) -> None:
-        """The compensation, within the order's budget; parked if it fails."""
-        if await self._undo.attempt(self, self._released, received):
-            self._closed_by = EventType.STOCK_RELEASED
-
-    async def _released(self) -> payloads.StockReleased:
+    async def _compensation(self) -> payloads.StockReleased:
+        """Release the stock, within the order's budget; parked if it fails."""
         released = await inventory.release_stock(self._order_id, budget=self._budget)
         return payloads.StockReleased(units=released.released_units)
+
+    async def _undone_by_hand(self) -> payloads.StockReleased:
+        return payloads.StockReleased(units=0)
+
+    def _note_undone(self) -> None:
+        self._closed_by = EventType.STOCK_RELEASED
 
     def done(self) -> bool:
         return self._closed_by is not None
@@ -84,27 +85,7 @@ class InventoryParticipant(Participant):
     async def _on_order_cancelled(
         self, payload: payloads.OrderCancelled, received: Received
     ) -> None:
-        await self._release(received)
-
-    @reacts_to(EventType.UNDO_RETRY_REQUESTED)
-    async def _on_undo_retry_requested(
-        self, answer: payloads.UndoResolution, received: Received
-    ) -> str | None:
-        if not self._undo.parked:
-            return _NOTHING_PARKED
-        await self._release(received)
-        return None
-
-    @reacts_to(EventType.UNDONE_BY_HAND)
-    async def _on_undone_by_hand(
-        self, answer: payloads.UndoResolution, received: Received
-    ) -> str | None:
-        if not self._undo.parked:
-            return _NOTHING_PARKED
-        await self._undo.record_by_hand(answer)
-        if await self._undo.attempt(self, _released_by_hand, received):
-            self._closed_by = EventType.STOCK_RELEASED
-        return None
+        await self._compensate(received)
 
     @reacts_to(EventType.SHIPMENT_DISPATCHED)
     async def _on_shipment_dispatched(
@@ -116,10 +97,3 @@ class InventoryParticipant(Participant):
         self._closed_by = EventType.STOCK_CONSUMED
         units = consumed.consumed_units
         await self.publish(EventType.STOCK_CONSUMED, payloads.StockConsumed(units=units), received)
-
-
-_NOTHING_PARKED = "ignored: nothing of inventory is parked"
-
-
-async def _released_by_hand() -> payloads.StockReleased:
-    return payloads.StockReleased(units=0)

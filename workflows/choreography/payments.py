@@ -18,17 +18,16 @@ from domain.order import OrderTimeouts
 from domain.order_parts import PaymentOrder
 from workflows.choreography.inbox import Received
 from workflows.choreography.participant import (
-    Participant,
     TooEarlyError,
     reacts_to,
     step_failed,
 )
-from workflows.choreography.undo import ParkableUndo
+from workflows.choreography.undo import CompensatingParticipant, ParkableUndo
 from workflows.services import payments
 
 
 @workflow.defn(name=Party.PAYMENTS.workflow_type)
-class PaymentsParticipant(Participant):
+class PaymentsParticipant(CompensatingParticipant):
     party = Party.PAYMENTS
 
     @workflow.init
@@ -93,26 +92,7 @@ class PaymentsParticipant(Participant):
     async def _on_order_cancelled(
         self, payload: payloads.OrderCancelled, received: Received
     ) -> None:
-        self._cancelled = await self._undo.attempt(self, self._void, received)
-
-    @reacts_to(EventType.UNDO_RETRY_REQUESTED)
-    async def _on_undo_retry_requested(
-        self, answer: payloads.UndoResolution, received: Received
-    ) -> str | None:
-        if not self._undo.parked:
-            return _NOTHING_PARKED
-        self._cancelled = await self._undo.attempt(self, self._void, received)
-        return None
-
-    @reacts_to(EventType.UNDONE_BY_HAND)
-    async def _on_undone_by_hand(
-        self, answer: payloads.UndoResolution, received: Received
-    ) -> str | None:
-        if not self._undo.parked:
-            return _NOTHING_PARKED
-        await self._undo.record_by_hand(answer)
-        self._cancelled = await self._undo.attempt(self, _voided_by_hand, received)
-        return None
+        await self._compensate(received)
 
     @reacts_to(EventType.SHIPMENT_DISPATCHED)
     async def _on_shipment_dispatched(
@@ -139,18 +119,17 @@ class PaymentsParticipant(Participant):
         self._refunded = True
         await self.publish(EventType.PAYMENT_REFUNDED, refunded, received)
 
-    async def _void(self) -> payloads.PaymentReversed:
-        """The compensation, within the order's budget."""
+    async def _compensation(self) -> payloads.PaymentReversed:
+        """Void the payment, within the order's budget; parked if it fails."""
         return await self._reverse(why="compensation: void payment", budget=self._budget)
+
+    async def _undone_by_hand(self) -> payloads.PaymentReversed:
+        return payloads.PaymentReversed(action="voided by hand", amount_cents=0)
+
+    def _note_undone(self) -> None:
+        self._cancelled = True
 
     async def _reverse(self, why: str, budget: timedelta | None = None) -> payloads.PaymentReversed:
         """Void the authorization or refund the capture, as the ledger says."""
         reversal = await payments.reverse_payment(self._order_id, why=why, budget=budget)
         return payloads.PaymentReversed(action=reversal.action, amount_cents=reversal.amount_cents)
-
-
-_NOTHING_PARKED = "ignored: nothing of payments is parked"
-
-
-async def _voided_by_hand() -> payloads.PaymentReversed:
-    return payloads.PaymentReversed(action="voided by hand", amount_cents=0)

@@ -16,6 +16,7 @@ from domain.events.contract import EventType
 from domain.events.envelope import EventEnvelope
 from domain.messages.resolution import Compensation
 from workflows.choreography.inbox import Received
+from workflows.choreography.participant import Participant, reacts_to
 from workflows.failures import failure_message
 from workflows.services.resolutions import record_resolved_by_hand
 
@@ -61,6 +62,56 @@ class ParkableUndo:
         """The service puts on record that a person undid its compensation by hand."""
         note = answer.note or "(no note)"
         await record_resolved_by_hand(self._order_id, self.compensation, answer.resolved_by, note)
+
+
+class CompensatingParticipant(Participant):
+    """A participant whose step is undone when the order is cancelled (`_compensate`), parked
+    when the undo fails, and then answered by a person: retry it, or it was undone by hand. The
+    answers are handled here, the same for every service that can be parked.
+
+    A subclass sets `_undo`, and says what its compensation is (`_compensation`), what it
+    publishes when a person undid it by hand (`_undone_by_hand`), and what it notes once undone
+    (`_note_undone`)."""
+
+    _undo: ParkableUndo
+
+    async def _compensation(self) -> BaseModel:
+        """Undo the service's step; what it returns is published as the "undone" event."""
+        raise NotImplementedError
+
+    async def _undone_by_hand(self) -> BaseModel:
+        """The "undone" event's payload when a person did the undoing."""
+        raise NotImplementedError
+
+    def _note_undone(self) -> None:
+        raise NotImplementedError
+
+    async def _compensate(self, received: Received) -> None:
+        if await self._undo.attempt(self, self._compensation, received):
+            self._note_undone()
+
+    @reacts_to(EventType.UNDO_RETRY_REQUESTED)
+    async def _on_undo_retry_requested(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return self._nothing_parked()
+        await self._compensate(received)
+        return None
+
+    @reacts_to(EventType.UNDONE_BY_HAND)
+    async def _on_undone_by_hand(
+        self, answer: payloads.UndoResolution, received: Received
+    ) -> str | None:
+        if not self._undo.parked:
+            return self._nothing_parked()
+        await self._undo.record_by_hand(answer)
+        if await self._undo.attempt(self, self._undone_by_hand, received):
+            self._note_undone()
+        return None
+
+    def _nothing_parked(self) -> str:
+        return f"ignored: nothing of {self.service.value} is parked"
 
 
 UNDONE_BY: dict[EventType, EventType] = {
