@@ -81,12 +81,6 @@ class InventoryParticipant(CompensatingParticipant):
         await self.publish(EventType.STOCK_RESERVED, reserved, received)
         return None
 
-    @reacts_to(EventType.ORDER_CANCELLED)
-    async def _on_order_cancelled(
-        self, payload: payloads.OrderCancelled, received: Received
-    ) -> None:
-        await self._compensate(received)
-
     @reacts_to(EventType.SHIPMENT_DISPATCHED)
     async def _on_shipment_dispatched(
         self, payload: payloads.Dispatched, received: Received

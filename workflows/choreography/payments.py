@@ -88,12 +88,6 @@ class PaymentsParticipant(CompensatingParticipant):
         await self.publish(EventType.PAYMENT_AUTHORIZED, authorized, received)
         return None
 
-    @reacts_to(EventType.ORDER_CANCELLED)
-    async def _on_order_cancelled(
-        self, payload: payloads.OrderCancelled, received: Received
-    ) -> None:
-        await self._compensate(received)
-
     @reacts_to(EventType.SHIPMENT_DISPATCHED)
     async def _on_shipment_dispatched(
         self, payload: payloads.Dispatched, received: Received

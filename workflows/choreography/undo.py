@@ -90,6 +90,12 @@ class CompensatingParticipant(Participant):
         if await self._undo.attempt(self, self._compensation, received):
             self._note_undone()
 
+    @reacts_to(EventType.ORDER_CANCELLED)
+    async def _on_order_cancelled(
+        self, payload: payloads.OrderCancelled, received: Received
+    ) -> None:
+        await self._compensate(received)
+
     @reacts_to(EventType.UNDO_RETRY_REQUESTED)
     async def _on_undo_retry_requested(
         self, answer: payloads.UndoResolution, received: Received
