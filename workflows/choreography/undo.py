@@ -67,7 +67,7 @@ class ParkableUndo:
 class CompensatingParticipant(Participant):
     """A participant whose step is undone when the order is cancelled (`_compensate`), parked
     when the undo fails, and then answered by a person: retry it, or it was undone by hand. The
-    answers are handled here, the same for every service that can be parked.
+    cancel and the answers are handled here, the same for every service that can be parked.
 
     A subclass sets `_undo`, and says what its compensation is (`_compensation`), what it
     publishes when a person undid it by hand (`_undone_by_hand`), and what it notes once undone
