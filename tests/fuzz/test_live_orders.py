@@ -1,11 +1,11 @@
 """Malformed input sent to real orders on the dev server changes nothing.
 
-An orchestrated and a choreographed order wait for approval, with every service's worker
-running. Each update's malformed (or refused) arguments, updates no client of ours would build
-(sent by the Temporal CLI) and raw `event` signals (the Temporal CLI again, to the participants
-of the choreographed order) are each refused; then the order answers as before, every store
-holds what it held, no workflow of the order has a failed workflow task, and the orders still
-serve: cancelled, each undoes its part and ends.
+An order in each style waits for approval, with every service's worker running. Each update's
+malformed (or refused) arguments, updates no client of ours would build (sent by the Temporal
+CLI), raw `event` signals (the Temporal CLI again, to the participants of the choreographed
+order) and a shipment's progress no shipment sent are each refused; then the order answers as
+before, every store holds what it held, no workflow of the order has a failed workflow task,
+and the orders still serve: cancelled, each undoes its part and ends.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from client.orders import lifecycle_workflow_id, order_status, place_order
 from client.participants import participants_of, survey
 from domain.events.envelope import ENVELOPE_TEXT_MAX, SIGNAL_EVENT, Party
 from domain.events.records import ParticipantView
+from domain.messages.shipment import SIGNAL_SHIPMENT_PROGRESS, ShipmentProgress, ShipmentStage
 from domain.services import Service, Style
 from domain.status import OrderStatus
 from domain.views import OrderView
@@ -62,7 +63,7 @@ from workers.pool import running_workers
 pytestmark = pytest.mark.e2e
 
 NAMESPACE = "fuzz"
-STYLES = (Style.ORCHESTRATED, Style.CHOREOGRAPHED)
+STYLES = tuple(Style)
 UNDOERS = (Service.INVENTORY, Service.PAYMENTS)
 CLI_AT_ONCE = 4
 """Temporal CLI processes at a time (each is a Go binary starting up: ~0.3 s)."""
@@ -353,6 +354,37 @@ async def test_raw_event_signals_are_refused_and_change_nothing(live: Live) -> N
         if case.fate is Fate.UNDECODABLE:
             with TALLY.trying("event signals (Temporal CLI)", case.name):
                 pass  # dropped by the SDK: nothing recorded, nothing failed (checked below)
+    await assert_nothing_changed(live, before)
+
+
+async def test_a_shipments_progress_no_shipment_sent_changes_nothing(live: Live) -> None:
+    """Only the order's own shipment signals its progress, and only once dispatch began. Sent
+    by someone else (the Temporal CLI) to an order that waits for approval, a "dispatched" with
+    a tracking number changes nothing: the order still waits for its approval, and can still
+    be approved or cancelled. The hybrid's orchestrator has no shipment child and no such
+    signal; sent anyway, it is dropped."""
+    before = await snapshot(live)
+    for style in (Style.ORCHESTRATED, Style.HYBRID):
+        order_id = live.orders[style]
+        forged = ShipmentProgress(
+            order_id=order_id,
+            stage=ShipmentStage.DISPATCHED,
+            at=datetime(2026, 1, 1, tzinfo=UTC),
+            tracking_number="FORGED-1",
+        )
+        with TALLY.trying("shipment progress (Temporal CLI)", style.value):
+            code, output = await temporal(
+                live,
+                "workflow",
+                "signal",
+                "--name",
+                SIGNAL_SHIPMENT_PROGRESS,
+                "--workflow-id",
+                lifecycle_workflow_id(style, order_id),
+                "--input",
+                forged.model_dump_json(),
+            )
+            assert code == 0, output  # delivered: what is tested is the order
     await assert_nothing_changed(live, before)
 
 

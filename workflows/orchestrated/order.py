@@ -117,6 +117,22 @@ class OrderWorkflow(DeskUpdates):
 
     @workflow.signal(name=SIGNAL_SHIPMENT_PROGRESS)
     def shipment_progress(self, progress: ShipmentProgress) -> None:
+        """The shipment's stages, from the shipment child, once dispatch began. A signal cannot
+        be refused as an update can, so one that no shipment of this order sent (an order that
+        has not begun dispatch has none, or one of another order) is dropped, and logged: the
+        Temporal CLI would otherwise move an order that waits for approval to "dispatched"."""
+        order_id = self._steps.order.order_id
+        status = self._steps.tracker.status
+        if not status.is_past_dispatch or progress.order_id != order_id:
+            workflow.logger.warning(
+                "order %s: shipment progress (%s, of order %s) dropped: no shipment of it sent "
+                "this while it is %s",
+                order_id,
+                progress.stage.value,
+                progress.order_id[:100],
+                status.value,
+            )
+            return
         self._hear_progress([*progress.earlier, progress])
 
     def _hear_progress(self, stages: Sequence[ShipmentProgress]) -> None:
