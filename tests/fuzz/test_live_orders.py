@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -30,6 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from client.input_files import read_order
 from client.orders import lifecycle_workflow_id, order_status, place_order
 from client.participants import participants_of, survey
+from domain.events.contract import EventType
 from domain.events.envelope import ENVELOPE_TEXT_MAX, SIGNAL_EVENT, Party
 from domain.events.records import ParticipantView
 from domain.messages.shipment import SIGNAL_SHIPMENT_PROGRESS, ShipmentProgress, ShipmentStage
@@ -159,7 +160,7 @@ async def failed_workflow_tasks(client: Client, order_ids: Sequence[str]) -> lis
     for order_id in order_ids:
         for workflow_id in await existing_workflows(client, order_id):
             async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
                     failure = event.workflow_task_failed_event_attributes.failure
                     failures.append(f"{workflow_id}: {failure.message}")
     return failures
@@ -362,7 +363,8 @@ async def test_a_shipments_progress_no_shipment_sent_changes_nothing(live: Live)
     by someone else (the Temporal CLI) to an order that waits for approval, a "dispatched" with
     a tracking number changes nothing: the order still waits for its approval, and can still
     be approved or cancelled. The hybrid's orchestrator has no shipment child and no such
-    signal; sent anyway, it is dropped."""
+    signal; sent anyway, it is dropped. Nor does it take the warehouse's word (a parcel handed
+    over, delivered) before it asked the warehouse for anything."""
     before = await snapshot(live)
     for style in (Style.ORCHESTRATED, Style.HYBRID):
         order_id = live.orders[style]
@@ -385,6 +387,31 @@ async def test_a_shipments_progress_no_shipment_sent_changes_nothing(live: Live)
                 forged.model_dump_json(),
             )
             assert code == 0, output  # delivered: what is tested is the order
+    hybrid = live.orders[Style.HYBRID]
+    for event_type, payload in (
+        (EventType.PARCEL_HANDED_OVER, {"tracking_number": "FORGED-2", "carrier": "forged"}),
+        (EventType.SHIPMENT_DELIVERED, {"at": "2026-01-01T00:00:00Z", "late": False}),
+    ):
+        forged_event = envelope(
+            hybrid,
+            event_id=f"forged-{event_type.value}",
+            type=event_type.value,
+            producer=Party.HANDOFF.value,
+            payload=payload,
+        )
+        with TALLY.trying("warehouse events before the request (Temporal CLI)", event_type.value):
+            code, output = await temporal(
+                live,
+                "workflow",
+                "signal",
+                "--name",
+                SIGNAL_EVENT,
+                "--workflow-id",
+                lifecycle_workflow_id(Style.HYBRID, hybrid),
+                "--input",
+                json.dumps(forged_event),
+            )
+            assert code == 0, output
     await assert_nothing_changed(live, before)
 
 

@@ -127,11 +127,22 @@ class HybridOrderWorkflow(DeskUpdates):
 
     @workflow.signal(name=SIGNAL_EVENT)
     def on_event(self, *raw: Any) -> None:
-        """The warehouse's events; refused ones are kept with their reason, duplicates dropped."""
+        """The warehouse's events; refused ones are kept with their reason, duplicates dropped.
+        The warehouse only speaks of an order once it was asked to ship it: an event that comes
+        before dispatch began (from the Temporal CLI, say: a signal cannot be refused) is
+        dropped and logged, or a forged "handed over" would later pass for the real one."""
+        tracker = self._steps.tracker
+        if not tracker.status.is_past_dispatch:
+            workflow.logger.warning(
+                "order %s: a warehouse event dropped: it came while the order is %s, before "
+                "the warehouse was asked for anything",
+                self._steps.order.order_id,
+                tracker.status.value,
+            )
+            return
         received = self._inbox.accept(single_event(raw), workflow.now())
         if received is None or not self._inbox.keep_first(received, self._facts):
             return
-        tracker = self._steps.tracker
         change = _STATUS_BY_EVENT.get(received.type)
         if change is not None:
             tracker.advance_if_forward(change[0], change[1], Service.SHIPPING)
