@@ -37,7 +37,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
 from domain.events.contract import ORDER_CONTRACT, EventType
-from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
+from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.events.payloads import OrderPayload
 from domain.money import format_cents
 from domain.order import Order
@@ -172,13 +172,13 @@ async def _publish_order_placed(client: Client, order: Order) -> WorkflowHandle[
     A participant found at first is not signalled at all: a second `OrderPlaced` changes nothing
     for it, and would only be noted as ignored.
     """
-    envelope = EventEnvelope(
+    envelope = ORDER_CONTRACT.envelope(
         event_id=str(uuid.uuid4()),
-        type=EventType.ORDER_PLACED.value,
+        event_type=EventType.ORDER_PLACED,
         order_id=order.order_id,
         occurred_at=datetime.now(UTC),
         producer=Party.STOREFRONT,
-        payload=OrderPayload(order=order).model_dump(mode="json"),
+        payload=OrderPayload(order=order),
     )
     (consumer,) = ORDER_CONTRACT.spec(EventType.ORDER_PLACED).consumers
     assert consumer is Party.ORDERS, "the order view is the one that answers for the order"

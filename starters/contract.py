@@ -1,28 +1,45 @@
-"""`python -m starters.contract {check,diagram,table}`: the choreography's event contract.
+"""`python -m starters.contract {check,diagram,table,diff,snapshot}`: the choreography's event
+contract. No Temporal server is needed: the contract is data.
 
-check: one line per problem in the contract and exit 1, or one line saying it is sound and exit 0.
+check: one line per problem in the contract and exit 1, or one line saying it is sound.
 diagram: the contract as a Mermaid flowchart. table: the contract as a plain-text table.
-No Temporal server is needed: the contract is data."""
+diff [--against REF]: each change since the committed snapshot (or the one committed at git REF),
+compatible or breaking for the events in flight; exit 1 if one is breaking.
+snapshot: write the contract's snapshot (domain/events/contract_snapshot.json), for a release."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from domain.events import snapshot
 from domain.events.checks import check_contract
-from domain.events.contract import ORDER_CONTRACT, Contract, EventSpec
+from domain.events.compatibility import Verdict, changes
+from domain.events.contract import ORDER_CONTRACT, Contract
 from domain.events.diagram import mermaid
+from domain.events.table import table
 from infra import cli
-
-TABLE_HEADER = ("EVENT", "PRODUCER", "FLAGS", "CONSUMER", "PUBLISHES")
-"""Flags before the reactions, so the long PUBLISHES column comes last."""
+from infra.git_files import file_at
 
 
-async def main(argv: Sequence[str] | None = None, *, contract: Contract | None = None) -> int:
-    """`contract` lets a test check a contract broken on purpose instead of the real one."""
+async def main(
+    argv: Sequence[str] | None = None,
+    *,
+    contract: Contract | None = None,
+    root: Path = snapshot.PROJECT_ROOT,
+) -> int:
+    """`contract` lets a test check a contract changed on purpose instead of the real one, and
+    `root` a project elsewhere (its snapshot, its git history)."""
     args = _parser().parse_args(argv)
     contract = contract or ORDER_CONTRACT
     if args.command == "check":
         return check(contract)
+    if args.command == "diff":
+        return diff(contract, args.against, root)
+    if args.command == "snapshot":
+        (root / snapshot.SNAPSHOT_FILE).write_text(snapshot.render(snapshot.snapshot_of(contract)))
+        print(f"wrote {snapshot.SNAPSHOT_FILE}: {len(contract.events)} event types")
+        return cli.EXIT_OK
     print(mermaid(contract) if args.command == "diagram" else table(contract), end="")
     return cli.EXIT_OK
 
@@ -33,6 +50,9 @@ def _parser() -> cli.ArgumentParser:
     commands.add_parser("check", help="check the contract; exit 1 if it has problems")
     commands.add_parser("diagram", help="print the contract as a Mermaid flowchart")
     commands.add_parser("table", help="print the contract as a plain-text table")
+    compare = commands.add_parser("diff", help="compare with a snapshot; exit 1 if breaking")
+    compare.add_argument("--against", metavar="REF", help="the snapshot committed at a git ref")
+    commands.add_parser("snapshot", help=f"write {snapshot.SNAPSHOT_FILE}")
     return parser
 
 
@@ -47,29 +67,23 @@ def check(contract: Contract) -> int:
     return cli.EXIT_OK
 
 
-def table(contract: Contract) -> str:
-    """One row per reaction; an event's name, producer and flags only on its first row."""
-    rows = [TABLE_HEADER]
-    for spec in contract.events:
-        head = (spec.type.value, spec.producer.value, _flags(spec))
-        reactions = [(r.consumer.value, ", ".join(r.publishes) or "-") for r in spec.reactions]
-        for index, (consumer, publishes) in enumerate(reactions or [("-", "-")]):
-            rows.append((*(head if index == 0 else ("", "", "")), consumer, publishes))
-    widths = [max(len(row[column]) for row in rows) for column in range(len(TABLE_HEADER))]
-    return "".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        + "\n"
-        for row in rows
-    )
-
-
-def _flags(spec: EventSpec) -> str:
-    flags = [
-        *(["terminal"] if spec.terminal else []),
-        *(["compensable"] if spec.compensable else []),
-        *([f"compensates {spec.compensates}"] if spec.compensates else []),
-    ]
-    return ", ".join(flags)
+def diff(contract: Contract, against: str | None, root: Path) -> int:
+    where = f"{snapshot.SNAPSHOT_FILE} at {against}" if against else str(snapshot.SNAPSHOT_FILE)
+    try:
+        text = (
+            file_at(against, snapshot.SNAPSHOT_FILE, root)
+            if against
+            else (root / snapshot.SNAPSHOT_FILE).read_text()
+        )
+        before = snapshot.parse(text, where)
+    except (OSError, snapshot.SnapshotError) as error:
+        raise cli.BadInputError(f"no snapshot to compare with: {error}") from None
+    found = changes(before, snapshot.snapshot_of(contract))
+    for change in found:
+        print(change)
+    breaking = sum(change.verdict is Verdict.BREAKING for change in found)
+    print(f"against {where}: {len(found)} change(s), {breaking} breaking")
+    return cli.EXIT_REFUSED if breaking else cli.EXIT_OK
 
 
 if __name__ == "__main__":

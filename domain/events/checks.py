@@ -39,6 +39,9 @@ class ContractRule(StrEnum):
     COMPENSATES_NOT_COMPENSABLE = "compensates_not_compensable"
     CUT_NOT_OF_THE_PAYLOAD = "cut_not_of_the_payload"
     """A consumer's cut declares a field the payload does not have: it could never be filled."""
+    SCHEMA_VERSION_NOT_READ = "schema_version_not_read"
+    """An older schema version declared that is not older than the current one, or declared
+    twice: a receiver could not tell which upgrade applies."""
     PERSONAL_DATA_NOT_NEEDED = "personal_data_not_needed"
     """An event hands a party personal data (`domain/personal.py`) the contract's `needs` does
     not give it: cut the payload for that party (`sees`), or say why it needs it."""
@@ -68,6 +71,7 @@ def check_contract(contract: Contract) -> list[ContractProblem]:
         *_cycle_problems(contract, specs),
         *_compensation_problems(specs),
         *_cut_problems(specs),
+        *_version_problems(specs),
         *_personal_data_problems(contract, specs),
     ]
     return _sorted(problems, contract)
@@ -240,6 +244,32 @@ def _cut_problems(specs: Mapping[EventType, EventSpec]) -> Iterator[ContractProb
                     f"{reaction.sees.__name__}, whose {path} the payload "
                     f"({spec.payload.__name__}) does not have",
                 )
+
+
+def _version_problems(specs: Mapping[EventType, EventSpec]) -> Iterator[ContractProblem]:
+    for spec in specs.values():
+        if spec.schema_version < 1:
+            yield _problem(
+                ContractRule.SCHEMA_VERSION_NOT_READ,
+                (spec.type,),
+                f"{spec.type} is at schema version {spec.schema_version}: versions start at 1",
+            )
+        seen: set[int] = set()
+        for older in spec.older:
+            if older.version >= spec.schema_version or older.version < 1:
+                yield _problem(
+                    ContractRule.SCHEMA_VERSION_NOT_READ,
+                    (spec.type,),
+                    f"{spec.type} reads schema version {older.version} as an older one, but "
+                    f"it publishes version {spec.schema_version}",
+                )
+            elif older.version in seen:
+                yield _problem(
+                    ContractRule.SCHEMA_VERSION_NOT_READ,
+                    (spec.type,),
+                    f"{spec.type} declares two upgrades from schema version {older.version}",
+                )
+            seen.add(older.version)
 
 
 def _personal_data_problems(

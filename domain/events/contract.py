@@ -10,7 +10,10 @@ itself, and `python -m starters.contract diagram` draws it.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -66,10 +69,30 @@ class Reaction(Model):
     """The cut of the payload this consumer is handed (None: all of it)."""
 
 
+PayloadJson = dict[str, Any]
+
+
+class OlderSchema(Model):
+    """A schema version of an event's payload that receivers still read: events of it published
+    by workers of an earlier build may still be in flight (in a signal, in a history). `upgrade`
+    turns such a payload, as JSON, into the current version's; the current model then checks it.
+    Declare one for the version before whenever `schema_version` goes up, and drop it once no
+    order of that build is open (`python -m starters.contract diff` says which change needs one)."""
+
+    version: int
+    upgrade: Callable[[PayloadJson], PayloadJson]
+
+
 class EventSpec(Model):
     type: EventType
     payload: builtins.type[BaseModel]
     producer: Party
+    schema_version: int = 1
+    """The version of `payload` this build publishes, in the envelope's `schema_version`. Goes up
+    with a change to the payload that an event of the version before would not pass (a field
+    removed, retyped or made required) or that changes what it means."""
+    older: tuple[OlderSchema, ...] = ()
+    """The earlier versions still read, each with its upgrade to this one."""
     reactions: tuple[Reaction, ...] = ()
     terminal: bool = False
     """Ends a chain: nobody needs to react for the order to go on."""
@@ -83,6 +106,24 @@ class EventSpec(Model):
     @property
     def consumers(self) -> tuple[Party, ...]:
         return tuple(reaction.consumer for reaction in self.reactions)
+
+    @property
+    def versions_read(self) -> tuple[int, ...]:
+        """Every schema version a receiver of this build takes, the current one first."""
+        return (self.schema_version, *(older.version for older in self.older))
+
+    def current_payload(self, version: int, payload: PayloadJson) -> PayloadJson:
+        """An event's payload, as JSON, in the current version: upgraded if it is of an older
+        version still read; an EventContractError for a version this build does not read."""
+        if version == self.schema_version:
+            return payload
+        for older in self.older:
+            if older.version == version:
+                return older.upgrade(payload)
+        raise EventContractError(
+            f"{self.type.value} of schema version {version} is not read by this build (it "
+            f"reads {', '.join(str(read) for read in self.versions_read)})"
+        )
 
     def seen_by(self, consumer: Party) -> builtins.type[BaseModel]:
         """The model of what `consumer` is handed of this event."""
@@ -155,13 +196,37 @@ class Contract(Model):
         payload = cut(spec.seen_by(consumer), spec.payload, envelope.payload)
         return envelope.model_copy(update={"payload": payload})
 
+    def envelope(
+        self,
+        *,
+        event_id: str,
+        event_type: EventType,
+        order_id: str,
+        occurred_at: datetime,
+        producer: Party,
+        payload: BaseModel,
+        causation_id: str | None = None,
+    ) -> EventEnvelope:
+        """A new event, its payload in the schema version this build publishes."""
+        return EventEnvelope(
+            event_id=event_id,
+            type=event_type.value,
+            order_id=order_id,
+            causation_id=causation_id,
+            occurred_at=occurred_at,
+            producer=producer,
+            schema_version=self.spec(event_type).schema_version,
+            payload=payload.model_dump(mode="json"),
+        )
+
     def payload_for(self, consumer: Party, envelope: EventEnvelope) -> BaseModel:
         """The envelope's payload as `consumer` sees it (whether the bus cut it already or it
         was published whole, before payloads were cut); an EventContractError says what is wrong."""
         spec = self.spec(envelope.type)
         seen = spec.seen_by(consumer)
+        current = spec.current_payload(envelope.schema_version, envelope.payload)
         try:
-            payload: BaseModel = seen.model_validate(cut(seen, spec.payload, envelope.payload))
+            payload: BaseModel = seen.model_validate(cut(seen, spec.payload, current))
             return payload
         except ValidationError as error:
             raise EventContractError(

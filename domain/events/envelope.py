@@ -15,7 +15,8 @@ from domain.services import Service, order_workflow_id, participant_workflow_id
 SIGNAL_EVENT = "event"
 """The one signal by which every event reaches a participant."""
 
-SCHEMA_VERSION = 1
+FIRST_SCHEMA_VERSION = 1
+"""The schema version of an envelope that says none (every event before versions were kept)."""
 
 
 class Party(StrEnum):
@@ -113,5 +114,7 @@ class EventEnvelope(Model):
     """The event whose handling published this one; None for an order's first event."""
     occurred_at: datetime
     producer: Party
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(default=FIRST_SCHEMA_VERSION, ge=1, le=1_000_000)
+    """The version of the payload's schema (`EventSpec.schema_version`); a receiver upgrades an
+    older one it still reads, and refuses the others."""
     payload: dict[str, Any]

@@ -316,14 +316,14 @@ async def publish(
     ORDER_CONTRACT.check_publication(
         party, event_type, payload, caused_by.type if caused_by else None
     )
-    envelope = EventEnvelope(
+    envelope = ORDER_CONTRACT.envelope(
         event_id=str(workflow.uuid4()),
-        type=event_type.value,
+        event_type=event_type,
         order_id=order_id,
         causation_id=caused_by.envelope.event_id if caused_by else None,
         occurred_at=workflow.now(),
         producer=party,
-        payload=payload.model_dump(mode="json"),
+        payload=payload,
     )
     report = await call_on(
         service,
