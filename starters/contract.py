@@ -78,7 +78,12 @@ def diff(contract: Contract, against: str | None, root: Path) -> int:
         before = snapshot.parse(text, where)
     except (OSError, snapshot.SnapshotError) as error:
         raise cli.BadInputError(f"no snapshot to compare with: {error}") from None
-    found = changes(before, snapshot.snapshot_of(contract))
+    try:
+        found = changes(before, snapshot.snapshot_of(contract))
+    except (KeyError, TypeError, AttributeError) as error:  # a payload schema edited by hand
+        raise cli.BadInputError(
+            f"{where}: a payload schema it holds is malformed ({error!r})"
+        ) from None
     for change in found:
         print(change)
     breaking = sum(change.verdict is Verdict.BREAKING for change in found)

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from domain.events.contract import Contract, EventSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,11 +57,40 @@ class SnapshotError(ValueError):
     """A snapshot that cannot be read; the message says which and why."""
 
 
+class _ReactionShape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    publishes: list[str]
+    sees: dict[str, Any] | None
+
+
+class _EventShape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str
+    producer: str
+    schema_version: int
+    versions_read: list[int]
+    terminal: bool
+    compensable: bool
+    compensates: str | None
+    payload: dict[str, Any]
+    reactions: dict[str, _ReactionShape]
+
+
+class _SnapshotShape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: dict[str, _EventShape]
+
+
 def parse(text: str, where: str) -> Snapshot:
+    """A snapshot read back, its shape checked: the comparison may then rely on every key."""
     try:
         snapshot = json.loads(text)
     except json.JSONDecodeError as error:
         raise SnapshotError(f"{where}: not JSON ({error.msg}, line {error.lineno})") from None
-    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("events"), dict):
-        raise SnapshotError(f"{where}: not a contract snapshot (no 'events' object)")
-    return snapshot
+    try:
+        shape = _SnapshotShape.model_validate(snapshot)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"])[:200] or "snapshot"
+        raise SnapshotError(f"{where}: not a contract snapshot ({field}: {first['msg']})") from None
+    return shape.model_dump()

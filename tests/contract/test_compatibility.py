@@ -237,6 +237,29 @@ async def test_a_ref_with_no_snapshot_is_bad_input_in_one_line(
     assert "--against v9: no domain/events/contract_snapshot.json there" in err
 
 
+@pytest.mark.parametrize(
+    ("junk", "says"),
+    [
+        ("not json", "not JSON"),
+        ('{"events": {"OrderPlaced": {}}}', "events.OrderPlaced.summary: Field required"),
+        ("{}", "events: Field required"),
+    ],
+    ids=["not-json", "an-event-without-its-keys", "no-events"],
+)
+async def test_a_snapshot_that_is_not_one_is_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], junk: str, says: str
+) -> None:
+    (tmp_path / SNAPSHOT_FILE).parent.mkdir(parents=True)
+    (tmp_path / SNAPSHOT_FILE).write_text(junk)
+
+    code = await exit_code(lambda argv: main(argv, root=tmp_path), ["diff"], "contract")
+    err = capsys.readouterr().err
+
+    assert code == 2
+    assert err.count("\n") == 1
+    assert says in err
+
+
 # -- a receiver of the new contract, an event of the old ----------------------------------
 
 
