@@ -260,6 +260,22 @@ async def test_a_snapshot_that_is_not_one_is_bad_input_in_one_line(
     assert says in err
 
 
+async def test_a_snapshot_whose_payload_schema_was_mangled_is_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mangled = snapshot_of(ORDER_CONTRACT)
+    mangled["events"][EventType.PARCEL_HANDED_OVER.value]["payload"]["properties"] = 5
+    (tmp_path / SNAPSHOT_FILE).parent.mkdir(parents=True)
+    (tmp_path / SNAPSHOT_FILE).write_text(render(mangled))
+
+    code = await exit_code(lambda argv: main(argv, root=tmp_path), ["diff"], "contract")
+    err = capsys.readouterr().err
+
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "a payload schema it holds is malformed" in err
+
+
 # -- a receiver of the new contract, an event of the old ----------------------------------
 
 
