@@ -14,12 +14,11 @@ from pathlib import Path
 
 from domain.events import snapshot
 from domain.events.checks import check_contract
-from domain.events.compatibility import Verdict, changes
 from domain.events.contract import ORDER_CONTRACT, Contract
 from domain.events.diagram import mermaid
 from domain.events.table import table
 from infra import cli
-from infra.git_files import file_at
+from insight.contract_gate import contract_gate
 
 
 async def main(
@@ -68,27 +67,11 @@ def check(contract: Contract) -> int:
 
 
 def diff(contract: Contract, against: str | None, root: Path) -> int:
-    where = f"{snapshot.SNAPSHOT_FILE} at {against}" if against else str(snapshot.SNAPSHOT_FILE)
-    try:
-        text = (
-            file_at(against, snapshot.SNAPSHOT_FILE, root)
-            if against
-            else (root / snapshot.SNAPSHOT_FILE).read_text()
-        )
-        before = snapshot.parse(text, where)
-    except (OSError, snapshot.SnapshotError) as error:
-        raise cli.BadInputError(f"no snapshot to compare with: {error}") from None
-    try:
-        found = changes(before, snapshot.snapshot_of(contract))
-    except (KeyError, TypeError, AttributeError) as error:  # a payload schema edited by hand
-        raise cli.BadInputError(
-            f"{where}: a payload schema it holds is malformed ({error!r})"
-        ) from None
-    for change in found:
+    result = contract_gate(contract, against, root)
+    for change in result.changes:
         print(change)
-    breaking = sum(change.verdict is Verdict.BREAKING for change in found)
-    print(f"against {where}: {len(found)} change(s), {breaking} breaking")
-    return cli.EXIT_REFUSED if breaking else cli.EXIT_OK
+    print(result.summary())
+    return cli.EXIT_REFUSED if result.breaking else cli.EXIT_OK
 
 
 if __name__ == "__main__":
