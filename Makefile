@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test pytest lint types format clean
+.PHONY: demo test pytest lint types format clean upgrade-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 or newer")'
@@ -28,6 +28,12 @@ pytest: $(STAMP) tools/mermaid/node_modules
 ## Mermaid's own parser, for the test that the contract diagram renders (skipped without npm).
 tools/mermaid/node_modules: tools/mermaid/package.json
 	@if command -v npm >/dev/null; then npm install --prefix tools/mermaid --no-package-lock --no-audit --no-fund --silent && touch $@; else echo "npm not found: the Mermaid parse test will be skipped"; fi
+
+## Before a deploy over orders in flight: the contract gate and the replays (starters.upgrade_check).
+## ARGS="--from-server" also replays the recent workflows of the server TEMPORAL_ADDRESS names;
+## ARGS="--against v1.2.0" compares the contract with the snapshot a release tag committed.
+upgrade-check: $(STAMP)
+	$(BIN)/python -m starters.upgrade_check $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -82,6 +82,21 @@ def port_number(text: str) -> int:
     return port
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high` (anything else is exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number (got {text[:40]!r})") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be {low} to {high} (got {number})")
+        return number
+
+    return parse
+
+
 def interruption() -> asyncio.Event:
     """An event set on Ctrl-C (SIGINT) or SIGTERM, from now on. Take it before printing that a
     server is up: whoever reads that line may signal at once, and a signal that came before

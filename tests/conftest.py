@@ -78,6 +78,7 @@ TEST_NAMESPACES = (
     "compare",
     "codec",
     "cli-placement",
+    "upgrade-check",
     "workers-slots",
     "cli-resolve",
     "e2e-orphan",
