@@ -119,7 +119,13 @@ class EventSpec(Model):
             return payload
         for older in self.older:
             if older.version == version:
-                return older.upgrade(payload)
+                try:
+                    return older.upgrade(payload)
+                except Exception as error:  # a malformed old payload must not fail a workflow task
+                    raise EventContractError(
+                        f"{self.type.value} of schema version {version} could not be upgraded "
+                        f"to {self.schema_version}: {type(error).__name__}: {error}"[:300]
+                    ) from error
         raise EventContractError(
             f"{self.type.value} of schema version {version} is not read by this build (it "
             f"reads {', '.join(str(read) for read in self.versions_read)})"

@@ -298,12 +298,41 @@ def test_a_receiver_upgrades_an_event_of_an_older_schema_version_it_still_reads(
     old = orchestrator.accept(event(1, {"tracking_number": "T1", "carrier": "DHL"}, "e1"), now)
     new = orchestrator.accept(event(2, {"tracking_number": "T2", "carrier_name": "UPS"}, "e2"), now)
     unknown = orchestrator.accept(event(3, {"tracking_number": "T3"}, "e3"), now)
+    not_a_mapping = orchestrator.accept(event(1, {"carrier": ["not", "a", "name"]}, "e4"), now)
 
     assert old is not None
     assert old.payload == CarrierRenamed(tracking_number="T1", carrier_name="DHL")
     assert new is not None
     assert new.payload == CarrierRenamed(tracking_number="T2", carrier_name="UPS")
     assert unknown is None
+    assert not_a_mapping is None
     assert [refusal.reason for refusal in orchestrator.refused] == [
-        "ParcelHandedOver of schema version 3 is not read by this build (it reads 2, 1)"
+        "ParcelHandedOver of schema version 3 is not read by this build (it reads 2, 1)",
+        "malformed ParcelHandedOver payload: tracking_number: Field required; carrier_name: "
+        "Input should be a valid string",
+    ]
+
+
+def test_an_upgrade_that_fails_on_an_old_payload_refuses_the_event_not_the_workflow_task() -> None:
+    def breaks(payload: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("carrier")
+
+    renamed = handed_over(
+        CarrierRenamed, schema_version=2, older=(OlderSchema(version=1, upgrade=breaks),)
+    )
+    orchestrator = Inbox(Party.ORCHESTRATOR, "o-1", contract=renamed)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    old = {
+        "event_id": "e1",
+        "type": EventType.PARCEL_HANDED_OVER.value,
+        "order_id": "o-1",
+        "occurred_at": now.isoformat(),
+        "producer": Party.HANDOFF.value,
+        "schema_version": 1,
+        "payload": {"tracking_number": "T1"},
+    }
+
+    assert orchestrator.accept(old, now) is None
+    assert [refusal.reason for refusal in orchestrator.refused] == [
+        "ParcelHandedOver of schema version 1 could not be upgraded to 2: KeyError: 'carrier'"
     ]
