@@ -42,19 +42,6 @@ class Settings:
     """Worker processes per service, over the same stores."""
 
 
-def _count(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number (got {text!r})") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low} to {high} (got {value})")
-        return value
-
-    return parse
-
-
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -102,7 +89,7 @@ def _service(text: str) -> Service:
 def _parser(prog: str, description: str | None) -> cli.ArgumentParser:
     parser = cli.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
-        "--orders", type=_count(1, MAX_ORDERS), default=100, help="orders to place (100)"
+        "--orders", type=cli.whole_number(1, MAX_ORDERS), default=100, help="orders to place (100)"
     )
     parser.add_argument(
         "--styles",
@@ -113,7 +100,10 @@ def _parser(prog: str, description: str | None) -> cli.ArgumentParser:
         help=f"styles to place them in (default: {' '.join(s.value for s in PLACEABLE_STYLES)})",
     )
     parser.add_argument(
-        "--seed", type=_count(0, 2**63 - 1), default=None, help="the run's seed (default: random)"
+        "--seed",
+        type=cli.whole_number(0, 2**63 - 1),
+        default=None,
+        help="the run's seed (default: random)",
     )
     parser.add_argument(
         "--kill-every",
@@ -144,7 +134,7 @@ def _parser(prog: str, description: str | None) -> cli.ArgumentParser:
     )
     parser.add_argument(
         "--concurrency",
-        type=_count(1, MAX_CONCURRENCY),
+        type=cli.whole_number(1, MAX_CONCURRENCY),
         default=25,
         help="orders in flight at once (25)",
     )
@@ -157,7 +147,7 @@ def _parser(prog: str, description: str | None) -> cli.ArgumentParser:
     )
     parser.add_argument(
         "--replicas",
-        type=_count(1, MAX_REPLICAS),
+        type=cli.whole_number(1, MAX_REPLICAS),
         default=1,
         help="worker processes per service, sharing its store (1); with ORDERS_STORE_URL the "
         "stores are PostgreSQL's, as workers on several machines would share them",

@@ -197,36 +197,44 @@ SchemaChange = tuple[bool, str]
 """Whether it breaks, and what changed."""
 
 
+@dataclass(frozen=True)
+class _Defs:
+    """The models each side's `$ref`s name (pydantic's `$defs`)."""
+
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+
+
 def _schema_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[SchemaChange]:
-    yield from _compare(old, new, old.get("$defs", {}), new.get("$defs", {}), "", set())
+    defs = _Defs(old.get("$defs", {}), new.get("$defs", {}))
+    yield from _compare(old, new, defs, "", set())
 
 
 def _compare(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
-    old_defs: Mapping[str, Any],
-    new_defs: Mapping[str, Any],
+    defs: _Defs,
     path: str,
     visiting: set[tuple[str, str]],
 ) -> Iterator[SchemaChange]:
-    old, old_ref = _resolved(old, old_defs)
-    new, new_ref = _resolved(new, new_defs)
+    old, old_ref = _resolved(old, defs.old)
+    new, new_ref = _resolved(new, defs.new)
     if old_ref and new_ref:
         if (old_ref, new_ref) in visiting:  # a model that holds itself: compared already
             return
         visiting = visiting | {(old_ref, new_ref)}
     old_options, new_options = _options(old), _options(new)
     if len(old_options) > 1 or len(new_options) > 1:
-        yield from _compare_options(old_options, new_options, old_defs, new_defs, path, visiting)
+        yield from _compare_options(old_options, new_options, defs, path, visiting)
         return
     if "properties" in old and "properties" in new:
-        yield from _compare_objects(old, new, old_defs, new_defs, path, visiting)
+        yield from _compare_objects(old, new, defs, path, visiting)
         return
     if old.get("type") != new.get("type"):
         yield True, f"{_where(path)} retyped: {_kind(old)} -> {_kind(new)}"
         return
     if "items" in old and "items" in new:
-        yield from _compare(old["items"], new["items"], old_defs, new_defs, f"{path}[]", visiting)
+        yield from _compare(old["items"], new["items"], defs, f"{path}[]", visiting)
     yield from _constraint_changes(old, new, path)
     if old.get("enum") != new.get("enum"):
         lost = sorted(set(old.get("enum") or []) - set(new.get("enum") or []), key=str)
@@ -239,8 +247,7 @@ def _compare(
 def _compare_objects(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
-    old_defs: Mapping[str, Any],
-    new_defs: Mapping[str, Any],
+    defs: _Defs,
     path: str,
     visiting: set[tuple[str, str]],
 ) -> Iterator[SchemaChange]:
@@ -261,14 +268,13 @@ def _compare_objects(
             yield True, f"field {where} made required"
         elif field in old_required and field not in new_required:
             yield False, f"field {where} made optional"
-        yield from _compare(old_fields[field], schema, old_defs, new_defs, f"{where}.", visiting)
+        yield from _compare(old_fields[field], schema, defs, f"{where}.", visiting)
 
 
 def _compare_options(
     old: list[Mapping[str, Any]],
     new: list[Mapping[str, Any]],
-    old_defs: Mapping[str, Any],
-    new_defs: Mapping[str, Any],
+    defs: _Defs,
     path: str,
     visiting: set[tuple[str, str]],
 ) -> Iterator[SchemaChange]:
@@ -281,10 +287,10 @@ def _compare_options(
     old_rest = [option for option in old if option.get("type") != "null"]
     new_rest = [option for option in new if option.get("type") != "null"]
     if len(old_rest) == 1 and len(new_rest) == 1:
-        yield from _compare(old_rest[0], new_rest[0], old_defs, new_defs, path, visiting)
+        yield from _compare(old_rest[0], new_rest[0], defs, path, visiting)
         return
-    old_kinds = {_kind(_resolved(option, old_defs)[0]) for option in old_rest}
-    new_kinds = {_kind(_resolved(option, new_defs)[0]) for option in new_rest}
+    old_kinds = {_kind(_resolved(option, defs.old)[0]) for option in old_rest}
+    new_kinds = {_kind(_resolved(option, defs.new)[0]) for option in new_rest}
     if old_kinds - new_kinds:
         yield (
             True,
