@@ -375,18 +375,8 @@ async def test_a_shipments_progress_no_shipment_sent_changes_nothing(live: Live)
             tracking_number="FORGED-1",
         )
         with TALLY.trying("shipment progress (Temporal CLI)", style.value):
-            code, output = await temporal(
-                live,
-                "workflow",
-                "signal",
-                "--name",
-                SIGNAL_SHIPMENT_PROGRESS,
-                "--workflow-id",
-                lifecycle_workflow_id(style, order_id),
-                "--input",
-                forged.model_dump_json(),
-            )
-            assert code == 0, output  # delivered: what is tested is the order
+            workflow_id = lifecycle_workflow_id(style, order_id)
+            await signal(live, workflow_id, SIGNAL_SHIPMENT_PROGRESS, forged.model_dump_json())
     hybrid = live.orders[Style.HYBRID]
     for event_type, payload in (
         (EventType.PARCEL_HANDED_OVER, {"tracking_number": "FORGED-2", "carrier": "forged"}),
@@ -400,19 +390,17 @@ async def test_a_shipments_progress_no_shipment_sent_changes_nothing(live: Live)
             payload=payload,
         )
         with TALLY.trying("warehouse events before the request (Temporal CLI)", event_type.value):
-            code, output = await temporal(
-                live,
-                "workflow",
-                "signal",
-                "--name",
-                SIGNAL_EVENT,
-                "--workflow-id",
-                lifecycle_workflow_id(Style.HYBRID, hybrid),
-                "--input",
-                json.dumps(forged_event),
-            )
-            assert code == 0, output
+            workflow_id = lifecycle_workflow_id(Style.HYBRID, hybrid)
+            await signal(live, workflow_id, SIGNAL_EVENT, json.dumps(forged_event))
     await assert_nothing_changed(live, before)
+
+
+async def signal(live: Live, workflow_id: str, name: str, payload: str) -> None:
+    """`temporal workflow signal`, delivered: what a test then checks is what the order did."""
+    code, output = await temporal(
+        live, "workflow", "signal", "--name", name, "--workflow-id", workflow_id, "--input", payload
+    )
+    assert code == 0, output
 
 
 async def test_a_participant_still_answers_after_refusing_large_events(live: Live) -> None:
