@@ -1,12 +1,12 @@
 """The choreographed participants together, on the time-skipping server with real workers, real
 SQLite stores and the real timeouts (24 h approval window, 2 h handling time): nobody is in
 charge, yet every order ends with its stock and money where they belong and every participant
-closed."""
+closed. (An order that ships ends with every participant closed and the audit clean in every
+style: tests/workflows/test_delivery_in_every_style.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -17,7 +17,7 @@ from client.orders import (
     place_order,
     send_update,
 )
-from domain.commands import UPDATE_APPROVE, UPDATE_CANCEL, Approve, Cancel
+from domain.commands import UPDATE_CANCEL, Cancel
 from domain.events.contract import EventType
 from domain.events.envelope import Party
 from domain.messages.shipping import CarrierEventKind, CarrierReport
@@ -83,37 +83,6 @@ async def test_an_unanswered_approval_closes_the_participants_and_never_reaches_
     assert await closed_status(client, Service.SHIPPING, order.order_id) is None, (
         "a cancelled order must never reach shipping"
     )
-    assert_audit_clean(data_dir)
-
-
-async def test_approved_order_ships_charges_once_and_closes_every_participant(
-    time_skipping_env: WorkflowEnvironment,
-    client: Client,
-    data_dir: Path,
-    inventory: InventoryStore,
-    payments: PaymentsStore,
-) -> None:
-    order = make_order(items=LARGE_ORDER)
-    placed = await place(client, order)
-    await reach(client, order.order_id, OrderStatus.AWAITING_APPROVAL)
-    await time_skipping_env.sleep(timedelta(hours=23))
-
-    await send_update(client, order.order_id, UPDATE_APPROVE, Approve(approver="alice"))
-    await time_skipping_env.sleep(order.timeouts.handling_time)
-    await reach(client, order.order_id, OrderStatus.DISPATCHED)
-    await play_carrier(time_skipping_env, client, data_dir, order)
-    outcome = await outcome_of(client, placed)
-
-    assert (outcome.status, outcome.delivered_late) == ("completed", False)
-    assert payments.net_captured(order.order_id) == order.total_cents
-    assert [entry.kind.value for entry in payments.ledger(order.order_id)] == [
-        "authorize",
-        "capture",
-    ]
-    assert states(inventory, order) == {ReservationState.CONSUMED}
-    assert reserved_units(inventory, order) == {"WS-004": 0}
-    statuses = await participant_statuses(client, order, tuple(Service))
-    assert statuses == dict.fromkeys(Service, COMPLETED)
     assert_audit_clean(data_dir)
 
 

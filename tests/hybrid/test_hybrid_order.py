@@ -1,8 +1,10 @@
 """The hybrid style on the time-skipping server: HybridOrderWorkflow (the orchestrated lifecycle)
 and the warehouse's participants (picking, packing, carrier hand-off) with real workers, real
-SQLite stores and the real timeouts (24 h approval window, 2 h handling, 5 day delivery deadline,
-14 days before a parcel counts as lost). The carrier is played by the test on the skipped clock,
-from the reports the order's `CarrierBehaviour` put in the shipping store's outbox at dispatch.
+SQLite stores and the real timeouts (24 h approval window, 2 h handling, 5 day delivery deadline).
+The carrier is played by the test on the skipped clock, from the reports the order's
+`CarrierBehaviour` put in the shipping store's outbox at dispatch. What the order and the stores
+show of a delivery, on time, late or lost, is the same in every style: it is tested once, in
+tests/workflows/test_delivery_in_every_style.py; here is what only the hybrid has.
 """
 
 from __future__ import annotations
@@ -29,23 +31,16 @@ from domain.events.contract import EventType
 from domain.events.envelope import SIGNAL_EVENT, Party
 from domain.events.records import QUERY_PARTICIPANT, ParticipantView
 from domain.faults import CarrierBehaviour, Faults
-from domain.messages.notifications import NotificationKind
 from domain.messages.shipment import ShipmentRequest
 from domain.messages.shipping import CarrierEventKind
 from domain.order import Order
 from domain.services import Style
 from domain.status import CancelReason, OrderStatus
 from domain.views import EntryKind, OrderOutcome, OrderView
-from infra.cli import RefusedError
-from stores.inventory import ReservationState
-from stores.payments import LedgerKind, PaymentState
-from stores.shipping import ShipmentState
 from tests.choreography.events import envelope
 from tests.service_stores import ServiceStores
 from tests.support import (
     LARGE_ORDER,
-    SLACK,
-    at_rest,
     closed_status,
     eventually,
     make_order,
@@ -169,32 +164,30 @@ def assert_completed(outcome: OrderOutcome, *, late: bool) -> None:
     assert (outcome.status, outcome.reason, outcome.delivered_late) == ("completed", None, late)
 
 
-# -- the happy path ---------------------------------------------------------------------------
+# -- the warehouse ----------------------------------------------------------------------------
 
 
-async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_step_once(
+async def test_each_warehouse_step_runs_once_and_hands_the_parcel_on_to_the_next(
     time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
 ) -> None:
-    order = make_order()
+    """The carrier delivers six days after pick-up, a day past the five-day deadline: the
+    hand-off tells the orchestrator of the whole journey, the late delivery included. What the
+    order and the stores show of it, on time or late, is in
+    tests/workflows/test_delivery_in_every_style.py, for every style."""
+    behaviour = CarrierBehaviour(pickup_after=timedelta(hours=3), deliver_after=timedelta(days=6))
+    order = make_order(faults=Faults(carrier=behaviour))
     placed = await place(client, order)
     carrier = await handed_over(time_skipping_env, client, stores, order)
     assert carrier.scheduled() == [CarrierEventKind.PICKED_UP, CarrierEventKind.DELIVERED]
 
     await carrier.report(CarrierEventKind.PICKED_UP)
     await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
+    await time_skipping_env.sleep(order.timeouts.delivery_deadline)
+    await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
     await carrier.report(CarrierEventKind.DELIVERED)
     outcome = await outcome_of(client, placed)
 
-    assert_completed(outcome, late=False)
-    assert stores.payments.net_captured(order.order_id) == order.total_cents
-    assert stores.ledger(order.order_id) == [LedgerKind.AUTHORIZE, LedgerKind.CAPTURE]
-    assert stores.reservation_states(order.order_id) == {ReservationState.CONSUMED}
-    assert stores.reserved_units(order) == {"KB-001": 0, "MS-002": 0}
-    shipment = stores.shipping.shipment(order.order_id)
-    assert shipment is not None
-    assert shipment.state is ShipmentState.DELIVERED
-    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 0
-
+    assert_completed(outcome, late=True)
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is (
             WorkflowExecutionStatus.COMPLETED
@@ -215,6 +208,7 @@ async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_st
     assert [e.type for e in handoff.published] == [
         EventType.PARCEL_HANDED_OVER,
         EventType.SHIPMENT_IN_TRANSIT,
+        EventType.SHIPMENT_LATE,
         EventType.SHIPMENT_DELIVERED,
     ]
     # each hand-over follows from the event before it
@@ -223,12 +217,12 @@ async def test_happy_path_charges_once_consumes_stock_and_runs_each_warehouse_st
     assert {e.causation_id for e in handoff.published} == {packing.published[0].event_id}
 
     order_view = await order_status(client, order.order_id)
-    assert order_view.status is OrderStatus.COMPLETED
     assert subsequence(
-        ["shipment dispatched", "shipment picked_up", "order completed"], whats_of(order_view)
+        ["shipment dispatched", "shipment picked_up", "shipment late", "order completed"],
+        whats_of(order_view),
     )
     changes = await status_changes(client, placed.workflow_id)
-    assert changes[-4:] == ["dispatching", "dispatched", "in_transit", "completed"]
+    assert changes[-5:] == ["dispatching", "dispatched", "in_transit", "delivery_late", "completed"]
 
 
 KEPT_UNTIL_PACKED = ("kept where the parcel goes until it is packed", Party.ORCHESTRATOR)
@@ -273,100 +267,6 @@ async def test_a_cancel_during_the_handling_time_never_wakes_the_warehouse(
     assert outcome.reason is CancelReason.CUSTOMER_CANCELLED
     for party in WAREHOUSE:
         assert await warehouse_status(client, party, order.order_id) is None, party
-
-
-# -- after the pivot --------------------------------------------------------------------------
-
-
-async def test_cancel_is_refused_once_the_parcel_is_handed_over(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
-) -> None:
-    order = make_order()
-    placed = await place(client, order)
-    carrier = await handed_over(time_skipping_env, client, stores, order)
-    before = await at_rest(client, order.order_id)  # capture, stock, notice: done
-
-    with pytest.raises(RefusedError, match="can no longer be cancelled"):
-        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
-
-    after = await order_status(client, order.order_id)
-    assert (after.status, after.timeline) == (before.status, before.timeline)
-    await carrier.report(CarrierEventKind.PICKED_UP)
-    await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
-    with pytest.raises(RefusedError, match="it is in_transit and can no longer be cancelled"):
-        await send_update(client, order.order_id, UPDATE_CANCEL, Cancel(requested_by="customer"))
-    await carrier.report(CarrierEventKind.DELIVERED)
-    assert_completed(await outcome_of(client, placed), late=False)
-    assert stores.payments.net_captured(order.order_id) == order.total_cents
-
-
-async def test_late_delivery_is_escalated_once_and_still_completes(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
-) -> None:
-    """The carrier delivers six days after pick-up: a day past the five-day deadline."""
-    behaviour = CarrierBehaviour(pickup_after=timedelta(hours=3), deliver_after=timedelta(days=6))
-    order = make_order(faults=Faults(carrier=behaviour))
-    placed = await place(client, order)
-    carrier = await handed_over(time_skipping_env, client, stores, order)
-    await carrier.report(CarrierEventKind.PICKED_UP)
-    await reach(client, order.order_id, OrderStatus.IN_TRANSIT)
-
-    await time_skipping_env.sleep(order.timeouts.delivery_deadline)
-    late = await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
-
-    assert late.timeline[-1].what == "shipment late"
-    assert stores.payments.net_captured(order.order_id) == order.total_cents
-    await carrier.report(CarrierEventKind.DELIVERED)
-    outcome = await outcome_of(client, placed)
-    assert_completed(outcome, late=True)
-    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 1
-    assert stores.payments.net_captured(order.order_id) == order.total_cents
-    assert LedgerKind.REFUND not in stores.ledger(order.order_id)
-    assert stores.reservation_states(order.order_id) == {ReservationState.CONSUMED}
-    changes = await status_changes(client, placed.workflow_id)
-    assert changes[-4:] == ["dispatched", "in_transit", "delivery_late", "completed"]
-    handoff = await participant_view(client, Party.HANDOFF, order.order_id)
-    assert [e.type for e in handoff.published] == [
-        EventType.PARCEL_HANDED_OVER,
-        EventType.SHIPMENT_IN_TRANSIT,
-        EventType.SHIPMENT_LATE,
-        EventType.SHIPMENT_DELIVERED,
-    ]
-
-
-async def test_parcel_still_missing_after_14_days_is_lost_refunded_and_cancelled(
-    time_skipping_env: WorkflowEnvironment, client: Client, stores: ServiceStores
-) -> None:
-    order = make_order(faults=Faults(carrier=CarrierBehaviour(deliver_after=None)))
-    placed = await place(client, order)
-    carrier = await handed_over(time_skipping_env, client, stores, order)
-    assert carrier.scheduled() == [CarrierEventKind.PICKED_UP]
-    await carrier.report(CarrierEventKind.PICKED_UP)
-
-    outcome = await outcome_of(client, placed)
-
-    assert (outcome.status, outcome.reason) == ("cancelled", CancelReason.LOST_IN_TRANSIT)
-    assert stores.payments.net_captured(order.order_id) == 0
-    assert stores.ledger(order.order_id) == [
-        LedgerKind.AUTHORIZE,
-        LedgerKind.CAPTURE,
-        LedgerKind.REFUND,
-    ]
-    payment = stores.payments.payment(order.order_id)
-    assert payment is not None
-    assert payment.state is PaymentState.REFUNDED
-    shipment = stores.shipping.shipment(order.order_id)
-    assert shipment is not None
-    assert shipment.state is ShipmentState.LOST
-    view = await order_status(client, order.order_id)
-    lost_at = next(e.at for e in view.timeline if e.what == "cancelled: lost_in_transit")
-    dispatched_at = next(e.at for e in view.timeline if e.what == "shipment dispatched")
-    lost_after = order.timeouts.lost_after
-    assert lost_after <= lost_at - dispatched_at < lost_after + SLACK
-    assert stores.notifications_of(order.order_id, NotificationKind.DELIVERY_LATE) == 1
-    assert await warehouse_status(client, Party.HANDOFF, order.order_id) is (
-        WorkflowExecutionStatus.COMPLETED
-    )
 
 
 # -- events the orchestrator cannot take --------------------------------------------------------
