@@ -30,6 +30,8 @@ class GateResult:
 def contract_gate(contract: Contract, against: str | None, root: Path) -> GateResult:
     """`against`: a git ref whose committed snapshot to compare with (None: the file as it is in
     `root`). A snapshot that cannot be read is a BadInputError, in one line."""
+    if against is not None and not against.strip():  # `--against "$BASE"` with BASE unset
+        raise BadInputError("--against: an empty git ref (to compare with the file, leave it out)")
     where = f"{snapshot.SNAPSHOT_FILE} at {against}" if against else str(snapshot.SNAPSHOT_FILE)
     try:
         text = (

@@ -224,17 +224,26 @@ async def test_diff_against_a_git_ref_reads_the_snapshot_committed_there(
     assert lines[-1] == f"against {SNAPSHOT_FILE} at v1: 1 change(s), 1 breaking"
 
 
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ("v9", "--against v9: no domain/events/contract_snapshot.json there"),
+        ("", "--against: an empty git ref"),
+        ("--output=/tmp/x", "--against --output=/tmp/x: not a git ref"),
+    ],
+    ids=["unknown-ref", "empty", "an-option"],
+)
 async def test_a_ref_with_no_snapshot_is_bad_input_in_one_line(
-    project_in_git: Path, capsys: pytest.CaptureFixture[str]
+    project_in_git: Path, capsys: pytest.CaptureFixture[str], ref: str, says: str
 ) -> None:
     code = await exit_code(
-        lambda argv: main(argv, root=project_in_git), ["diff", "--against", "v9"], "contract"
+        lambda argv: main(argv, root=project_in_git), ["diff", f"--against={ref}"], "contract"
     )
     err = capsys.readouterr().err
 
     assert code == 2
     assert err.count("\n") == 1
-    assert "--against v9: no domain/events/contract_snapshot.json there" in err
+    assert says in err
 
 
 @pytest.mark.parametrize(
