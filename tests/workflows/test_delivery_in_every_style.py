@@ -34,6 +34,7 @@ from tests.support import (
     TOKEN,
     WINDOW,
     at_rest,
+    eventually,
     make_order,
     outcome_of,
     reach,
@@ -160,7 +161,16 @@ async def test_a_late_delivery_is_escalated_once_is_not_undone_and_still_complet
     late = await reach(client, order.order_id, OrderStatus.DELIVERY_LATE)
 
     assert late.timeline[-1].what == "shipment late"
-    assert NotificationKind.DELIVERY_LATE in stores.notification_kinds(order.order_id)
+
+    # The status turns late when the order hears of it; the customer is told in a step of its own.
+    async def told() -> set[NotificationKind]:
+        return stores.notification_kinds(order.order_id)
+
+    await eventually(
+        told,
+        lambda kinds: NotificationKind.DELIVERY_LATE in kinds,
+        what="the customer is told the delivery is late",
+    )
     await refused_cancel_and_readdress(client, order.order_id, OrderStatus.DELIVERY_LATE)
     assert stores.payments.net_captured(order.order_id) == order.total_cents
     await carrier_delivers(time_skipping_env, client, data_dir, order.order_id)
