@@ -1,6 +1,8 @@
 """What compensates what, declared once: the activity that undoes each step an order may need
 undone, and the activity by which each service puts on record a compensation a person did by
-hand. The saga and the choreography call these; the trace marks them as compensations."""
+hand. The workflows reach these through their service calls (`workflows.services`); this
+table is what the trace reads to mark them as compensations, and a test holds that every
+`Compensation` has one."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Each service declared once: the workflows its worker hosts on its task queue, its activities
 class, its store, how a worker builds the one over the other, and how many activities it runs at
-once. The workers (`workers.pool`), `activities.build_activities`, the compose checks and the
+once. The workers (`workers.pool`), the activity tests, the compose checks and the
 replay tests read it; a new service is one more declaration here (and its `Service` member).
 
 Which service an activities class belongs to is not said again here: its class says it

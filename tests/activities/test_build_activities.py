@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from temporalio import activity
 
-from activities import build_activities
 from activities.common import activity_name, service_of
 from activities.compensations import (
     COMPENSATING_ACTIVITY,
@@ -18,6 +17,7 @@ from activities.compensations import (
 from activities.events import publish_event
 from domain.messages.resolution import Compensation
 from domain.services import Service
+from workers.registry import SERVICES
 
 CONTRACT = {
     Service.ORDERS: {"record_order_placed", "record_order_parked", "record_order_ended"},
@@ -48,7 +48,7 @@ CONTRACT = {
 def test_each_service_registers_its_contract_over_its_own_store(
     tmp_path: Path, service: Service
 ) -> None:
-    registered = build_activities(service, tmp_path)
+    registered = SERVICES[service].registered_activities(tmp_path)
     names = set()
     for fn in registered:
         definition = activity._Definition.must_from_callable(fn)
@@ -62,7 +62,8 @@ def test_every_activity_a_service_registers_runs_on_its_own_queue(
     tmp_path: Path, service: Service
 ) -> None:
     """What a workflow calls by reference goes to the queue of the worker that registers it."""
-    registered = [fn for fn in build_activities(service, tmp_path) if fn is not publish_event]
+    activities = SERVICES[service].registered_activities(tmp_path)
+    registered = [fn for fn in activities if fn is not publish_event]
 
     assert registered, service
     assert {service_of(fn.__func__) for fn in registered} == {service}  # type: ignore[attr-defined]
