@@ -355,16 +355,26 @@ class ShippingStore(ServiceStore):
         """Pending reports whose time has come (and whose last failed attempt has cooled off),
         each claimed for `lease`: another deliverer (a second shipping worker) is not handed it
         again until the lease has passed, so a report is sent by one deliverer at a time, and by
-        another only if the first stopped before it said how the report went."""
+        another only if the first stopped before it said how the report went.
+
+        A parcel's reports go out in order: one is not handed out while an earlier one of the
+        same parcel is still pending and not handed out with it (in another deliverer's hands,
+        or cooling off after a failure). Two shipping workers once sent a delivery before its
+        pickup; the workflow ended on the delivery and the pickup was never recorded."""
         at = to_text(now)
         with self._db.write() as db:
             rows = db.execute(
                 "UPDATE carrier_outbox SET claimed_until = ? WHERE report_id IN ("
-                " SELECT report_id FROM carrier_outbox"
+                " SELECT report_id FROM carrier_outbox AS later"
                 " WHERE state = 'pending' AND next_attempt_at <= ?"
                 " AND (claimed_until IS NULL OR claimed_until <= ?)"
+                " AND NOT EXISTS (SELECT 1 FROM carrier_outbox AS earlier"
+                "  WHERE earlier.order_id = later.order_id AND earlier.state = 'pending'"
+                "  AND earlier.report_id < later.report_id"
+                "  AND (earlier.next_attempt_at > ?"
+                "   OR (earlier.claimed_until IS NOT NULL AND earlier.claimed_until > ?)))"
                 " ORDER BY next_attempt_at, report_id LIMIT ?) RETURNING *",
-                (to_text(now + lease), at, at, limit),
+                (to_text(now + lease), at, at, at, at, limit),
             ).fetchall()
         ordered = sorted(rows, key=lambda row: (row["next_attempt_at"], row["report_id"]))
         return [_outbox_report(row) for row in ordered]

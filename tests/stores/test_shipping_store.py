@@ -258,6 +258,8 @@ def test_deliverers_claiming_at_once_hand_out_each_report_once(
         claimed: list[int] = []
         while batch := store.claim_due(clock(), LEASE, limit=3):
             claimed += [r.report_id for r in batch]
+            for sent in batch:  # as a deliverer does: a parcel's next report waits for it
+                store.mark_sent(sent.report_id)
         return claimed
 
     with ThreadPoolExecutor(len(deliverers)) as pool:
@@ -278,3 +280,19 @@ def test_a_store_made_before_claims_gets_the_column(tmp_path: Path, clock: Clock
 
     assert len(store.claim_due(clock(), LEASE)) == 2
     assert ShippingStore(path, clock=clock).claim_due(clock(), LEASE) == []  # reopened: kept
+
+
+def test_a_parcels_later_report_waits_while_an_earlier_one_is_in_another_deliverers_hands(
+    shipping: ShippingStore, locate: Locate, clock: Clock, advance: Advance
+) -> None:
+    """Two shipping workers: the pickup is in one's hands; the other must not send the delivery
+    before it, or the workflow ends on the delivery and the pickup is never recorded."""
+    other = ShippingStore(locate(Service.SHIPPING), clock=clock)
+    soon = timedelta(seconds=1)
+    dispatched(shipping, CarrierBehaviour(pickup_after=timedelta(0), deliver_after=soon))
+    (pickup,) = shipping.claim_due(clock(), LEASE)
+    advance(soon)
+
+    assert other.claim_due(clock(), LEASE) == []
+    shipping.mark_sent(pickup.report_id)
+    assert [r.kind for r in other.claim_due(clock(), LEASE)] == [CarrierEventKind.DELIVERED]
