@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 from rich.console import Console
 from temporalio.client import Client
@@ -27,11 +28,19 @@ from infra.dev_server import (
 )
 from infra.metrics import DEMO_METRICS_PORT
 from infra.search_attributes import ensure_search_attributes
+from workers.deployment import DeploymentConfigError, label, worker_version
 from workers.pool import running_workers
 
 
+@dataclass(frozen=True)
+class ServerInUse:
+    client: Client
+    embedded: bool
+    """Started here, for this run: its deployment's routing is this run's to move."""
+
+
 @contextlib.asynccontextmanager
-async def temporal_server(console: Console) -> AsyncIterator[Client]:
+async def temporal_server(console: Console) -> AsyncIterator[ServerInUse]:
     """A client of the server at TEMPORAL_ADDRESS, starting a dev server there if none answers."""
     target = str(connect_config()["target_host"])
     host, _, port_text = target.rpartition(":")
@@ -56,7 +65,7 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
                 console.print(f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time")
             console.print(f"started a Temporal dev server on {target} (history in {db_file})")
             try:
-                yield await connect()
+                yield ServerInUse(await connect(), embedded=True)
             finally:
                 await server.shutdown()
     else:
@@ -65,7 +74,7 @@ async def temporal_server(console: Console) -> AsyncIterator[Client]:
         added = await ensure_search_attributes(client)
         if added:
             console.print(f"registered the search attributes {', '.join(added)}")
-        yield client
+        yield ServerInUse(client, embedded=False)
 
 
 @contextlib.contextmanager
@@ -84,17 +93,41 @@ def _codec_server_for(ui_port: int | None, console: Console) -> Iterator[str | N
 
 @contextlib.asynccontextmanager
 async def workers_here(
-    client: Client, start: bool, console: Console, *, metrics: bool = False
+    client: Client,
+    start: bool,
+    console: Console,
+    *,
+    metrics: bool = False,
+    owns_server: bool = False,
 ) -> AsyncIterator[None]:
     """The workers of every service, in this process; or none (`--no-workers`). With `metrics`,
-    their `/metrics` endpoint too, on the demo's port when it is free."""
+    their `/metrics` endpoint too, on the demo's port when it is free.
+
+    They are this build's version of the Worker Deployment (`workers.deployment`). On a server
+    this run started (`owns_server`) they are made current whatever was (its history file may
+    hold an earlier build's orders, which wait for their build); on anyone else's, a build that
+    is not current is refused, not left idle with every order waiting."""
     if not start:
         console.print("using the workers already running")
         yield
         return
     port = DEMO_METRICS_PORT if metrics and port_is_free(DEMO_METRICS_PORT) else None
-    async with running_workers(client, list(Service), data_dir(), metrics_port=port):
-        note = f"workers of {', '.join(s.value for s in Service)} running here"
+    try:
+        version = worker_version()
+    except DeploymentConfigError as error:
+        raise cli.BadInputError(str(error)) from error
+    async with running_workers(
+        client,
+        list(Service),
+        data_dir(),
+        metrics_port=port,
+        version=version,
+        promote=owns_server,
+    ) as running:
+        routing = running.routing
+        if routing is not None and not routing.takes_new_orders:
+            raise cli.RefusedError(routing.line())
+        note = f"workers of {', '.join(s.value for s in Service)} running here as {label(version)}"
         if metrics:
             note += (
                 f"; metrics at http://localhost:{port}/metrics"

@@ -12,8 +12,10 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
+    PinnedVersioningOverride,
     SearchAttributePair,
     TypedSearchAttributes,
+    WorkerDeploymentVersion,
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -28,8 +30,14 @@ from domain.status import OrderStatus
 
 
 async def deliver(
-    client: Client, envelope: EventEnvelope, contract: Contract = ORDER_CONTRACT
+    client: Client,
+    envelope: EventEnvelope,
+    contract: Contract = ORDER_CONTRACT,
+    *,
+    pinned_to: WorkerDeploymentVersion | None = None,
 ) -> DeliveryReport:
+    """`pinned_to`: the build a participant this delivery starts is pinned to (the
+    publisher's, `activities.events.EventPublisher`); None: the deployment's current one."""
     delivered: list[Party] = []
     undelivered: list[Undelivered] = []
     for party in contract.spec(envelope.type).consumers:
@@ -41,7 +49,7 @@ async def deliver(
                 undelivered.append(Undelivered(party=party, reason="it hosts no participant"))
                 continue
             else:
-                await signal_with_start(client, party, handed)
+                await signal_with_start(client, party, handed, pinned_to=pinned_to)
         except ParticipantEndedError:
             undelivered.append(
                 Undelivered(party=party, reason="its workflow has ended: the event is late")
@@ -64,6 +72,7 @@ async def signal_with_start(
     *,
     customer_id: str | None = None,
     result_type: type | None = None,
+    pinned_to: WorkerDeploymentVersion | None = None,
 ) -> WorkflowHandle[Any, Any]:
     """Signal `party`'s participant for the envelope's order, starting it if need be.
     Raises ParticipantEndedError when that participant has already ended."""
@@ -83,6 +92,7 @@ async def signal_with_start(
             static_summary=f"{party.value} for order {envelope.order_id} ({style.value})",
             static_details=role_of(party),
             result_type=result_type,
+            versioning_override=PinnedVersioningOverride(pinned_to) if pinned_to else None,
         )
     except WorkflowAlreadyStartedError as error:
         raise ParticipantEndedError from error

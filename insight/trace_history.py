@@ -16,14 +16,14 @@ from temporalio.converter import PayloadConverter
 
 from activities.common import activity_name
 from activities.compensations import COMPENSATING_ACTIVITY_NAMES
-from activities.events import publish_event
+from activities.events import EventPublisher
 from domain.events.contract import ORDER_CONTRACT, EventContractError
 from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
 from insight.local_activities import local_activity_of
 from insight.order_histories import OrderWorkflowHistory
 from insight.trace_model import STARTED_BY_SIGNAL, EntryKind, TraceEntry
 
-PUBLISH_ACTIVITY = activity_name(publish_event)
+PUBLISH_ACTIVITY = activity_name(EventPublisher.publish_event)
 """Every service's worker registers it (`workers.registry`): an event leaving its producer."""
 
 

@@ -61,10 +61,14 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
     scenario = SCENARIOS_BY_NAME[args.scenario]
     status = Console(stderr=True)  # progress and notes: stdout stays the table or the JSON
     async with contextlib.AsyncExitStack() as stack:
+        owns_server = False
         if client is None:
             with stdout_to_stderr():
-                client = await stack.enter_async_context(temporal_server(status))
-        await stack.enter_async_context(workers_here(client, not args.no_workers, status))
+                server = await stack.enter_async_context(temporal_server(status))
+                client, owns_server = server.client, server.embedded
+        await stack.enter_async_context(
+            workers_here(client, not args.no_workers, status, owns_server=owns_server)
+        )
         results = await compare(client, scenario, args.orders, status)
     if args.json:
         print(json.dumps(as_json(scenario, args.orders, results), indent=2))

@@ -42,9 +42,16 @@ async def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=max(Console().width, 200))
 
     async with (
-        temporal_server(console) as client,
-        workers_here(client, not args.no_workers, console, metrics=True),
+        temporal_server(console) as server,
+        workers_here(
+            server.client,
+            not args.no_workers,
+            console,
+            metrics=True,
+            owns_server=server.embedded,
+        ),
     ):
+        client = server.client
         styles = len(PLACEABLE_STYLES)
         console.print(f"running {len(scenarios)} scenario(s) in {styles} style(s)...")
         runs = await run_scenarios(

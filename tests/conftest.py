@@ -83,6 +83,7 @@ TEST_NAMESPACES = (
     "cli-resolve",
     "e2e-orphan",
     "fuzz",
+    "deployment",
 )
 
 

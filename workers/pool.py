@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import Worker
 
 from domain.services import Service
@@ -23,6 +25,7 @@ from infra.sandbox import workflow_runner
 from stores import store_location
 from stores.shipping import ShippingStore
 from workers.carrier_simulator import CarrierSimulator
+from workers.deployment import Routing, adopt_if_unrouted, deployment_config
 from workers.registry import SERVICES
 
 DRAIN_TIMEOUT = timedelta(seconds=10)
@@ -45,25 +48,33 @@ def build_worker(
     drain_timeout: timedelta = DRAIN_TIMEOUT,
     sticky: bool = True,
     on_outbox_written: Callable[[], None] | None = None,
+    version: WorkerDeploymentVersion | None = None,
 ) -> Worker:
     """The worker of one service, as its declaration says (`workers.registry`). `executor`: that
     service's own (`activity_executor`), which no other worker shares
     (`ServiceDeclaration.activity_slots`). `on_outbox_written`: see `WorkerExtras`.
 
     `sticky=False`: no workflow cached between tasks, so none is sticky to this worker (the
-    time-skipping test server never moves a sticky task off a worker that stopped)."""
+    time-skipping test server never moves a sticky task off a worker that stopped).
+
+    `version`: the Worker Deployment version it runs as (`workers.deployment`), taking only the
+    orders pinned to it and, while it is current, new ones; None: unversioned (the time-skipping
+    server, which has no deployments)."""
     declaration = SERVICES[service]
     return Worker(
         client,
         task_queue=declaration.task_queue,
         workflows=list(declaration.workflows),
-        activities=declaration.registered_activities(data_dir, on_outbox_written=on_outbox_written),
+        activities=declaration.registered_activities(
+            data_dir, on_outbox_written=on_outbox_written, build=version
+        ),
         activity_executor=executor,
         max_concurrent_activities=declaration.activity_slots,
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=drain_timeout,
         max_cached_workflows=CACHED_WORKFLOWS if sticky else 0,
         identity=f"{service.value}-worker@{client.identity}",
+        deployment_config=deployment_config(version) if version is not None else None,
     )
 
 
@@ -85,7 +96,9 @@ async def running_workers(
     metrics_port: int | None = None,
     drain_timeout: timedelta = DRAIN_TIMEOUT,
     sticky: bool = True,
-) -> AsyncIterator[list[Worker]]:
+    version: WorkerDeploymentVersion | None = None,
+    promote: bool = False,
+) -> AsyncIterator[RunningWorkers]:
     """Start the workers (and, with shipping, the simulated carrier); stop them on exit, each
     draining its in-flight activities for up to `drain_timeout`.
 
@@ -93,6 +106,10 @@ async def running_workers(
     counters (`infra.metrics`); the workers then poll through a client on the endpoint's Runtime
     (the same client, if it was connected with `infra.client.connect(runtime=...)`). An
     endpoint already serving that port in this process is reused and left running.
+
+    With `version`, the workers are that version of its Worker Deployment, made current if the
+    deployment has none (or, with `promote`, whichever it has: the local demo's), before this
+    yields, which says where new orders go (`RunningWorkers.routing`).
 
     Tests on the time-skipping server turn the carrier off and send its reports themselves: the
     simulated carrier keeps wall-clock time, which the server skips over.
@@ -102,9 +119,20 @@ async def running_workers(
         if metrics_port is not None:
             endpoint = _endpoint_on(metrics_port, stack)
             client = await client_on_runtime(client, endpoint.runtime)
-        yield await stack.enter_async_context(
-            _workers(client, chosen, data_dir, simulate_carrier, drain_timeout, sticky)
+        workers = await stack.enter_async_context(
+            _workers(client, chosen, data_dir, simulate_carrier, drain_timeout, sticky, version)
         )
+        routing = None
+        if version is not None:
+            routing = await adopt_if_unrouted(client, version, promote=promote)
+        yield RunningWorkers(workers, routing)
+
+
+@dataclass(frozen=True)
+class RunningWorkers:
+    workers: list[Worker]
+    routing: Routing | None
+    """Where new orders went as the versioned workers started (None: unversioned)."""
 
 
 def _endpoint_on(port: int, stack: contextlib.AsyncExitStack) -> MetricsEndpoint:
@@ -124,6 +152,7 @@ async def _workers(
     simulate_carrier: bool,
     drain_timeout: timedelta,
     sticky: bool,
+    version: WorkerDeploymentVersion | None,
 ) -> AsyncIterator[list[Worker]]:
     carrier = None
     if simulate_carrier and Service.SHIPPING in chosen:
@@ -141,6 +170,7 @@ async def _workers(
                 drain_timeout,
                 sticky,
                 on_outbox_written=carrier.wake if carrier and service is Service.SHIPPING else None,
+                version=version,
             )
             for service in chosen
         ]

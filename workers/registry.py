@@ -17,8 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from temporalio.common import WorkerDeploymentVersion
+
 from activities.common import activity_methods, service_of_activities
-from activities.events import publish_event
+from activities.events import EventPublisher
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationsActivities
 from activities.orders import OrdersActivities
@@ -72,7 +74,7 @@ class ServiceDeclaration(Generic[StoreT, ActivitiesT]):
     """The workflows its worker hosts on that queue."""
     activities: type[ActivitiesT]
     """Its activities class, declared for this very service (`@service_activities`): the worker
-    registers every activity of it (`activity_methods`), and `publish_event`."""
+    registers every activity of it (`activity_methods`), and `EventPublisher.publish_event`."""
     store: type[StoreT]
     """Its store class (`ServiceStore.SERVICE` this service), over `stores.store_location`."""
     build: Callable[[StoreT, WorkerExtras], ActivitiesT]
@@ -127,12 +129,16 @@ class ServiceDeclaration(Generic[StoreT, ActivitiesT]):
         return self.store(store_location(data_dir, self.service))
 
     def registered_activities(
-        self, data_dir: Path, *, on_outbox_written: Callable[[], None] | None = None
+        self,
+        data_dir: Path,
+        *,
+        on_outbox_written: Callable[[], None] | None = None,
+        build: WorkerDeploymentVersion | None = None,
     ) -> list[Callable[..., object]]:
         """What its worker registers: every activity of its class over its store, and the one
-        every service needs to publish its events."""
+        every service needs to publish its events (as `build`, the worker's version)."""
         instance = self.build(self.open_store(data_dir), WorkerExtras(data_dir, on_outbox_written))
-        return [*activity_methods(instance), publish_event]
+        return [*activity_methods(instance), EventPublisher(build).publish_event]
 
 
 def _one_each(

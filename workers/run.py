@@ -1,13 +1,24 @@
 """`python -m workers.run [--service all|NAME[,NAME...]] [--metrics-port PORT]
-[--drain-timeout SECONDS]`: the workers of one, several or all services in one process, until
+[--drain-timeout SECONDS] [--deployment NAME] [--build-id ID | --unversioned]
+[--no-carrier-simulator]`: the workers of one, several or all services in one process, until
 SIGINT or SIGTERM.
 
 At start it prints one line per service (`worker payments: task queue payments, namespace
-default, server localhost:7233`) before serving. On the first SIGINT or SIGTERM the workers stop
-polling and drain their in-flight activities for up to the drain timeout, then cancel what is
-left; the process exits 0 once they are down. A shutdown is bounded: if cancelled activities or
-the teardown still hang `SHUTDOWN_GRACE` after the drain, or on a second signal, the process
-exits 1 at once (Temporal retries the abandoned activities elsewhere).
+default, server localhost:7233`) before serving, and, once they poll, which build they are and
+whether new orders come to it.
+
+The workers are a version of a Worker Deployment (`--deployment`/`ORDERS_DEPLOYMENT`, default
+`orders`; `--build-id`/`ORDERS_BUILD_ID`, default the project's version): each order stays on the
+build it started on, so starting the workers of a new build moves no order in flight. The first
+build of a deployment is made current at once; a later one takes new orders once an operator
+makes it current (`workers.deployment`). `--unversioned`: for a server without Worker
+Deployments; the workers then run every order, whichever build started it.
+
+On the first SIGINT or SIGTERM the workers stop polling and drain their in-flight activities for
+up to the drain timeout, then cancel what is left; the process exits 0 once they are down. A
+shutdown is bounded: if cancelled activities or the teardown still hang `SHUTDOWN_GRACE` after
+the drain, or on a second signal, the process exits 1 at once (Temporal retries the abandoned
+activities elsewhere).
 
 Metrics (`--metrics-port`, or `ORDERS_METRICS_PORT`; unset or 0: none): the SDK's runtime
 metrics and the business counters at `http://<host>:<port>/metrics` (`infra.metrics`).
@@ -16,6 +27,7 @@ Logs: structured, on stderr (`infra.logs`; `ORDERS_LOG_FORMAT=json|text`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -26,6 +38,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.common import WorkerDeploymentVersion
 
 from domain.services import Service
 from infra import cli, logs
@@ -39,6 +52,13 @@ from infra.metrics import (
 )
 from infra.telemetry import configure_tracing, worker_service_name
 from infra.token_seal import SealKeyError, unsealing_key
+from workers.deployment import (
+    BUILD_ID_ENV,
+    DEFAULT_DEPLOYMENT,
+    DEPLOYMENT_ENV,
+    DeploymentConfigError,
+    worker_version,
+)
 from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE, running_workers
 
 DRAIN_TIMEOUT_ENV = "ORDERS_DRAIN_TIMEOUT"
@@ -93,13 +113,48 @@ def _parser() -> cli.ArgumentParser:
         f"0 to {MAX_DRAIN_TIMEOUT.total_seconds():g} "
         f"(default: ${DRAIN_TIMEOUT_ENV} or {DRAIN_TIMEOUT.total_seconds():g})",
     )
+    parser.add_argument(
+        "--deployment",
+        default=None,
+        help=f"the Worker Deployment these workers are a version of "
+        f"(default: ${DEPLOYMENT_ENV} or {DEFAULT_DEPLOYMENT})",
+    )
+    parser.add_argument(
+        "--no-carrier-simulator",
+        action="store_true",
+        help="shipping without the simulated carrier: something else sends the carrier's "
+        "reports (your carrier's integration; the upgrade rehearsal's own simulator)",
+    )
+    versioning = parser.add_mutually_exclusive_group()
+    versioning.add_argument(
+        "--build-id",
+        default=None,
+        help=f"this build's id (default: ${BUILD_ID_ENV} or the project's version)",
+    )
+    versioning.add_argument(
+        "--unversioned",
+        action="store_true",
+        help="no Worker Deployment (a server without them): every order runs on these workers",
+    )
     return parser
+
+
+def _version(args: argparse.Namespace) -> WorkerDeploymentVersion | None:
+    if args.unversioned:
+        if args.deployment is not None:
+            raise cli.BadInputError("--deployment: not with --unversioned")
+        return None
+    try:
+        return worker_version(args.deployment, args.build_id)
+    except DeploymentConfigError as error:
+        raise cli.BadInputError(str(error)) from error
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:
     args = _parser().parse_args(argv)
     services = parse_services(args.service)
     drain = _drain_timeout(args.drain_timeout)
+    version = _version(args)
     try:
         port = metrics_port(args.metrics_port)
     except MetricsConfigError as error:
@@ -122,8 +177,15 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None) 
         print(f"metrics at {endpoint.url}", flush=True)
     try:
         async with running_workers(
-            client, services, data_dir(), metrics_port=port, drain_timeout=drain
-        ):
+            client,
+            services,
+            data_dir(),
+            metrics_port=port,
+            drain_timeout=drain,
+            version=version,
+            simulate_carrier=not args.no_carrier_simulator,
+        ) as running:
+            print(running.routing.line() if running.routing else "unversioned", flush=True)
             await stop.wait()
             print(
                 f"stopping: draining in-flight tasks (up to {drain.total_seconds():g} s)...",

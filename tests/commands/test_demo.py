@@ -35,6 +35,7 @@ from infra.server_start import STARTUP_TIMEOUT
 from infra.token_seal import PRIVATE_KEY_VARIABLE
 from tests.commands.processes import ended, failing_cli, started, taken, until_line
 from tests.support import Result, free_port, one_line_error, user_env
+from workers.deployment import label, worker_version
 
 STYLES = ["orchestrated", "choreographed", "hybrid"]
 DEMO_SECONDS = 90.0
@@ -111,8 +112,9 @@ async def test_the_demo_does_without_the_web_ui_and_metrics_ports_when_they_are_
     assert demo.lines[0] == f"port {DEFAULT_UI_PORT} is taken: the Web UI is off this time"
     (workers,) = [line for line in demo.lines if line.startswith("workers of ")]
     assert workers == (
-        "workers of orders, inventory, payments, shipping, notifications running here; "
-        f"port {DEMO_METRICS_PORT} is taken: no metrics endpoint this time"
+        "workers of orders, inventory, payments, shipping, notifications running here as "
+        f"{label(worker_version())}; port {DEMO_METRICS_PORT} is taken: no metrics endpoint "
+        "this time"
     )
 
 

@@ -38,6 +38,7 @@ from stores import store_location, store_url_variable
 from stores.payments import PaymentsStore
 from stores.postgres import close_pools
 from tests.postgres_cluster import PostgresServer
+from workers.deployment import BUILD_ID_ENV, DEPLOYMENT_ENV
 from workers.registry import SERVICES as DECLARED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,6 +223,17 @@ def test_the_command_is_a_module_of_the_project_with_those_options(name: str) ->
     assert callable(getattr(module, "main", None))
     for option in (arg for arg in command[3:] if arg.startswith("--")):
         assert f'"{option}"' in source, f"{command[2]} has no option {option}"
+
+
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_every_worker_is_a_version_of_the_deployment_the_user_names(name: str) -> None:
+    """Versioned as `workers.run` is by default (never `--unversioned`), its deployment and build
+    passed through from the shell that runs `docker compose up`: unset, the code's defaults."""
+    env = environment(WORKERS[name])
+
+    assert "--unversioned" not in WORKERS[name]["command"]
+    assert env[DEPLOYMENT_ENV] == f"${{{DEPLOYMENT_ENV}:-}}"
+    assert env[BUILD_ID_ENV] == f"${{{BUILD_ID_ENV}:-}}"
 
 
 def test_the_demo_is_a_one_shot_against_the_compose_workers() -> None:

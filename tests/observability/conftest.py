@@ -190,8 +190,8 @@ async def observed_run(
     try:
         async with running_workers(
             client, list(Service), data_dir, metrics_port=endpoint.port
-        ) as workers:
-            worker_client = workers[0].client
+        ) as running:
+            worker_client = running.workers[0].client
             runs = await run_scenarios(
                 client,
                 SCENARIOS,

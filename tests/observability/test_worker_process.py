@@ -33,6 +33,7 @@ from tests.observability.drain_workflow import (
     booking_worker,
 )
 from tests.support import Result, free_port, start_module, user_env
+from workers.deployment import label, worker_version
 
 NAMESPACE = "default"
 LONG_DRAIN = "600"
@@ -87,6 +88,16 @@ def stop_lines(drain: str) -> list[str]:
         f"stopping: draining in-flight tasks (up to {drain} s)...",
         "stopped: every worker has shut down",
     ]
+
+
+def is_routing_line(text: str) -> bool:
+    """The line a versioned worker prints once it polls: its build, current (the first build of
+    the module's namespace is made current; the next processes find it so)."""
+    build = label(worker_version())
+    return text in (
+        f"build {build}: made current (the deployment had none): new orders come here",
+        f"build {build}: current: new orders come here",
+    )
 
 
 async def line(process: asyncio.subprocess.Process) -> str:
@@ -151,12 +162,14 @@ async def test_a_worker_reports_what_it_serves_in_one_line_and_serves_metrics(
     async with worker_process(env, "--service", "payments", "--drain-timeout", "10") as process:
         first = await line(process)
         second = await line(process)
+        third = await line(process)
         await until_polled(setup.client, "payments", worker_identity("payments", process))
         metrics = (await asyncio.to_thread(scrape, port)).decode().splitlines()
         result = await stop(process)
 
     assert first == start_line("payments", setup)
     assert second == f"metrics at http://localhost:{port}/metrics"
+    assert is_routing_line(third)
     started_one = (
         'temporal_worker_start{namespace="default",service_name="temporal-core-sdk",'
         'task_queue="payments"} 1'
@@ -174,6 +187,7 @@ async def test_sigterm_with_nothing_in_flight_exits_0_without_waiting_for_the_dr
     args = ("--service", "payments", "--drain-timeout", LONG_DRAIN)
     async with worker_process(setup.env, *args) as process:
         assert await line(process) == start_line("payments", setup)
+        assert is_routing_line(await line(process))
         await until_polled(setup.client, "payments", worker_identity("payments", process))
 
         result = await stop(process)
@@ -188,6 +202,7 @@ async def test_sigterm_lets_the_activity_in_flight_finish_then_exits_0(setup: Se
     args = ("--service", "shipping", "--drain-timeout", LONG_DRAIN)
     async with worker_process(setup.env, *args) as process:
         assert await line(process) == start_line("shipping", setup)
+        assert is_routing_line(await line(process))
         handle = await booking_in_flight(setup.client, timedelta(seconds=5))
 
         process.send_signal(signal.SIGTERM)
@@ -211,6 +226,7 @@ async def test_an_activity_outlasting_the_drain_is_cancelled_and_the_exit_is_bou
     args = ("--service", "shipping", "--drain-timeout", "1")
     async with worker_process(setup.env, *args) as process:
         assert await line(process) == start_line("shipping", setup)
+        assert is_routing_line(await line(process))
         handle = await booking_in_flight(setup.client, timedelta(minutes=10))
 
         result = await stop(process, within=SHORT_EXIT_WAIT)

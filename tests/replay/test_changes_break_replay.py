@@ -52,7 +52,7 @@ SCHEDULED = sorted(set().union(*(r.scheduled_activities for r in recorded_histor
 """Every activity type any recorded history schedules: each is renamed in turn."""
 
 
-SCHEDULERS = ("execute_activity", "execute_activity_method", "execute_local_activity_method")
+SCHEDULERS = ("execute_activity_method", "execute_local_activity_method")
 """The SDK functions the service call schedules an activity with."""
 
 

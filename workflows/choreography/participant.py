@@ -32,10 +32,10 @@ from workflows.choreography.versions import LEAN_EVENTS, PARTICIPANT_STATUS
 from workflows.failures import business_failure
 from workflows.retry_policies import UNTIL_DONE
 from workflows.saga import to_the_end
-from workflows.services.call import call_on
+from workflows.services.call import call
 
 with workflow.unsafe.imports_passed_through():
-    from activities.events import publish_event
+    from activities.events import EventPublisher
 from workflows.status_attribute import StatusAttribute
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -325,10 +325,10 @@ async def publish(
         producer=party,
         payload=payload,
     )
-    report = await call_on(
-        service,
-        publish_event,
+    report = await call(
+        EventPublisher.publish_event,
         envelope,
+        service=service,
         policy=UNTIL_DONE,
         summary=f"publish {event_type.value}",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 
@@ -20,6 +20,21 @@ ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
 
 
+@overload
+async def call(
+    activity: Callable[[Any, ArgT], Awaitable[ResultT]],
+    argument: ArgT,
+    *,
+    policy: StepPolicy = BOUNDED,
+    summary: str | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    extra_time: timedelta = timedelta(0),
+    local: bool = False,
+    service: Service | None = None,
+) -> ResultT: ...
+
+
+@overload
 async def call(
     activity: Callable[[Any, ArgT], ResultT],
     argument: ArgT,
@@ -29,8 +44,25 @@ async def call(
     heartbeat_timeout: timedelta | None = None,
     extra_time: timedelta = timedelta(0),
     local: bool = False,
-) -> ResultT:
-    """`local`: run it as a local activity, on the worker that runs this workflow, which must be
+    service: Service | None = None,
+) -> ResultT: ...
+
+
+async def call(
+    activity: Callable[[Any, ArgT], Any],
+    argument: ArgT,
+    *,
+    policy: StepPolicy = BOUNDED,
+    summary: str | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    extra_time: timedelta = timedelta(0),
+    local: bool = False,
+    service: Service | None = None,
+) -> Any:
+    """`service`: whose queue, for an activity every service's worker hosts (`publish_event`,
+    of no one service's class); otherwise its class says (`service_activities`).
+
+    `local`: run it as a local activity, on the worker that runs this workflow, which must be
     the activity's service's own (`workers.registry` hosts the workflow there, with that
     service's store). A local activity is one marker in the history, recorded with the workflow
     task that ran it, where an activity is three events and a workflow task of its own. (Whether
@@ -50,30 +82,10 @@ async def call(
     return await workflow.execute_activity_method(
         activity,
         argument,
-        task_queue=service_of(activity).task_queue,
+        task_queue=(service or service_of(activity)).task_queue,
         start_to_close_timeout=policy.start_to_close + extra_time,
         schedule_to_close_timeout=schedule_to_close,
         heartbeat_timeout=heartbeat_timeout,
-        retry_policy=policy.retry,
-        summary=summary,
-    )
-
-
-async def call_on(
-    service: Service,
-    activity: Callable[[ArgT], Awaitable[ResultT]],
-    argument: ArgT,
-    *,
-    policy: StepPolicy = BOUNDED,
-    summary: str | None = None,
-) -> ResultT:
-    """An activity every service's worker hosts (`publish_event`), on `service`'s queue."""
-    return await workflow.execute_activity(
-        activity,
-        argument,
-        task_queue=service.task_queue,
-        start_to_close_timeout=policy.start_to_close,
-        schedule_to_close_timeout=policy.schedule_to_close,
         retry_policy=policy.retry,
         summary=summary,
     )
