@@ -98,6 +98,8 @@ class ChildProcess:
     log_path: Path
     ready: str
     own_group: bool = False
+    cwd: Path | None = None
+    """Where it runs (and, first on its path, imports from): None, here."""
     process: asyncio.subprocess.Process | None = None
     expected_exit: bool = False
     """Set while the run itself stops or kills the process: any other exit is a crash."""
@@ -125,6 +127,7 @@ class ChildProcess:
             self.module,
             *self.args,
             env=self.env,
+            cwd=self.cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self._log,

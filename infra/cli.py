@@ -150,7 +150,9 @@ async def exit_code(main: Main, argv: Sequence[str] | None, prog: str) -> int:
 def _prog() -> str:
     """`python -m starters.place_order`, as argparse's own errors name the command."""
     spec = getattr(sys.modules["__main__"], "__spec__", None)
-    return f"python -m {spec.name}" if spec is not None else os.path.basename(sys.argv[0])
+    if spec is None:
+        return os.path.basename(sys.argv[0])
+    return f"python -m {spec.name.removesuffix('.__main__')}"  # a package's, as it was run
 
 
 def _fail(prog: str, message: str, code: int) -> int:

@@ -4,10 +4,11 @@ project's search attributes registered."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -77,11 +78,13 @@ async def start_dev_server(
     extra_namespaces: Sequence[str] = (),
     ui_codec_endpoint: str | None = None,
     tuned: bool = True,
+    dynamic_config: Mapping[str, int | str] | None = None,
 ) -> WorkflowEnvironment:
     """Start the dev server; `port=None` picks a free port (tests). Stop it with `shutdown()`.
 
     `extra_namespaces` are created beside `default`, with the search attributes registered.
     `tuned=False` starts it with the binary's own defaults (the benchmark's comparison).
+    `dynamic_config`: more settings, over the tuned ones (a duration is a string: `"1s"`).
     """
     for name, chosen in (("port", port), ("UI port", ui_port if ui else None)):
         if chosen is not None and not port_is_free(chosen):
@@ -96,7 +99,15 @@ async def start_dev_server(
         with hidden_from_child_processes():  # the dev server would read OTEL_TRACES_EXPORTER too
             return await first_to_start(
                 lambda: _start(
-                    binary, port, ui_port, db_file, ui, extra_namespaces, ui_codec_endpoint, tuned
+                    binary,
+                    port,
+                    ui_port,
+                    db_file,
+                    ui,
+                    extra_namespaces,
+                    ui_codec_endpoint,
+                    tuned,
+                    dynamic_config or {},
                 ),
                 attempts,
             )
@@ -116,13 +127,14 @@ async def _start(
     extra_namespaces: Sequence[str],
     ui_codec_endpoint: str | None,
     tuned: bool,
+    dynamic_config: Mapping[str, int | str],
 ) -> WorkflowEnvironment:
     codec = ["--ui-codec-endpoint", ui_codec_endpoint] if ui_codec_endpoint else []
-    settings = TUNED_DYNAMIC_CONFIG if tuned else {}
+    settings = {**(TUNED_DYNAMIC_CONFIG if tuned else {}), **dynamic_config}
     dynamic = [
         arg
         for key, value in settings.items()
-        for arg in ("--dynamic-config-value", f"{key}={value}")
+        for arg in ("--dynamic-config-value", f"{key}={json.dumps(value)}")  # values are JSON
     ]
     pragmas = TUNED_SQLITE_PRAGMAS if tuned and db_file else {}
     sqlite = [

@@ -1,0 +1,256 @@
+"""The rehearsal, step by step, on a dev server of its own (it moves the deployment's current
+version, which is nobody else's to move), with stores in a directory of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from temporalio.api.enums.v1 import VersionDrainageStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from chaos.processes import ChildProcess, child_env
+from client.orders import send_update, wait_for_outcome
+from domain.commands import UPDATE_APPROVE, Approve
+from domain.services import Service
+from infra.binaries import temporal_cli
+from infra.cli import RefusedError
+from infra.data_dir import DATA_DIR_VARIABLE
+from infra.dev_server import start_dev_server, stdout_to_stderr
+from starters.upgrade_rehearsal.builds import (
+    V1,
+    V2,
+    V2_NOTICE,
+    Build,
+    next_build,
+    this_build,
+    version_of,
+    workers_of,
+)
+from starters.upgrade_rehearsal.orders import (
+    RehearsedOrder,
+    Verdict,
+    Wait,
+    builds_run_on,
+    dispatch_event_fields,
+    dispatch_notice,
+    is_waiting,
+    place_orders_that_wait,
+)
+from stores import store_location
+from stores.audit import audit_stores
+from stores.shipping import ShippingStore
+from workers.carrier_simulator import CarrierSimulator
+from workers.deployment import DEFAULT_DEPLOYMENT, current_version, label
+
+PATIENCE = timedelta(seconds=90)
+"""How long any one step may take before the rehearsal calls it stalled."""
+
+PROMPT_DRAINAGE: dict[str, int | str] = {
+    "matching.wv.VersionDrainageStatusRefreshInterval": "1s",
+    "matching.wv.VersionDrainageStatusVisibilityGracePeriod": "1s",
+}
+"""The server looks at a version's open workflows every 3 minutes by default, after a grace of
+3 more; the rehearsal's server looks every second, so that v1 shows drained as soon as it is."""
+
+
+@dataclass
+class Rehearsal:
+    client: Client
+    address: str
+    data_dir: Path
+    work: Path
+    say: Callable[[str], None]
+    orders: list[RehearsedOrder] = field(default_factory=list)
+
+    async def until(self, what: str, done: Callable[[], Awaitable[bool]]) -> None:
+        """Wait for `done`, or give up as a stall after PATIENCE."""
+        deadline = asyncio.get_running_loop().time() + PATIENCE.total_seconds()
+        while not await done():
+            if asyncio.get_running_loop().time() > deadline:
+                raise RefusedError(f"stalled: {what} within {PATIENCE.total_seconds():g} s")
+            await asyncio.sleep(0.25)
+
+    async def expect_current(self, build: Build) -> None:
+        current = await current_version(self.client, DEFAULT_DEPLOYMENT)
+        if current != version_of(build):
+            shown = label(current) if current else "none"
+            raise RefusedError(f"expected {label(version_of(build))} current, found {shown}")
+
+    async def place_waiting_orders(self, build: Build) -> None:
+        placed = await place_orders_that_wait(self.client, build.build_id)
+        self.orders += placed
+        await self.until(
+            f"the orders placed on {build.build_id} waiting",
+            lambda: _all([is_waiting(self.client, order) for order in placed]),
+        )
+        self.say(
+            f"placed {len(placed)} orders on {build.build_id}, in every style, each now waiting "
+            f"({', '.join(w.value for w in Wait)})"
+        )
+
+    def make_current(self, build: Build) -> None:
+        """As an operator would, with the Temporal CLI."""
+        command = [
+            str(temporal_cli()),
+            "worker",
+            "deployment",
+            "set-current-version",
+            "--address",
+            self.address,
+            "--deployment-name",
+            DEFAULT_DEPLOYMENT,
+            "--build-id",
+            build.build_id,
+            "--yes",
+        ]
+        ran = subprocess.run(command, capture_output=True, text=True, check=False)
+        if ran.returncode != 0:
+            raise RefusedError(f"set-current-version {build.build_id}: {ran.stderr.strip()}")
+        self.say("$ temporal worker deployment set-current-version " + " ".join(command[6:]))
+
+    async def finish_every_order(self) -> list[Verdict]:
+        approve = Approve(approver="upgrade-rehearsal", comment="approved after the upgrade")
+        for order in self.orders:
+            if order.wait is Wait.APPROVAL:
+                await send_update(self.client, order.order_id, UPDATE_APPROVE, approve)
+        self.say("approved the orders waiting for approval; the carrier reports from now on")
+        carrier = CarrierSimulator(
+            self.client, ShippingStore(store_location(self.data_dir, Service.SHIPPING))
+        )
+        reporting = asyncio.create_task(carrier.run(), name="rehearsal-carrier")
+        try:
+            ended = await asyncio.gather(
+                *(wait_for_outcome(self.client, order.placed, PATIENCE) for order in self.orders)
+            )
+        finally:
+            reporting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporting
+        return [
+            Verdict(
+                order,
+                outcome.status,
+                await builds_run_on(self.client, order),
+                dispatch_notice(self.data_dir, order),
+                await dispatch_event_fields(self.client, order),
+            )
+            for order, outcome in zip(self.orders, ended, strict=True)
+        ]
+
+    async def until_drained(self, build: Build) -> None:
+        await self.until(f"{build.build_id} drained", lambda: self._drained(build))
+        self.say(f"{build.build_id} drained: no workflow is pinned to it any more")
+
+    async def _drained(self, build: Build) -> bool:
+        response = await self.client.workflow_service.describe_worker_deployment(
+            DescribeWorkerDeploymentRequest(
+                namespace=self.client.namespace, deployment_name=DEFAULT_DEPLOYMENT
+            )
+        )
+        return any(
+            summary.deployment_version.build_id == build.build_id
+            and summary.drainage_status == VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED
+            for summary in response.worker_deployment_info.version_summaries
+        )
+
+
+async def _all(checks: Iterable[Awaitable[bool]]) -> bool:
+    return all(await asyncio.gather(*checks))
+
+
+@contextlib.asynccontextmanager
+async def own_server() -> AsyncIterator[WorkflowEnvironment]:
+    with stdout_to_stderr():  # the server's banner is not the rehearsal's story
+        server = await start_dev_server(
+            port=None, ui_port=None, ui=False, dynamic_config=PROMPT_DRAINAGE
+        )
+    try:
+        yield server
+    finally:
+        await server.shutdown()
+
+
+async def rehearse(work: Path, console: Console) -> list[Verdict]:
+    """The whole upgrade, v1 to v2, with orders in flight; the verdict on every order."""
+    data_dir = work / "data"
+    data_dir.mkdir()
+    os.environ[DATA_DIR_VARIABLE] = str(data_dir)  # where this process seals tokens and audits
+    logs = work / "logs"
+    async with own_server() as server:
+        client = server.client
+        address = client.service_client.config.target_host
+        rehearsal = Rehearsal(client, address, data_dir, work, console.print)
+        env = child_env(address, data_dir)
+        v1_build, v2_build = this_build(), next_build(work / "next-build")
+        console.print(f"dev server at {address}; stores and logs in {work}")
+        v1 = workers_of(v1_build, env, logs)
+        v2 = workers_of(v2_build, env, logs)
+        try:
+            await v1.start()
+            await rehearsal.expect_current(v1_build)
+            console.print(f"workers of {V1} (this checkout) up: {V1} is current")
+            await rehearsal.place_waiting_orders(v1_build)
+            await v2.start()
+            await rehearsal.expect_current(v1_build)
+            console.print(
+                f"workers of {V2} (this checkout + next_build.patch) up beside them: {V1} is still "
+                "current, nothing moved"
+            )
+            rehearsal.make_current(v2_build)
+            await rehearsal.expect_current(v2_build)
+            await rehearsal.place_waiting_orders(v2_build)
+            verdicts = await rehearsal.finish_every_order()
+            await rehearsal.until_drained(v1_build)
+            await _stop(v1, console, f"stopped the workers of {V1}")
+            return verdicts
+        finally:
+            await _stop(v2, None, "")
+            await _stop(v1, None, "")
+
+
+async def _stop(process: ChildProcess, console: Console | None, note: str) -> None:
+    if process.running:
+        await process.stop()
+        if console is not None:
+            console.print(note)
+
+
+def audit(data_dir: Path) -> list[str]:
+    """What the audit of the rehearsal's stores found wrong (nothing, if the upgrade lost
+    nothing)."""
+    report = audit_stores(data_dir)
+    found = [f"audit: {violation}" for violation in report.violations]
+    if report.open_orders:
+        found.append(f"audit: {len(report.open_orders)} order(s) did not end")
+    return found
+
+
+def verdict_table(verdicts: Sequence[Verdict]) -> Table:
+    table = Table(title="Orders across the upgrade")
+    for column in ("order", "style", "waited for", "placed on", "ran on", "dispatch notice", "ok"):
+        table.add_column(column)
+    for verdict in verdicts:
+        order = verdict.order
+        ran_on = ", ".join(sorted(set(verdict.builds.values())))
+        notice = "with tracking link" if verdict.notice and V2_NOTICE in verdict.notice else "plain"
+        table.add_row(
+            order.order_id,
+            order.placed.style.value,
+            order.wait.value,
+            order.build_id,
+            f"{ran_on} ({len(verdict.builds)} workflows)",
+            notice,
+            "yes" if not verdict.surprises else "; ".join(verdict.surprises),
+        )
+    return table
