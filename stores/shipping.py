@@ -357,10 +357,12 @@ class ShippingStore(ServiceStore):
         again until the lease has passed, so a report is sent by one deliverer at a time, and by
         another only if the first stopped before it said how the report went.
 
-        A parcel's reports go out in order: one is not handed out while an earlier one of the
-        same parcel is still pending and not handed out with it (in another deliverer's hands,
-        or cooling off after a failure). Two shipping workers once sent a delivery before its
-        pickup; the workflow ended on the delivery and the pickup was never recorded."""
+        A parcel's reports go out in order: one is handed out only once every earlier one of the
+        same parcel has been sent (or given up on), so a round holds one report per parcel at
+        most. Two shipping workers once sent a delivery before its pickup, which was in the
+        other's hands; the workflow ended on the delivery and the pickup was never recorded. And
+        a pickup that failed and cooled off past its delivery's time came out after the delivery
+        in the same round, or was left out of a full round that held the delivery."""
         at = to_text(now)
         with self._db.write() as db:
             rows = db.execute(
@@ -370,11 +372,9 @@ class ShippingStore(ServiceStore):
                 " AND (claimed_until IS NULL OR claimed_until <= ?)"
                 " AND NOT EXISTS (SELECT 1 FROM carrier_outbox AS earlier"
                 "  WHERE earlier.order_id = later.order_id AND earlier.state = 'pending'"
-                "  AND earlier.report_id < later.report_id"
-                "  AND (earlier.next_attempt_at > ?"
-                "   OR (earlier.claimed_until IS NOT NULL AND earlier.claimed_until > ?)))"
+                "  AND earlier.report_id < later.report_id)"
                 " ORDER BY next_attempt_at, report_id LIMIT ?) RETURNING *",
-                (to_text(now + lease), at, at, at, at, limit),
+                (to_text(now + lease), at, at, limit),
             ).fetchall()
         ordered = sorted(rows, key=lambda row: (row["next_attempt_at"], row["report_id"]))
         return [_outbox_report(row) for row in ordered]
