@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.api.errordetails.v1 import NamespaceNotFoundFailure
 from temporalio.client import (
     Client,
@@ -34,10 +33,11 @@ from temporalio.exceptions import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.event_signals import event_signals
 from domain import search_attributes
 from domain.commands import QUERY_STATUS
 from domain.events.contract import ORDER_CONTRACT, EventType
-from domain.events.envelope import SIGNAL_EVENT, Party
+from domain.events.envelope import Party
 from domain.events.payloads import OrderPayload
 from domain.money import format_cents
 from domain.order import Order
@@ -206,15 +206,8 @@ async def _order_placed_taken_by(
     its inbox accepts, by the participant's own delivery rules (`Inbox.accept`, first wins).
     Read from the history, so it needs no worker and holds for an ended participant too."""
     inbox = Inbox(Party.ORDERS, order_id)
-    handle = client.get_workflow_handle(workflow_id)
-    async for event in handle.fetch_history_events():
-        if event.event_type != HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            continue
-        signaled = event.workflow_execution_signaled_event_attributes
-        if signaled.signal_name != SIGNAL_EVENT:
-            continue
-        raw = await client.data_converter.decode(signaled.input.payloads)
-        received = inbox.accept(single_event(tuple(raw)), event.event_time.ToDatetime(UTC))
+    async for signal in event_signals(client, workflow_id):
+        received = inbox.accept(single_event(signal.arguments), signal.at)
         if received is not None and received.type is EventType.ORDER_PLACED:
             return received
     return None

@@ -11,12 +11,12 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from client.event_signals import event_signals
 from client.orders import PlacedOrder, order_status, place_order
-from domain.events.contract import EventType as OrderEvent
-from domain.events.envelope import SIGNAL_EVENT, EventEnvelope, Party
+from domain.events.contract import EventType
+from domain.events.envelope import EventEnvelope, Party
 from domain.faults import Faults
 from domain.messages.notifications import NotificationKind
 from domain.order import Order, OrderTimeouts
@@ -26,6 +26,7 @@ from domain.status import OrderStatus
 from starters.upgrade_rehearsal.builds import V2, V2_EVENT_FIELD, V2_NOTICE
 from stores import store_location
 from stores.notifications import NotificationsStore
+from workflows.choreography.inbox import single_event
 
 
 class Wait(StrEnum):
@@ -125,18 +126,10 @@ async def dispatch_event_fields(client: Client, order: RehearsedOrder) -> set[st
     received (the choreographed style's; None in the others, which publish no such event)."""
     if order.placed.style is not Style.CHOREOGRAPHED:
         return None
-    handle = client.get_workflow_handle(Party.NOTIFICATIONS.workflow_id(order.order_id))
-    async for event in handle.fetch_history_events():
-        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            continue
-        signaled = event.workflow_execution_signaled_event_attributes
-        if signaled.signal_name != SIGNAL_EVENT:
-            continue
-        [envelope] = await client.data_converter.decode(
-            list(signaled.input.payloads), [EventEnvelope]
-        )
-        assert isinstance(envelope, EventEnvelope)
-        if envelope.type == OrderEvent.SHIPMENT_DISPATCHED.value:
+    workflow_id = Party.NOTIFICATIONS.workflow_id(order.order_id)
+    async for signal in event_signals(client, workflow_id):
+        envelope = EventEnvelope.model_validate(single_event(signal.arguments))
+        if envelope.type == EventType.SHIPMENT_DISPATCHED.value:
             return set(envelope.payload)
     return set()
 

@@ -92,16 +92,29 @@ async def client(dev_env: WorkflowEnvironment) -> Client:
     return await namespace_client(dev_env, NAMESPACE)
 
 
+ONE_SERVICE = [Service.NOTIFICATIONS]
+"""Enough workers to be a version: one task queue."""
+
+
 def _build(deployment: str, build_id: str) -> WorkerDeploymentVersion:
     return WorkerDeploymentVersion(deployment, build_id)
 
 
+@pytest.fixture
+def builds() -> tuple[WorkerDeploymentVersion, WorkerDeploymentVersion]:
+    """Builds 1 and 2 of a deployment no other test uses."""
+    deployment = f"d{uuid.uuid4().hex[:8]}"
+    return _build(deployment, "1"), _build(deployment, "2")
+
+
 async def test_the_first_build_is_made_current_and_a_later_one_waits_for_the_operator(
-    client: Client, data_dir: Path
+    client: Client,
+    data_dir: Path,
+    builds: tuple[WorkerDeploymentVersion, WorkerDeploymentVersion],
 ) -> None:
-    deployment = f"first-{uuid.uuid4().hex[:6]}"
-    first, later = _build(deployment, "1"), _build(deployment, "2")
-    services = [Service.NOTIFICATIONS]
+    first, later = builds
+    deployment = first.deployment_name
+    services = ONE_SERVICE
     async with running_workers(client, services, data_dir, version=first) as running:
         assert running.routing is not None
         assert running.routing.made_current
@@ -124,15 +137,15 @@ async def test_two_builds_starting_at_once_agree_on_one_and_neither_overwrites_i
     client: Client, data_dir: Path
 ) -> None:
     deployment = f"race-{uuid.uuid4().hex[:6]}"
-    builds = [_build(deployment, str(n)) for n in range(3)]
+    racing = [_build(deployment, str(n)) for n in range(3)]
     async with contextlib.AsyncExitStack() as stack:
-        stacks = [await stack.enter_async_context(contextlib.AsyncExitStack()) for _ in builds]
+        stacks = [await stack.enter_async_context(contextlib.AsyncExitStack()) for _ in racing]
         started = await asyncio.gather(
             *(
                 own.enter_async_context(
-                    running_workers(client, [Service.NOTIFICATIONS], data_dir, version=build)
+                    running_workers(client, ONE_SERVICE, data_dir, version=build)
                 )
-                for own, build in zip(stacks, builds, strict=True)
+                for own, build in zip(stacks, racing, strict=True)
             )
         )
         routings = [running.routing for running in started]
@@ -144,14 +157,15 @@ async def test_two_builds_starting_at_once_agree_on_one_and_neither_overwrites_i
 
 
 async def test_promote_moves_new_orders_to_this_build_as_the_local_demo_does(
-    client: Client, data_dir: Path
+    client: Client,
+    data_dir: Path,
+    builds: tuple[WorkerDeploymentVersion, WorkerDeploymentVersion],
 ) -> None:
-    deployment = f"promote-{uuid.uuid4().hex[:6]}"
-    first, later = _build(deployment, "1"), _build(deployment, "2")
-    services = [Service.NOTIFICATIONS]
+    first, later = builds
+    services = ONE_SERVICE
     async with running_workers(client, services, data_dir, version=first):
         pass
     async with running_workers(client, services, data_dir, version=later, promote=True) as running:
         assert running.routing is not None
         assert running.routing.takes_new_orders
-    assert await current_version(client, deployment) == later
+    assert await current_version(client, later.deployment_name) == later
