@@ -1,11 +1,12 @@
-"""`python -m starters.upgrade_rehearsal [--keep]`: a deployment of a new build over orders in
-flight, rehearsed end to end on a dev server of its own.
+"""`python -m starters.upgrade_rehearsal [--keep] [--hold]`: a deployment of a new build over
+orders in flight, rehearsed end to end on a dev server of its own.
 
 1. The workers of v1 (this checkout) start, and become the deployment's current version.
 2. Orders are placed in every style, and left waiting: for a person's approval, for the carrier.
 3. The workers of v2 start beside them: this checkout with `next_build.patch` applied, a real
    change to workflow code (the dispatch notice carries a tracking link) and to an event's
-   payload (`ShipmentDispatched` gains an optional `tracking_url`). v1 stays current.
+   payload (`ShipmentDispatched` gains an optional `tracking_url`). v1 stays current, and the
+   orders placed now go to v1 still, though v2's workers poll the same task queues.
 4. v2 is made current with the Temporal CLI, as an operator would; new orders are placed, and
    wait as the first ones did.
 5. Every order is approved or delivered, and ends. The orders placed before the upgrade must have
@@ -16,5 +17,6 @@ flight, rehearsed end to end on a dev server of its own.
 
 It prints which order ran on which build and exits 0, or 1 on any surprise: an order on the
 wrong build or with the other build's behaviour, an order that failed or stalled, a version that
-does not drain, an audit finding. `--keep` keeps its directory (stores, each process's log).
+does not drain, an audit finding. `--keep` keeps its directory (stores, each process's log);
+`--hold` keeps the server, with its Web UI, and v2's workers up afterwards until Ctrl-C.
 """

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from chaos.processes import free_port
 from infra import cli
 from starters import upgrade_rehearsal
-from starters.upgrade_rehearsal.rehearsal import audit, rehearse, verdict_table
+from starters.upgrade_rehearsal.rehearsal import audit, rehearsed, verdict_table
 
 
 def _parser() -> cli.ArgumentParser:
@@ -21,6 +22,12 @@ def _parser() -> cli.ArgumentParser:
     parser.add_argument(
         "--keep", action="store_true", help="keep the rehearsal's directory (stores, logs)"
     )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="afterwards, keep the server (with its Web UI) and v2's workers up until Ctrl-C, "
+        "to look at the orders' histories and the deployment's versions",
+    )
     return parser
 
 
@@ -28,14 +35,22 @@ async def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(width=max(Console().width, 160))
     work = Path(tempfile.mkdtemp(prefix="upgrade-rehearsal-"))
+    stop = cli.interruption() if args.hold else None
+    ui_port = free_port() if args.hold else None
     try:
-        verdicts = await rehearse(work, console)
-        console.print(verdict_table(verdicts))
-        surprises = [
-            f"{verdict.order.order_id}: {surprise}"
-            for verdict in verdicts
-            for surprise in verdict.surprises
-        ] + audit(work / "data")
+        async with rehearsed(work, console, ui_port) as verdicts:
+            console.print(verdict_table(verdicts))
+            surprises = [
+                f"{verdict.order.order_id}: {surprise}"
+                for verdict in verdicts
+                for surprise in verdict.surprises
+            ] + audit(work / "data")
+            if stop is not None:
+                console.print(
+                    f"Web UI at http://localhost:{ui_port}/namespaces/default/workflows; "
+                    "Ctrl-C to stop"
+                )
+                await stop.wait()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -64,22 +65,27 @@ class RehearsedOrder:
     wait: Wait
     build_id: str
     """The build that was current when it was placed: the one it must run on to the end."""
+    when: str
+    """At which point of the upgrade it was placed."""
 
     @property
     def order_id(self) -> str:
         return self.placed.order_id
 
 
-async def place_orders_that_wait(client: Client, build_id: str) -> list[RehearsedOrder]:
-    """One order of each style for each wait."""
+async def place_orders_that_wait(
+    client: Client, build_id: str, when: str, waits: Sequence[Wait] = tuple(Wait)
+) -> list[RehearsedOrder]:
+    """One order of each style for each of `waits`, placed while `build_id` is current."""
     return [
         RehearsedOrder(
             await place_order(client, order_that_waits(wait, build_id, style), style),
             wait,
             build_id,
+            when,
         )
         for style in Style
-        for wait in Wait
+        for wait in waits
     ]
 
 

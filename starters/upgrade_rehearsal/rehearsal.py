@@ -53,6 +53,12 @@ from stores.shipping import ShippingStore
 from workers.carrier_simulator import CarrierSimulator
 from workers.deployment import DEFAULT_DEPLOYMENT, current_version, label
 
+BEFORE_V2 = "before v2 started"
+V2_UP = "with v2 up, not current"
+V2_CURRENT = "once v2 was current"
+"""When the rehearsal places orders: the ones placed before v2 was made current must run on v1,
+even those placed while v2's workers were already polling the same task queues."""
+
 PATIENCE = timedelta(seconds=90)
 """How long any one step may take before the rehearsal calls it stalled."""
 
@@ -87,16 +93,19 @@ class Rehearsal:
             shown = label(current) if current else "none"
             raise RefusedError(f"expected {label(version_of(build))} current, found {shown}")
 
-    async def place_waiting_orders(self, build: Build) -> None:
-        placed = await place_orders_that_wait(self.client, build.build_id)
+    async def place_waiting_orders(
+        self, build: Build, when: str, waits: Sequence[Wait] = tuple(Wait)
+    ) -> None:
+        """Orders placed while `build` is current, each left waiting."""
+        placed = await place_orders_that_wait(self.client, build.build_id, when, waits)
         self.orders += placed
         await self.until(
-            f"the orders placed on {build.build_id} waiting",
+            f"the orders placed {when} waiting",
             lambda: _all([is_waiting(self.client, order) for order in placed]),
         )
         self.say(
-            f"placed {len(placed)} orders on {build.build_id}, in every style, each now waiting "
-            f"({', '.join(w.value for w in Wait)})"
+            f"placed {len(placed)} orders {when}, in every style, each now waiting "
+            f"({', '.join(w.value for w in waits)})"
         )
 
     def make_current(self, build: Build) -> None:
@@ -170,10 +179,10 @@ async def _all(checks: Iterable[Awaitable[bool]]) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def own_server() -> AsyncIterator[WorkflowEnvironment]:
+async def own_server(ui_port: int | None) -> AsyncIterator[WorkflowEnvironment]:
     with stdout_to_stderr():  # the server's banner is not the rehearsal's story
         server = await start_dev_server(
-            port=None, ui_port=None, ui=False, dynamic_config=PROMPT_DRAINAGE
+            port=None, ui_port=ui_port, ui=ui_port is not None, dynamic_config=PROMPT_DRAINAGE
         )
     try:
         yield server
@@ -181,13 +190,17 @@ async def own_server() -> AsyncIterator[WorkflowEnvironment]:
         await server.shutdown()
 
 
-async def rehearse(work: Path, console: Console) -> list[Verdict]:
-    """The whole upgrade, v1 to v2, with orders in flight; the verdict on every order."""
+@contextlib.asynccontextmanager
+async def rehearsed(
+    work: Path, console: Console, ui_port: int | None = None
+) -> AsyncIterator[list[Verdict]]:
+    """The whole upgrade, v1 to v2, with orders in flight; the verdict on every order, while
+    the server (with its Web UI on `ui_port`, if given) and v2's workers are still up."""
     data_dir = work / "data"
     data_dir.mkdir()
     os.environ[DATA_DIR_VARIABLE] = str(data_dir)  # where this process seals tokens and audits
     logs = work / "logs"
-    async with own_server() as server:
+    async with own_server(ui_port) as server:
         client = server.client
         address = client.service_client.config.target_host
         rehearsal = Rehearsal(client, address, data_dir, work, console.print)
@@ -200,20 +213,21 @@ async def rehearse(work: Path, console: Console) -> list[Verdict]:
             await v1.start()
             await rehearsal.expect_current(v1_build)
             console.print(f"workers of {V1} (this checkout) up: {V1} is current")
-            await rehearsal.place_waiting_orders(v1_build)
+            await rehearsal.place_waiting_orders(v1_build, BEFORE_V2)
             await v2.start()
             await rehearsal.expect_current(v1_build)
             console.print(
                 f"workers of {V2} (this checkout + next_build.patch) up beside them: {V1} is still "
-                "current, nothing moved"
+                "current"
             )
+            await rehearsal.place_waiting_orders(v1_build, V2_UP, waits=[Wait.CARRIER])
             rehearsal.make_current(v2_build)
             await rehearsal.expect_current(v2_build)
-            await rehearsal.place_waiting_orders(v2_build)
+            await rehearsal.place_waiting_orders(v2_build, V2_CURRENT)
             verdicts = await rehearsal.finish_every_order()
             await rehearsal.until_drained(v1_build)
             await _stop(v1, console, f"stopped the workers of {V1}")
-            return verdicts
+            yield verdicts
         finally:
             await _stop(v2, None, "")
             await _stop(v1, None, "")
@@ -238,7 +252,16 @@ def audit(data_dir: Path) -> list[str]:
 
 def verdict_table(verdicts: Sequence[Verdict]) -> Table:
     table = Table(title="Orders across the upgrade")
-    for column in ("order", "style", "waited for", "placed on", "ran on", "dispatch notice", "ok"):
+    for column in (
+        "order",
+        "style",
+        "waited for",
+        "placed",
+        "current then",
+        "ran on",
+        "dispatch notice",
+        "ok",
+    ):
         table.add_column(column)
     for verdict in verdicts:
         order = verdict.order
@@ -248,6 +271,7 @@ def verdict_table(verdicts: Sequence[Verdict]) -> Table:
             order.order_id,
             order.placed.style.value,
             order.wait.value,
+            order.when,
             order.build_id,
             f"{ran_on} ({len(verdict.builds)} workflows)",
             notice,

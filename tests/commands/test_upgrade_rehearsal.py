@@ -22,17 +22,18 @@ from infra.cli import RefusedError
 from starters.upgrade_rehearsal import builds
 from starters.upgrade_rehearsal.builds import V1, V2, V2_EVENT_FIELD, V2_NOTICE, next_build
 from starters.upgrade_rehearsal.orders import RehearsedOrder, Verdict, Wait
+from starters.upgrade_rehearsal.rehearsal import BEFORE_V2, V2_CURRENT, V2_UP
 from tests.commands.processes import ended, plain_env
 from tests.support import Result, start_module
 
 pytestmark = pytest.mark.e2e
 
 REHEARSAL_SECONDS = 180.0
-"""A rehearsal takes about 20 s on two idle cores; every step of it gives up after 90 s."""
+"""A rehearsal takes about 20 s on two cores; every step of it gives up after 90 s."""
 
 ROW = re.compile(
-    r"│ (?P<order>v[12]-\S+) +│ (?P<style>\w+) +│ (?P<wait>\w+) +│ (?P<placed>v[12]) +│ "
-    r"(?P<ran>[^│]+?) +│ (?P<notice>[^│]+?) +│ (?P<ok>[^│]+?) +│"
+    r"│ (?P<order>v[12]-\S+) +│ (?P<style>\w+) +│ (?P<wait>\w+) +│ (?P<when>[^│]+?) +│ "
+    r"(?P<build>v[12]) +│ (?P<ran>[^│]+?) +│ (?P<notice>[^│]+?) +│ (?P<ok>[^│]+?) +│"
 )
 """A row of the table of orders across the upgrade."""
 
@@ -63,17 +64,17 @@ async def test_the_rehearsal_passes_and_says_each_step(run: Result) -> None:
     lines = run.stdout.splitlines()
     for step in (
         f"workers of {V1} (this checkout) up: {V1} is current",
-        f"placed 6 orders on {V1}, in every style, each now waiting (approval, carrier)",
-        f"workers of {V2} (this checkout + next_build.patch) up beside them: {V1} is still "
-        "current, nothing moved",
+        f"placed 6 orders {BEFORE_V2}, in every style, each now waiting (approval, carrier)",
+        f"workers of {V2} (this checkout + next_build.patch) up beside them: {V1} is still current",
+        f"placed 3 orders {V2_UP}, in every style, each now waiting (carrier)",
         "$ temporal worker deployment set-current-version --deployment-name orders --build-id "
         f"{V2} --yes",
-        f"placed 6 orders on {V2}, in every style, each now waiting (approval, carrier)",
+        f"placed 6 orders {V2_CURRENT}, in every style, each now waiting (approval, carrier)",
         f"{V1} drained: no workflow is pinned to it any more",
         f"stopped the workers of {V1}",
     ):
         assert step in lines, step
-    assert lines[-1].startswith("upgrade rehearsed: 12 orders"), lines[-1]
+    assert lines[-1].startswith("upgrade rehearsed: 15 orders"), lines[-1]
     assert "Traceback" not in run.stderr
 
 
@@ -81,12 +82,16 @@ async def test_the_rehearsal_passes_and_says_each_step(run: Result) -> None:
 async def test_every_order_ran_on_the_build_it_started_on_with_its_behaviour(run: Result) -> None:
     rows = [match.groupdict() for match in map(ROW.search, run.stdout.splitlines()) if match]
 
-    placed = {(row["style"], row["wait"], row["placed"]) for row in rows}
-    assert placed == {(s.value, w.value, b) for s in Style for w in Wait for b in (V1, V2)}
+    placed = sorted((row["style"], row["wait"], row["when"], row["build"]) for row in rows)
+    assert placed == sorted(
+        [(s.value, w.value, BEFORE_V2, V1) for s in Style for w in Wait]
+        + [(s.value, Wait.CARRIER.value, V2_UP, V1) for s in Style]
+        + [(s.value, w.value, V2_CURRENT, V2) for s in Style for w in Wait]
+    )
     for row in rows:
         assert row["ok"] == "yes", row
-        assert row["ran"].startswith(f"{row['placed']} ("), row  # every workflow: one build
-        expected = "with tracking link" if row["placed"] == V2 else "plain"
+        assert row["ran"].startswith(f"{row['build']} ("), row  # every workflow: one build
+        expected = "with tracking link" if row["build"] == V2 else "plain"
         assert row["notice"] == expected, row
 
 
@@ -120,7 +125,7 @@ def _as_expected(build_id: str) -> Verdict:
     """A choreographed order that waited for the carrier and ran as its build should."""
     placed = PlacedOrder("o-1", "orders-o-1", Style.CHOREOGRAPHED)
     return Verdict(
-        RehearsedOrder(placed, Wait.CARRIER, build_id),
+        RehearsedOrder(placed, Wait.CARRIER, build_id, "whenever"),
         ended_as="completed",
         builds={"orders-o-1": build_id, "shipping-o-1": build_id},
         notice="Tracking number: T1." + (f" {V2_NOTICE}T1." if build_id == V2 else ""),
