@@ -24,7 +24,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import WorkerDeploymentVersion, WorkflowIDReusePolicy
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -53,6 +53,7 @@ from infra.cli import BadInputError, RefusedError
 from infra.data_dir import data_dir
 from infra.event_bus import ParticipantEndedError, signal_with_start
 from infra.token_seal import SealKeyError, sealing_key
+from workers.deployment import label
 from workflows.choreography.inbox import Inbox, Received, single_event
 from workflows.hybrid.order import HybridOrderWorkflow
 from workflows.orchestrated.order import OrderWorkflow
@@ -273,7 +274,7 @@ async def status_of(client: Client, placed: PlacedOrder) -> OrderView:
     except RPCError as error:
         raise RefusedError(
             f"order {placed.order_id} did not answer its status query ({error.message}): "
-            "are the workers running? (python -m workers.run)"
+            f"{await _whose_workers(handle)}"
         ) from error
     except WorkflowQueryFailedError as error:  # the workflow could not answer, e.g. it no
         # longer replays on the code the workers run
@@ -281,6 +282,27 @@ async def status_of(client: Client, placed: PlacedOrder) -> OrderView:
             f"order {placed.order_id} could not answer its status query: {error}"
         ) from error
     return view
+
+
+async def _whose_workers(handle: WorkflowHandle[Any, Any]) -> str:
+    """Which workers an order that does not answer waits for: those of the build it is pinned
+    to, which may not be the build running now (an old build stopped before it drained)."""
+    try:
+        description = await handle.describe()
+    except RPCError:
+        description = None
+    pinned = (
+        description.raw_description.workflow_execution_info.versioning_info.deployment_version
+        if description is not None
+        else None
+    )
+    if pinned is None or not pinned.build_id:
+        return "are the workers running? (python -m workers.run)"
+    build = WorkerDeploymentVersion(pinned.deployment_name, pinned.build_id)
+    return (
+        f"it runs on build {label(build)} only: are that build's workers running? "
+        f"(python -m workers.run --deployment {build.deployment_name} --build-id {build.build_id})"
+    )
 
 
 async def send_update(client: Client, order_id: str, update: str, request: BaseModel) -> OrderView:

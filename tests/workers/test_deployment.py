@@ -14,8 +14,13 @@ from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.testing import WorkflowEnvironment
 
-from domain.services import Service
+from client.orders import order_status, place_order
+from domain.scenarios import SCENARIOS_BY_NAME
+from domain.services import Service, Style
+from domain.status import OrderStatus
+from infra.cli import RefusedError
 from tests.conftest import namespace_client
+from tests.support import eventually
 from workers.deployment import (
     BUILD_ID_ENV,
     DEFAULT_DEPLOYMENT,
@@ -169,3 +174,29 @@ async def test_promote_moves_new_orders_to_this_build_as_the_local_demo_does(
         assert running.routing is not None
         assert running.routing.takes_new_orders
     assert await current_version(client, later.deployment_name) == later
+
+
+async def test_an_order_whose_build_stopped_says_which_build_it_waits_for(
+    client: Client,
+    data_dir: Path,
+    builds: tuple[WorkerDeploymentVersion, WorkerDeploymentVersion],
+) -> None:
+    """An old build stopped before it drained: its orders never move to the build running now,
+    so the refusal names the build whose workers they wait for, not just 'the workers'."""
+    old, new = builds
+    order = SCENARIOS_BY_NAME["approval_granted"].order(f"pinned-{uuid.uuid4().hex[:8]}")
+    async with running_workers(client, list(Service), data_dir, version=old):
+        placed = await place_order(client, order, Style.ORCHESTRATED)
+        await eventually(
+            lambda: order_status(client, order.order_id),
+            lambda view: view.status is OrderStatus.AWAITING_APPROVAL,
+            what="the order waits for approval",
+        )
+    async with running_workers(client, list(Service), data_dir, version=new, promote=True):
+        with pytest.raises(RefusedError) as refused:
+            await order_status(client, placed.order_id)
+
+    assert str(refused.value).endswith(
+        f"it runs on build {label(old)} only: are that build's workers running? "
+        f"(python -m workers.run --deployment {old.deployment_name} --build-id {old.build_id})"
+    )
