@@ -157,19 +157,24 @@ class Routing:
         return self.current == self.version
 
     def line(self) -> str:
-        """What a worker prints at start."""
-        mine = label(self.version)
+        """What a worker prints once its workers poll (after `line_start`)."""
+        start = line_start(self.version)
         if self.made_current:
-            return f"build {mine}: made current (the deployment had none): new orders come here"
+            return f"{start}made current (the deployment had none): new orders come here"
         if self.takes_new_orders:
-            return f"build {mine}: current: new orders come here"
+            return f"{start}current: new orders come here"
         current = label(self.current) if self.current else "none"
         return (
-            f"build {mine}: not current ({current} is): it finishes the orders pinned to it and "
+            f"{start}not current ({current} is): it finishes the orders pinned to it and "
             "takes new ones once `temporal worker deployment set-current-version "
             f"--deployment-name {self.version.deployment_name} --build-id "
             f"{self.version.build_id}` makes it current"
         )
+
+
+def line_start(version: WorkerDeploymentVersion) -> str:
+    """How `Routing.line` begins: what a process watching a worker's output waits for."""
+    return f"build {label(version)}: "
 
 
 async def current_version(client: Client, deployment: str) -> WorkerDeploymentVersion | None:

@@ -14,7 +14,7 @@ from temporalio.common import WorkerDeploymentVersion
 
 from chaos.processes import ChildProcess
 from infra.cli import RefusedError
-from workers.deployment import DEFAULT_DEPLOYMENT, DEPLOYMENT_ENV, label
+from workers.deployment import DEFAULT_DEPLOYMENT, DEPLOYMENT_ENV, line_start
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PATCH = Path(__file__).with_name("next_build.patch")
@@ -83,6 +83,6 @@ def workers_of(build: Build, env: dict[str, str], logs: Path) -> ChildProcess:
         args=("--build-id", build.build_id, "--no-carrier-simulator"),
         env={**env, DEPLOYMENT_ENV: DEFAULT_DEPLOYMENT, "PYTHONPATH": str(build.tree)},
         log_path=logs / f"workers-{build.build_id}.log",
-        ready=f"build {label(version_of(build))}: ",
+        ready=line_start(version_of(build)),
         cwd=build.tree,
     )
