@@ -205,6 +205,7 @@ async def adopt_if_unrouted(
     deadline = loop.time() + patience.total_seconds()
     pause = FIRST_PAUSE
     refusals = 0
+    last = "its workers have not polled yet"
     while True:
         try:
             described = await _describe(client, version.deployment_name)
@@ -215,7 +216,8 @@ async def adopt_if_unrouted(
                 try:
                     await _set_current(client, version, token if refusals < TOKEN_REFUSALS else b"")
                 except RPCError as error:
-                    refusals += "conflict token" in error.message
+                    if "conflict token" in error.message:
+                        refusals += 1
                     raise
                 logger.info("made %s the current version of its deployment", label(version))
                 return Routing(version, version, made_current=True)
@@ -223,14 +225,15 @@ async def adopt_if_unrouted(
             if error.status == RPCStatusCode.UNIMPLEMENTED:
                 raise NoDeploymentsError(
                     "the server has no Worker Deployments (it answered UNIMPLEMENTED): run the "
-                    "workers with --unversioned, or on Temporal Server 1.28 or later"
+                    "workers with --unversioned, or on a server that has them"
                 ) from error
             if not _worth_retrying(error):
                 raise
+            last = f"{error.status.name}: {error.message}"
         if loop.time() > deadline:
             raise RuntimeError(
-                f"the server has not seen the workers of {label(version)} within "
-                f"{patience.total_seconds():g} s: cannot make it current"
+                f"could not make {label(version)} current within "
+                f"{patience.total_seconds():g} s ({last})"
             )
         await asyncio.sleep(pause * random.uniform(0.5, 1.5))  # jitter: workers started together
         pause = min(pause * 2, LONGEST_PAUSE)

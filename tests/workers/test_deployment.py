@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import tomllib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from workers.deployment import (
     DEPLOYMENT_ENV,
     ORDER_LIFECYCLE,
     DeploymentConfigError,
+    adopt_if_unrouted,
     current_version,
     default_build_id,
     deployment_config,
@@ -200,3 +202,12 @@ async def test_an_order_whose_build_stopped_says_which_build_it_waits_for(
         f"it runs on build {label(old)} only: are that build's workers running? "
         f"(python -m workers.run --deployment {old.deployment_name} --build-id {old.build_id})"
     )
+
+
+async def test_a_build_whose_workers_never_poll_is_refused_in_time_not_waited_for(
+    client: Client, builds: tuple[WorkerDeploymentVersion, WorkerDeploymentVersion]
+) -> None:
+    first, _ = builds
+    with pytest.raises(RuntimeError, match=r"could not make d\w+:1 current within 0.5 s \("):
+        await adopt_if_unrouted(client, first, patience=timedelta(seconds=0.5))
+    assert await current_version(client, first.deployment_name) is None
