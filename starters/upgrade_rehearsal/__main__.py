@@ -47,7 +47,8 @@ async def main(argv: Sequence[str] | None = None) -> int:
             ] + audit(work / "data")
             if stop is not None:
                 console.print(
-                    f"Web UI at http://localhost:{ui_port}/namespaces/default/workflows; "
+                    f"Web UI at http://localhost:{ui_port}/namespaces/default/workflows (each "
+                    "workflow's page shows its deployment, build and versioning behaviour); "
                     "Ctrl-C to stop"
                 )
                 await stop.wait()

@@ -5,12 +5,13 @@ audit is clean. And what the rehearsal calls a surprise, on orders that went wro
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import dataclasses
-import os
+import html
 import re
+import shutil
 import signal
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from starters.upgrade_rehearsal import builds
 from starters.upgrade_rehearsal.builds import V1, V2, V2_EVENT_FIELD, V2_NOTICE, next_build
 from starters.upgrade_rehearsal.orders import RehearsedOrder, Verdict, Wait
 from starters.upgrade_rehearsal.rehearsal import BEFORE_V2, V2_CURRENT, V2_UP
-from tests.commands.processes import ended, plain_env
-from tests.support import Result, start_module
+from tests.commands.processes import ended, plain_env, started
+from tests.support import Result
 
 pytestmark = pytest.mark.e2e
 
@@ -38,24 +39,89 @@ ROW = re.compile(
 """A row of the table of orders across the upgrade."""
 
 
-@contextlib.asynccontextmanager
-async def rehearsal(directory: Path) -> AsyncIterator[Result]:
-    """The rehearsal run to its end, in a process group of its own that is killed afterwards:
-    the workers and the dev server it starts never outlive a test that gave up on it."""
-    process = await start_module(
-        plain_env(TMPDIR=str(directory)), "starters.upgrade_rehearsal", own_group=True
-    )
-    try:
-        yield await ended(process, REHEARSAL_SECONDS)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+HOLDING = "Web UI at http://localhost:"
+"""How the line begins that says the rehearsal is done and holds its server (`--hold`)."""
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@dataclass(frozen=True)
+class RehearsalRun:
+    result: Result
+    pages: dict[str, str]
+    """The text of the Web UI's page of some of the orders' workflows, by workflow id, read
+    while the rehearsal held its server; none without a browser."""
 
 
 @pytest.fixture(scope="module")
-async def run(tmp_path_factory: pytest.TempPathFactory) -> Result:
-    async with rehearsal(tmp_path_factory.mktemp("rehearsal")) as result:
-        return result
+async def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> RehearsalRun:
+    """One rehearsal with `--hold`, as a user who then looks at the Web UI runs it: the pages of
+    an old order's participant started after the upgrade and of a new order's are read, then
+    Ctrl-C ends it."""
+    env = plain_env(TMPDIR=str(tmp_path_factory.mktemp("rehearsal")))
+    async with started(env, "starters.upgrade_rehearsal", "--hold") as process:
+        lines = await _until_holding(process)
+        ui = re.search(r"http://localhost:\d+", lines[-1])
+        assert ui is not None, lines[-1]
+        pages: dict[str, str] = {}
+        if CHROMIUM is not None:
+            for workflow_id in _late_participant_and_new_order(lines):
+                pages[workflow_id] = await page_text(
+                    f"{ui.group()}/namespaces/default/workflows/{workflow_id}"
+                )
+        process.send_signal(signal.SIGINT)
+        rest = await ended(process, REHEARSAL_SECONDS)
+    stdout = "\n".join(lines) + "\n" + rest.stdout
+    return RehearsalRun(Result(rest.code, stdout, rest.stderr), pages)
+
+
+async def _until_holding(process: asyncio.subprocess.Process) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(REHEARSAL_SECONDS):
+        while not lines or not lines[-1].startswith(HOLDING):
+            raw = await process.stdout.readline()
+            assert raw, f"the rehearsal ended before it held; it printed {lines}"
+            lines.append(raw.decode().rstrip("\n"))
+    return lines
+
+
+def _late_participant_and_new_order(lines: list[str]) -> list[str]:
+    """The shipping participant of an old choreographed order that waited for approval (started
+    after the upgrade), and a new orchestrated order."""
+    rows = [match.groupdict() for match in map(ROW.search, lines) if match]
+    old = next(
+        r
+        for r in rows
+        if r["build"] == V1 and r["style"] == "choreographed" and r["wait"] == "approval"
+    )
+    new = next(r for r in rows if r["build"] == V2 and r["style"] == "orchestrated")
+    return [f"shipping-{old['order']}", f"order-{new['order']}"]
+
+
+async def page_text(url: str) -> str:
+    """What a headless Chromium shows of a page of the Web UI, once its scripts have run."""
+    assert CHROMIUM is not None
+    browser = await asyncio.create_subprocess_exec(
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",  # a container's /dev/shm is small
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    dom, _ = await asyncio.wait_for(browser.communicate(), 90)
+    text = re.sub(r"<[^>]+>", " ", dom.decode(errors="replace"))
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+@pytest.fixture(scope="module")
+def run(rehearsal: RehearsalRun) -> Result:
+    return rehearsal.result
 
 
 @pytest.mark.timeout(REHEARSAL_SECONDS + 30)
@@ -93,6 +159,25 @@ async def test_every_order_ran_on_the_build_it_started_on_with_its_behaviour(run
         assert row["ran"].startswith(f"{row['build']} ("), row  # every workflow: one build
         expected = "with tracking link" if row["build"] == V2 else "plain"
         assert row["notice"] == expected, row
+
+
+@pytest.mark.timeout(REHEARSAL_SECONDS + 30)
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (.ci/run installs Debian's)")
+async def test_the_web_ui_shows_each_workflow_on_the_build_it_started_on(
+    rehearsal: RehearsalRun,
+) -> None:
+    shown = {
+        workflow_id: re.search(
+            r"Deployment (\S+) Click to copy content Build ID (\S+) Click to copy content "
+            r"Versioning Behavior (\S+)",
+            text,
+        )
+        for workflow_id, text in rehearsal.pages.items()
+    }
+    builds = {wf: (m.groups() if m else None) for wf, m in shown.items()}
+    [late_participant, new_order] = builds
+    assert builds[late_participant] == ("orders", V1, "Pinned"), builds
+    assert builds[new_order] == ("orders", V2, "Pinned"), builds
 
 
 def test_a_patch_that_no_longer_applies_is_a_refusal(
