@@ -75,7 +75,9 @@ class Rehearsal:
     client: Client
     address: str
     data_dir: Path
-    work: Path
+    env: dict[str, str]
+    """What the rehearsal's own processes run with: pointed at its server and stores, none of the
+    user's `TEMPORAL_*` settings (an exported API key or namespace would send them elsewhere)."""
     say: Callable[[str], None]
     orders: list[RehearsedOrder] = field(default_factory=list)
 
@@ -108,7 +110,7 @@ class Rehearsal:
             f"({', '.join(w.value for w in waits)})"
         )
 
-    def make_current(self, build: Build) -> None:
+    async def make_current(self, build: Build) -> None:
         """As an operator would, with the Temporal CLI."""
         command = [
             str(temporal_cli()),
@@ -123,7 +125,9 @@ class Rehearsal:
             build.build_id,
             "--yes",
         ]
-        ran = subprocess.run(command, capture_output=True, text=True, check=False)
+        ran = await asyncio.to_thread(
+            subprocess.run, command, env=self.env, capture_output=True, text=True, check=False
+        )
         if ran.returncode != 0:
             raise RefusedError(f"set-current-version {build.build_id}: {ran.stderr.strip()}")
         self.say("$ temporal worker deployment set-current-version " + " ".join(command[6:]))
@@ -203,8 +207,8 @@ async def rehearsed(
     async with own_server(ui_port) as server:
         client = server.client
         address = client.service_client.config.target_host
-        rehearsal = Rehearsal(client, address, data_dir, work, console.print)
         env = child_env(address, data_dir)
+        rehearsal = Rehearsal(client, address, data_dir, env, console.print)
         v1_build, v2_build = this_build(), next_build(work / "next-build")
         console.print(f"dev server at {address}; stores and logs in {work}")
         v1 = workers_of(v1_build, env, logs)
@@ -221,7 +225,7 @@ async def rehearsed(
                 "current"
             )
             await rehearsal.place_waiting_orders(v1_build, V2_UP, waits=[Wait.CARRIER])
-            rehearsal.make_current(v2_build)
+            await rehearsal.make_current(v2_build)
             await rehearsal.expect_current(v2_build)
             await rehearsal.place_waiting_orders(v2_build, V2_CURRENT)
             verdicts = await rehearsal.finish_every_order()

@@ -44,6 +44,14 @@ HOLDING = "Web UI at http://localhost:"
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
+ELSEWHERE = {
+    "TEMPORAL_ADDRESS": "localhost:1",
+    "TEMPORAL_NAMESPACE": "elsewhere",
+    "TEMPORAL_API_KEY": "a-cloud-key",
+}
+"""What a user's shell may export for their own cluster: the rehearsal runs on its server all
+the same (its Temporal CLI call once took the API key, and spoke TLS to the dev server)."""
+
 
 @dataclass(frozen=True)
 class RehearsalRun:
@@ -58,7 +66,7 @@ async def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> RehearsalRun:
     """One rehearsal with `--hold`, as a user who then looks at the Web UI runs it: the pages of
     an old order's participant started after the upgrade and of a new order's are read, then
     Ctrl-C ends it."""
-    env = plain_env(TMPDIR=str(tmp_path_factory.mktemp("rehearsal")))
+    env = plain_env(TMPDIR=str(tmp_path_factory.mktemp("rehearsal")), **ELSEWHERE)
     async with started(env, "starters.upgrade_rehearsal", "--hold") as process:
         lines = await _until_holding(process)
         ui = re.search(r"http://localhost:\d+", lines[-1])
