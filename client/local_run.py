@@ -28,7 +28,7 @@ from infra.dev_server import (
 )
 from infra.metrics import DEMO_METRICS_PORT
 from infra.search_attributes import ensure_search_attributes
-from workers.deployment import DeploymentConfigError, label, worker_version
+from workers.deployment import label, worker_version
 from workers.pool import running_workers
 
 
@@ -112,10 +112,7 @@ async def workers_here(
         yield
         return
     port = DEMO_METRICS_PORT if metrics and port_is_free(DEMO_METRICS_PORT) else None
-    try:
-        version = worker_version()
-    except DeploymentConfigError as error:
-        raise cli.BadInputError(str(error)) from error
+    version = worker_version()
     async with running_workers(
         client,
         list(Service),

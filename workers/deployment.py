@@ -26,14 +26,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from temporalio.api.enums.v1 import VersionDrainageStatus
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
+    DescribeWorkerDeploymentResponse,
     SetWorkerDeploymentCurrentVersionRequest,
 )
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import WorkerDeploymentConfig
+
+from infra.cli import BadInputError
 
 DEPLOYMENT_ENV = "ORDERS_DEPLOYMENT"
 BUILD_ID_ENV = "ORDERS_BUILD_ID"
@@ -81,8 +85,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9_\-.+:]+")
 logger = logging.getLogger(__name__)
 
 
-class DeploymentConfigError(ValueError):
-    """A deployment name or build id the server would refuse, or that would misroute."""
+class DeploymentConfigError(BadInputError):
+    """A deployment name or build id the server would refuse, or that would misroute: bad
+    input (exit 2) wherever a command reads it."""
 
 
 class NoDeploymentsError(RuntimeError):
@@ -239,17 +244,36 @@ async def adopt_if_unrouted(
         pause = min(pause * 2, LONGEST_PAUSE)
 
 
-async def _describe(
-    client: Client, deployment: str
-) -> tuple[WorkerDeploymentVersion | None, bytes] | None:
+async def is_drained(client: Client, version: WorkerDeploymentVersion) -> bool:
+    """Whether the server counts no open workflow pinned to `version` any more (it refreshes
+    that every `matching.wv.VersionDrainageStatusRefreshInterval`, 3 minutes by default)."""
+    response = await _deployment(client, version.deployment_name)
+    return response is not None and any(
+        summary.deployment_version.build_id == version.build_id
+        and summary.drainage_status == VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED
+        for summary in response.worker_deployment_info.version_summaries
+    )
+
+
+async def _deployment(client: Client, deployment: str) -> DescribeWorkerDeploymentResponse | None:
+    """The deployment as the server describes it; None before any worker of it has polled."""
     try:
-        response = await client.workflow_service.describe_worker_deployment(
+        return await client.workflow_service.describe_worker_deployment(
             DescribeWorkerDeploymentRequest(namespace=client.namespace, deployment_name=deployment)
         )
     except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:  # no worker of it has polled yet
+        if error.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
+
+
+async def _describe(
+    client: Client, deployment: str
+) -> tuple[WorkerDeploymentVersion | None, bytes] | None:
+    """Its current version (None: none) and the conflict token of that state."""
+    response = await _deployment(client, deployment)
+    if response is None:
+        return None
     current = response.worker_deployment_info.routing_config.current_deployment_version
     version = (
         WorkerDeploymentVersion(current.deployment_name, current.build_id)

@@ -66,7 +66,7 @@ def build_worker(
         task_queue=declaration.task_queue,
         workflows=list(declaration.workflows),
         activities=declaration.registered_activities(
-            data_dir, on_outbox_written=on_outbox_written, build=version
+            data_dir, on_outbox_written=on_outbox_written, version=version
         ),
         activity_executor=executor,
         max_concurrent_activities=declaration.activity_slots,

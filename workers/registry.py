@@ -133,12 +133,12 @@ class ServiceDeclaration(Generic[StoreT, ActivitiesT]):
         data_dir: Path,
         *,
         on_outbox_written: Callable[[], None] | None = None,
-        build: WorkerDeploymentVersion | None = None,
+        version: WorkerDeploymentVersion | None = None,
     ) -> list[Callable[..., object]]:
         """What its worker registers: every activity of its class over its store, and the one
-        every service needs to publish its events (as `build`, the worker's version)."""
+        every service needs to publish its events (as `version`, the worker's build)."""
         instance = self.build(self.open_store(data_dir), WorkerExtras(data_dir, on_outbox_written))
-        return [*activity_methods(instance), EventPublisher(build).publish_event]
+        return [*activity_methods(instance), EventPublisher(version).publish_event]
 
 
 def _one_each(

@@ -56,7 +56,6 @@ from workers.deployment import (
     BUILD_ID_ENV,
     DEFAULT_DEPLOYMENT,
     DEPLOYMENT_ENV,
-    DeploymentConfigError,
     worker_version,
 )
 from workers.pool import DRAIN_TIMEOUT, SHUTDOWN_GRACE, running_workers
@@ -144,10 +143,7 @@ def _version(args: argparse.Namespace) -> WorkerDeploymentVersion | None:
         if args.deployment is not None:
             raise cli.BadInputError("--deployment: not with --unversioned")
         return None
-    try:
-        return worker_version(args.deployment, args.build_id)
-    except DeploymentConfigError as error:
-        raise cli.BadInputError(str(error)) from error
+    return worker_version(args.deployment, args.build_id)
 
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 
 from temporalio.client import Client
 
@@ -25,7 +24,6 @@ from domain.scenarios import SCENARIOS_BY_NAME
 from domain.services import Service, Style, order_workflow_id, shipment_workflow_id
 from domain.status import OrderStatus
 from starters.upgrade_rehearsal.builds import V2, V2_EVENT_FIELD, V2_NOTICE
-from stores import store_location
 from stores.notifications import NotificationsStore
 from workflows.choreography.inbox import single_event
 
@@ -116,9 +114,8 @@ async def builds_run_on(client: Client, order: RehearsedOrder) -> dict[str, str]
     return builds
 
 
-def dispatch_notice(data_dir: Path, order: RehearsedOrder) -> str | None:
+def dispatch_notice(store: NotificationsStore, order: RehearsedOrder) -> str | None:
     """The body of the notice that told the customer the parcel left."""
-    store = NotificationsStore(store_location(data_dir, Service.NOTIFICATIONS))
     bodies = [
         m.body
         for m in store.messages(order.order_id)

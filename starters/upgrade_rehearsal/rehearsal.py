@@ -14,12 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from temporalio.api.enums.v1 import VersionDrainageStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from chaos.processes import ChildProcess, child_env
+from chaos.processes import child_env
 from client.orders import send_update, wait_for_outcome
 from domain.commands import UPDATE_APPROVE, Approve
 from domain.services import Service
@@ -49,9 +47,10 @@ from starters.upgrade_rehearsal.orders import (
 )
 from stores import store_location
 from stores.audit import audit_stores
+from stores.notifications import NotificationsStore
 from stores.shipping import ShippingStore
 from workers.carrier_simulator import CarrierSimulator
-from workers.deployment import DEFAULT_DEPLOYMENT, current_version, label
+from workers.deployment import DEFAULT_DEPLOYMENT, current_version, is_drained, label
 
 BEFORE_V2 = "before v2 started"
 V2_UP = "with v2 up, not current"
@@ -150,32 +149,23 @@ class Rehearsal:
             reporting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporting
+        notifications = NotificationsStore(store_location(self.data_dir, Service.NOTIFICATIONS))
         return [
             Verdict(
                 order,
                 outcome.status,
                 await builds_run_on(self.client, order),
-                dispatch_notice(self.data_dir, order),
+                dispatch_notice(notifications, order),
                 await dispatch_event_fields(self.client, order),
             )
             for order, outcome in zip(self.orders, ended, strict=True)
         ]
 
     async def until_drained(self, build: Build) -> None:
-        await self.until(f"{build.build_id} drained", lambda: self._drained(build))
+        await self.until(
+            f"{build.build_id} drained", lambda: is_drained(self.client, version_of(build))
+        )
         self.say(f"{build.build_id} drained: no workflow is pinned to it any more")
-
-    async def _drained(self, build: Build) -> bool:
-        response = await self.client.workflow_service.describe_worker_deployment(
-            DescribeWorkerDeploymentRequest(
-                namespace=self.client.namespace, deployment_name=DEFAULT_DEPLOYMENT
-            )
-        )
-        return any(
-            summary.deployment_version.build_id == build.build_id
-            and summary.drainage_status == VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED
-            for summary in response.worker_deployment_info.version_summaries
-        )
 
 
 async def _all(checks: Iterable[Awaitable[bool]]) -> bool:
@@ -230,18 +220,12 @@ async def rehearsed(
             await rehearsal.place_waiting_orders(v2_build, V2_CURRENT)
             verdicts = await rehearsal.finish_every_order()
             await rehearsal.until_drained(v1_build)
-            await _stop(v1, console, f"stopped the workers of {V1}")
+            await v1.stop()
+            console.print(f"stopped the workers of {V1}")
             yield verdicts
-        finally:
-            await _stop(v2, None, "")
-            await _stop(v1, None, "")
-
-
-async def _stop(process: ChildProcess, console: Console | None, note: str) -> None:
-    if process.running:
-        await process.stop()
-        if console is not None:
-            console.print(note)
+        finally:  # either may be down already: a stop then only collects what is left
+            await v2.stop()
+            await v1.stop()
 
 
 def audit(data_dir: Path) -> list[str]:
